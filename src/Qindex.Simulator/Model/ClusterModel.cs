@@ -48,6 +48,10 @@ public sealed partial class ClusterModel
     public static ClusterModel CreateGenerated(GeneratedTreeOptions options, IClusterClock? clock = null) =>
         new(new GeneratedTree(options), clock ?? new SystemClusterClock());
 
+    /// <summary>A cluster over an already generated tree (to inspect its shape first).</summary>
+    public static ClusterModel CreateGenerated(GeneratedTree tree, IClusterClock? clock = null) =>
+        new(tree, clock ?? new SystemClusterClock());
+
     internal IBaseTree BaseTree => _base;
 
     /// <summary>The current model version; increases by one per mutation.</summary>
