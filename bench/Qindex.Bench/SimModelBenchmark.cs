@@ -67,6 +67,33 @@ public sealed class SimModelBenchmark : IBenchmark
 
         enumerate.Stop();
         long heapAfter = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
+
+        // Churn between two snapshots, then a full changes-since: its cost should follow the churn.
+        const int churn = 100_000;
+        var older = model.CreateSnapshot();
+        var rng = new Random(42);
+        var mutate = Stopwatch.StartNew();
+        for (int i = 0; i < churn; i++)
+        {
+            string dir = (ClusterModel.RootId + rng.Next(tree.DirectoryCount)).ToString(CultureInfo.InvariantCulture);
+            var created = model.CreateFile(dir, $"bench-{i}");
+            model.WriteData(created.Id.ToString(CultureInfo.InvariantCulture), 0, rng.Next(1, 100_000));
+        }
+
+        mutate.Stop();
+        var newer = model.CreateSnapshot();
+        var diff = Stopwatch.StartNew();
+        long changes = 0;
+        string? token = null;
+        do
+        {
+            var page = model.ChangesSince(newer.Id, older.Id, token, 1000);
+            changes += page.Entries.Count;
+            token = page.Next;
+        }
+        while (token is not null);
+        diff.Stop();
+        long heapChurn = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
         using var process = Process.GetCurrentProcess();
         process.Refresh();
         var (largestId, largestEntries) = tree.LargestDirectory;
@@ -81,6 +108,9 @@ public sealed class SimModelBenchmark : IBenchmark
         Console.WriteLine($"| managed heap held by the model | {heapModel / 1048576.0:F1} MiB |");
         Console.WriteLine($"| full enumeration (pages of 1,000) | {enumerate.Elapsed.TotalSeconds:F1} s, {seen / enumerate.Elapsed.TotalSeconds:N0} objects/s |");
         Console.WriteLine($"| managed heap after enumeration | {heapAfter / 1048576.0:F1} MiB |");
+        Console.WriteLine($"| {churn:N0} creates + {churn:N0} writes | {mutate.Elapsed.TotalSeconds:F1} s, {2 * churn / mutate.Elapsed.TotalSeconds:N0} mutations/s |");
+        Console.WriteLine($"| changes-since over that churn | {changes:N0} entries in {diff.Elapsed.TotalSeconds:F2} s |");
+        Console.WriteLine($"| managed heap after churn (two snapshots held) | {heapChurn / 1048576.0:F1} MiB |");
         Console.WriteLine($"| peak working set of the process | {process.PeakWorkingSet64 / 1048576.0:F0} MiB |");
         return Task.FromResult(seen == objects ? 0 : 1);
     }

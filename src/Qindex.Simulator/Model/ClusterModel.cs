@@ -54,6 +54,9 @@ public sealed partial class ClusterModel
 
     internal IBaseTree BaseTree => _base;
 
+    /// <summary>The generated tree underneath, or null for an explicit tree.</summary>
+    public GeneratedTree? Generated => _base as GeneratedTree;
+
     /// <summary>The current model version; increases by one per mutation.</summary>
     public long Version => _state.Version;
 
