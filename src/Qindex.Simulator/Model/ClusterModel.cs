@@ -200,6 +200,16 @@ public sealed partial class ClusterModel
         return node.Streams;
     }
 
+    /// <summary>The target text of a symlink (what reading its data returns).</summary>
+    public string GetSymlinkTarget(string reference, long? snapshotId = null)
+    {
+        var view = View(snapshotId);
+        var (node, path) = view.Resolve(reference);
+        return node.Type == FileType.Symlink && node.SymlinkTarget is not null
+            ? node.SymlinkTarget
+            : throw ClusterException.InvalidArgument($"{path}: not a symlink");
+    }
+
     // ------------------------------------------------------------------ helpers shared by reads and writes
 
     private View View(long? snapshotId)
