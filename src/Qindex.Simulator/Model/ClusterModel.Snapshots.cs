@@ -93,15 +93,27 @@ public sealed partial class ClusterModel
         }
 
         List<ChangeEntry> entries;
+        HashSet<long> touched;
         lock (_gate)
         {
             if (_lastDiff is { } cached && cached.Newer == newerId && cached.Older == olderId)
             {
                 entries = cached.Entries;
+                touched = [];
             }
             else
             {
-                entries = ComputeChanges(newer, older);
+                entries = [];
+                touched = TouchedBetween(newer.State.Version, older.State.Version);
+            }
+        }
+
+        if (touched.Count > 0)
+        {
+            // Both states are immutable: the comparison runs without holding up mutations.
+            entries = ComputeChanges(newer, older, touched);
+            lock (_gate)
+            {
                 _lastDiff = (newerId, olderId, entries);
             }
         }
@@ -114,17 +126,21 @@ public sealed partial class ClusterModel
         return new ChangesPage(page, next);
     }
 
-    private List<ChangeEntry> ComputeChanges(SnapshotRecord newer, SnapshotRecord older)
+    private HashSet<long> TouchedBetween(long versionA, long versionB)
     {
-        long low = Math.Min(newer.State.Version, older.State.Version);
-        long high = Math.Max(newer.State.Version, older.State.Version);
+        long low = Math.Min(versionA, versionB);
+        long high = Math.Max(versionA, versionB);
         var touched = new HashSet<long>();
-        int first = LowerBound(low + 1);
-        for (int i = first; i < _changeLog.Count && _changeLog[i].Version <= high; i++)
+        for (int i = LowerBound(low + 1); i < _changeLog.Count && _changeLog[i].Version <= high; i++)
         {
             touched.Add(_changeLog[i].Id);
         }
 
+        return touched;
+    }
+
+    private List<ChangeEntry> ComputeChanges(SnapshotRecord newer, SnapshotRecord older, HashSet<long> touched)
+    {
         var oldView = new View(this, older.State, older.Info.SourceFileId);
         var newView = new View(this, newer.State, newer.Info.SourceFileId);
         var result = new List<ChangeEntry>();
