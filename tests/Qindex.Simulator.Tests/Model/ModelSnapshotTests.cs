@@ -64,6 +64,37 @@ public class ModelSnapshotTests
             entries);
     }
 
+    [Fact]
+    public void Changes_since_reports_a_directory_rename_as_two_entries_and_a_hard_link_as_create_plus_modify()
+    {
+        var model = new TreeBuilder().File("/dir/a/deep/f").File("/dir/x").File("/other/y").Build();
+        var older = model.CreateSnapshot();
+        model.Rename("/", "moved", "/dir/a");
+        model.WriteData("/moved/deep/f", 0, 10);
+        model.CreateLink("/other/", "x-link", "/dir/x");
+        var newer = model.CreateSnapshot();
+        Assert.Equal(
+            [
+                (ChangeOp.Modify, "/"), (ChangeOp.Modify, "/dir/"), (ChangeOp.Delete, "/dir/a/"), (ChangeOp.Modify, "/dir/x"),
+                (ChangeOp.Create, "/moved/"), (ChangeOp.Modify, "/other/"), (ChangeOp.Create, "/other/x-link"),
+            ],
+            All(model, newer.Id, older.Id, 100));
+    }
+
+    [Fact]
+    public void Snapshot_of_a_generated_tree_keeps_generated_paths_after_a_directory_rename()
+    {
+        var model = ClusterModel.CreateGenerated(new GeneratedTreeOptions(6, 2000));
+        var before = ModelTestTree.Enumerate(model);
+        var dir = before.Values.First(a => a.Type == FileType.Directory && a.Path != "/" && a.ChildCount > 0);
+        var snap = model.CreateSnapshot();
+        model.Rename("/", "renamed-top", dir.Path);
+        Assert.Equal(before.Count, ModelTestTree.Enumerate(model).Count);
+        Assert.Equal(before.Keys.Order(StringComparer.Ordinal), ModelTestTree.Enumerate(model, "/", snap.Id).Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(404, Assert.Throws<ClusterException>(() => model.GetAttributes(dir.Path)).StatusCode);
+        Assert.Equal(dir.Id, model.GetAttributes(dir.Path, snap.Id).Id);
+    }
+
     [Theory]
     [InlineData(1, false)]
     [InlineData(2, false)]
