@@ -80,7 +80,10 @@ public static class FileRecordColumns
     }
 
     /// <summary>Rebuilds records from column arrays shaped as <see cref="ToColumns"/> produces them.</summary>
-    public static FileRecord[] FromColumns(IReadOnlyList<Array> columns, int rowCount)
+    /// <param name="columns">The arrays, in <see cref="IndexColumns.All"/> order.</param>
+    /// <param name="rowCount">Rows to take from each array.</param>
+    /// <param name="skipRowsWithoutPath">Leave out rows whose path is null or empty instead of failing.</param>
+    public static FileRecord[] FromColumns(IReadOnlyList<Array> columns, int rowCount, bool skipRowsWithoutPath = false)
     {
         ArgumentNullException.ThrowIfNull(columns);
         var all = IndexColumns.All;
@@ -92,12 +95,23 @@ public static class FileRecordColumns
         T Get<T>(int c, int r) => ((T[])columns[c])[r];
         DateTimeOffset? Time(int c, int r) => Get<long?>(c, r) is { } m ? FromMicros(m) : null;
 
-        var rows = new FileRecord[rowCount];
+        var rows = new List<FileRecord>(rowCount);
         for (var r = 0; r < rowCount; r++)
         {
-            rows[r] = new FileRecord
+            var path = Get<string?>(0, r);
+            if (string.IsNullOrEmpty(path))
             {
-                Path = Get<string?>(0, r) ?? throw new ArgumentException($"row {r} has no path", nameof(columns)),
+                if (skipRowsWithoutPath)
+                {
+                    continue;
+                }
+
+                throw new ArgumentException($"row {r} has no path", nameof(columns));
+            }
+
+            rows.Add(new FileRecord
+            {
+                Path = path,
                 Name = Get<string?>(1, r),
                 NumLinks = Get<int?>(2, r),
                 Type = Get<string?>(3, r),
@@ -135,10 +149,10 @@ public static class FileRecordColumns
                 DataRevision = Get<long?>(35, r),
                 UserMetadataRevision = Get<long?>(36, r),
                 IngestTs = Time(37, r),
-            };
+            });
         }
 
-        return rows;
+        return rows.ToArray();
     }
 
     private static T[] Map<T>(IReadOnlyList<FileRecord> rows, Func<FileRecord, T> select)

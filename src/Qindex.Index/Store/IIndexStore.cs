@@ -59,6 +59,14 @@ public interface IIndexWriter : IAsyncDisposable
     /// <summary>Rows added so far.</summary>
     long RowsAdded { get; }
 
+    /// <summary>
+    /// Records an extra key in the summary of the snapshot <see cref="CommitAsync"/> writes (for
+    /// example where an import came from). Stores without summaries ignore it.
+    /// </summary>
+    void AddSummaryProperty(string key, string value)
+    {
+    }
+
     /// <summary>Replaces the whole table content with what was added, in one atomic commit that records <paramref name="baseline"/>.</summary>
     Task CommitAsync(IndexBaseline? baseline, CancellationToken cancellationToken);
 }

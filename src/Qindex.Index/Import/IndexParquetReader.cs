@@ -1,0 +1,312 @@
+using ParquetSharp;
+using Qindex.Index.Records;
+
+namespace Qindex.Index.Import;
+
+/// <summary>
+/// Reads Parquet files with the index's column names (the users' pyarrow-written dataset, or
+/// qindex's own data files) in batches, row group by row group, so memory stays bounded by one
+/// batch whatever the file size. Timestamps in nanoseconds, microseconds or milliseconds, with or
+/// without time zone, become UTC microseconds (values without a zone were written as UTC).
+/// </summary>
+public static class IndexParquetReader
+{
+    /// <summary>Rows per batch handed to the caller.</summary>
+    public const int BatchRows = 64 * 1024;
+
+    /// <summary>Reads <paramref name="path"/>; rows lacking a path go to <paramref name="onBad"/> with their 1-based row number.</summary>
+    /// <exception cref="ImportSourceException">The file is not Parquet, or a column has a type that cannot be read as its index column.</exception>
+    public static async Task ReadAsync(
+        string path,
+        DateTimeOffset? defaultIngestTs,
+        Func<FileRecord[], ValueTask> onBatch,
+        Action<BadInput> onBad,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(onBatch);
+        ArgumentNullException.ThrowIfNull(onBad);
+        ParquetFileReader reader;
+        try
+        {
+            reader = new ParquetFileReader(path);
+        }
+        catch (ParquetException e)
+        {
+            throw new ImportSourceException($"{path}: not a readable Parquet file ({e.Message})", e);
+        }
+
+        using (reader)
+        {
+            var metadata = reader.FileMetaData;
+            var schema = metadata.Schema;
+            var columns = IndexColumns.All;
+            var sourceIndex = new int[columns.Count];
+            for (var c = 0; c < columns.Count; c++)
+            {
+                sourceIndex[c] = -1;
+                for (var i = 0; i < schema.NumColumns; i++)
+                {
+                    var descriptor = schema.Column(i);
+                    if (string.Equals(descriptor.Path.ToDotString(), columns[c].Name, StringComparison.Ordinal))
+                    {
+                        sourceIndex[c] = i;
+                        CheckType(path, columns[c], descriptor);
+                        break;
+                    }
+                }
+            }
+
+            if (sourceIndex[0] < 0)
+            {
+                throw new ImportSourceException($"{path}: has no column 'path'; expected the index columns ({string.Join(", ", columns.Select(c => c.Name))})");
+            }
+
+            long rowBase = 0;
+            for (var g = 0; g < metadata.NumRowGroups; g++)
+            {
+                using var rowGroup = reader.RowGroup(g);
+                var rows = rowGroup.MetaData.NumRows;
+                var readers = new ColumnReader?[columns.Count];
+                try
+                {
+                    for (var c = 0; c < columns.Count; c++)
+                    {
+                        readers[c] = sourceIndex[c] >= 0 ? rowGroup.Column(sourceIndex[c]) : null;
+                    }
+
+                    for (long done = 0; done < rows; done += BatchRows)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        var count = (int)Math.Min(BatchRows, rows - done);
+                        var arrays = new Array[columns.Count];
+                        for (var c = 0; c < columns.Count; c++)
+                        {
+                            arrays[c] = readers[c] is { } r
+                                ? ReadColumn(path, columns[c], r, count)
+                                : EmptyColumn(columns[c], count);
+                        }
+
+                        var batch = ToRecords(path, arrays, count, rowBase + done, defaultIngestTs, onBad);
+                        await onBatch(batch).ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    foreach (var r in readers)
+                    {
+                        r?.Dispose();
+                    }
+                }
+
+                rowBase += rows;
+            }
+        }
+    }
+
+    private static FileRecord[] ToRecords(string file, Array[] arrays, int count, long rowBase, DateTimeOffset? defaultIngestTs, Action<BadInput> onBad)
+    {
+        var paths = (string?[])arrays[0];
+        var ingest = (long?[])arrays[^1];
+        var fallback = defaultIngestTs is { } d ? FileRecordColumns.ToMicros(d) : (long?)null;
+        var bad = 0;
+        for (var i = 0; i < count; i++)
+        {
+            if (string.IsNullOrEmpty(paths[i]))
+            {
+                bad++;
+                onBad(new BadInput(file, rowBase + i + 1, "row has no path"));
+            }
+
+            ingest[i] ??= fallback;
+        }
+
+        var records = FileRecordColumns.FromColumns(arrays, count, skipRowsWithoutPath: bad > 0);
+        return records;
+    }
+
+    private static Array EmptyColumn(IndexColumn column, int count) => column.Kind switch
+    {
+        ColumnKind.String => new string?[count],
+        ColumnKind.Int32 => new int?[count],
+        ColumnKind.Int64 or ColumnKind.TimestampTz => new long?[count],
+        ColumnKind.Boolean => new bool?[count],
+        _ => throw new InvalidOperationException($"unhandled column kind {column.Kind}"),
+    };
+
+    private static void CheckType(string file, IndexColumn column, ColumnDescriptor descriptor)
+    {
+        var physical = descriptor.PhysicalType;
+        using var logical = descriptor.LogicalType;
+        var ok = column.Kind switch
+        {
+            ColumnKind.String => physical == PhysicalType.ByteArray && logical is StringLogicalType or NoneLogicalType,
+            ColumnKind.Int32 or ColumnKind.Int64 => physical is PhysicalType.Int32 or PhysicalType.Int64 && logical is IntLogicalType or NoneLogicalType,
+            ColumnKind.Boolean => physical == PhysicalType.Boolean,
+            ColumnKind.TimestampTz => physical == PhysicalType.Int64 && logical is TimestampLogicalType,
+            _ => false,
+        };
+        if (!ok || descriptor.MaxRepetitionLevel > 0)
+        {
+            throw new ImportSourceException(
+                $"{file}: column '{column.Name}' is {physical} ({logical}); expected {Expected(column.Kind)}");
+        }
+    }
+
+    private static string Expected(ColumnKind kind) => kind switch
+    {
+        ColumnKind.String => "a UTF-8 string",
+        ColumnKind.Int32 => "a 32-bit integer",
+        ColumnKind.Int64 => "a 64-bit integer",
+        ColumnKind.Boolean => "a boolean",
+        ColumnKind.TimestampTz => "a timestamp (ns, us or ms, with or without time zone)",
+        _ => kind.ToString(),
+    };
+
+    private static Array ReadColumn(string file, IndexColumn column, ColumnReader reader, int count)
+    {
+        var descriptor = reader.ColumnDescriptor;
+        switch (column.Kind)
+        {
+            case ColumnKind.String:
+                {
+                    var values = new string?[count];
+                    using var r = reader.LogicalReaderOverride<string?>();
+                    r.ReadBatch(values);
+                    return values;
+                }
+
+            case ColumnKind.Boolean:
+                {
+                    var (v, present) = ReadPhysical<bool>(reader, count);
+                    var values = new bool?[count];
+                    for (var i = 0; i < count; i++)
+                    {
+                        values[i] = present is null || present[i] ? v[i] : null;
+                    }
+
+                    return values;
+                }
+
+            case ColumnKind.Int32:
+                {
+                    var wide = ReadIntegers(reader, count);
+                    var values = new int?[count];
+                    for (var i = 0; i < count; i++)
+                    {
+                        if (wide[i] is { } x)
+                        {
+                            values[i] = x is >= int.MinValue and <= int.MaxValue
+                                ? (int)x
+                                : throw new ImportSourceException($"{file}: column '{column.Name}' holds {x}, out of the 32-bit range");
+                        }
+                    }
+
+                    return values;
+                }
+
+            case ColumnKind.Int64:
+                return ReadIntegers(reader, count);
+            case ColumnKind.TimestampTz:
+                {
+                    using var logical = (TimestampLogicalType)descriptor.LogicalType;
+                    var unit = logical.TimeUnit;
+                    var (v, present) = ReadPhysical<long>(reader, count);
+                    var values = new long?[count];
+                    for (var i = 0; i < count; i++)
+                    {
+                        if (present is null || present[i])
+                        {
+                            values[i] = unit switch
+                            {
+                                TimeUnit.Nanos => Math.DivRem(v[i], 1000L) is var (q, rem) && rem < 0 ? q - 1 : q,
+                                TimeUnit.Millis => v[i] * 1000,
+                                _ => v[i],
+                            };
+                        }
+                    }
+
+                    return values;
+                }
+
+            default:
+                throw new InvalidOperationException($"unhandled column kind {column.Kind}");
+        }
+    }
+
+    private static long?[] ReadIntegers(ColumnReader reader, int count)
+    {
+        var values = new long?[count];
+        if (reader.ColumnDescriptor.PhysicalType == PhysicalType.Int32)
+        {
+            var (v, present) = ReadPhysical<int>(reader, count);
+            for (var i = 0; i < count; i++)
+            {
+                values[i] = present is null || present[i] ? v[i] : null;
+            }
+        }
+        else
+        {
+            var (v, present) = ReadPhysical<long>(reader, count);
+            for (var i = 0; i < count; i++)
+            {
+                values[i] = present is null || present[i] ? v[i] : null;
+            }
+        }
+
+        return values;
+    }
+
+    /// <summary>Reads <paramref name="count"/> rows; values are spread back to row positions, with a presence mask for optional columns.</summary>
+    private static (T[] Values, bool[]? Present) ReadPhysical<T>(ColumnReader reader, int count)
+        where T : unmanaged
+    {
+        var typed = (ColumnReader<T>)reader;
+        var maxDef = reader.ColumnDescriptor.MaxDefinitionLevel;
+        var values = new T[count];
+        if (maxDef == 0)
+        {
+            var got = 0;
+            while (got < count)
+            {
+                var n = typed.ReadBatch(count - got, null, null, values.AsSpan(got), out var valuesRead);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                got += (int)valuesRead;
+            }
+
+            return (values, null);
+        }
+
+        var defs = new short[count];
+        var dense = new T[count];
+        var levels = 0;
+        var denseCount = 0;
+        while (levels < count)
+        {
+            var n = typed.ReadBatch(count - levels, defs.AsSpan(levels), null, dense.AsSpan(denseCount), out var valuesRead);
+            if (n == 0)
+            {
+                break;
+            }
+
+            levels += (int)n;
+            denseCount += (int)valuesRead;
+        }
+
+        var present = new bool[count];
+        var k = 0;
+        for (var i = 0; i < count; i++)
+        {
+            if (defs[i] == maxDef)
+            {
+                present[i] = true;
+                values[i] = dense[k++];
+            }
+        }
+
+        return (values, present);
+    }
+}
