@@ -10,11 +10,11 @@ internal sealed class ImportBenchmark : IBenchmark
 {
     public string Name => "import";
 
-    public string Description => "qindex import of a generated users'-schema Parquet dataset: MB/s and rows/s (--rows N, default 12000000 ~ 1 GB)";
+    public string Description => "qindex import of a generated users'-schema Parquet dataset: MB/s and rows/s (--rows N, default 16000000, about 1 GB)";
 
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
-        var rows = long.Parse(ImportDataset.Arg(args, "--rows", "12000000"), CultureInfo.InvariantCulture);
+        var rows = long.Parse(ImportDataset.Arg(args, "--rows", "16000000"), CultureInfo.InvariantCulture);
         var root = ImportDataset.Arg(args, "--dir", ImportDataset.DefaultRoot);
         var generate = Stopwatch.StartNew();
         var dataset = await ImportDataset.EnsureAsync(rows, root, cancellationToken);

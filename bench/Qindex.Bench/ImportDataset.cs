@@ -40,7 +40,7 @@ internal static class ImportDataset
             await using var command = connection.CreateCommand();
             command.CommandText = string.Create(CultureInfo.InvariantCulture, $"""
                 COPY (
-                  WITH r AS (SELECT i, hash(i) AS h, hash(i * 31 + 7) AS h2 FROM range({start}, {start + count}) t(i))
+                  WITH r AS (SELECT i, (hash(i) >> 1)::BIGINT AS h, (hash(i * 31 + 7) >> 1)::BIGINT AS h2 FROM range({start}, {start + count}) t(i))
                   SELECT
                     '/' || ['home', 'projects', 'scratch', 'archive', 'media', 'shared'][1 + h % 6]
                       || '/' || ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi'][1 + (h >> 3) % 8]

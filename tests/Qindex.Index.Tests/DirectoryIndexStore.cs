@@ -8,7 +8,7 @@ namespace Qindex.Index.Tests;
 /// the data files of the last commit, kept in memory. It honors the contract the pipelines rely on
 /// (nothing visible before commit, abandoned writes leave no files).
 /// </summary>
-internal sealed class DirectoryIndexStore(string directory, int runRows = 1000) : IIndexStore
+internal sealed class DirectoryIndexStore(string directory, int runRows = 1000, bool bulk = true) : IIndexStore
 {
     private IndexScan _current = new([], []);
     private int _snapshots;
@@ -17,7 +17,11 @@ internal sealed class DirectoryIndexStore(string directory, int runRows = 1000) 
 
     public List<string> ExtraDeleteFiles { get; } = [];
 
-    public IIndexWriter BeginReplace() => new Writer(this, new SortedRunWriter(Path.Combine(Directory, "data"), runRows, Guid.NewGuid().ToString("N")));
+    public IIndexWriter BeginReplace()
+    {
+        var writer = new Writer(this, new SortedRunWriter(Path.Combine(Directory, "data"), runRows, Guid.NewGuid().ToString("N")));
+        return bulk ? writer : new RecordOnlyWriter(writer);
+    }
 
     public Task<IndexScan> ScanAsync(CancellationToken cancellationToken) =>
         Task.FromResult(new IndexScan(_current.DataFiles, [.. _current.PositionDeleteFiles, .. ExtraDeleteFiles]));
@@ -27,7 +31,7 @@ internal sealed class DirectoryIndexStore(string directory, int runRows = 1000) 
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-    private sealed class Writer(DirectoryIndexStore store, SortedRunWriter runs) : IIndexWriter
+    private sealed class Writer(DirectoryIndexStore store, SortedRunWriter runs) : IBulkIndexWriter
     {
         public long RowsAdded => runs.RowsAdded;
 
@@ -41,6 +45,22 @@ internal sealed class DirectoryIndexStore(string directory, int runRows = 1000) 
             store._snapshots++;
         }
 
+        public string NewDataFilePath() => runs.NewDataFilePath();
+
+        public void AddDataFile(IndexDataFile file) => runs.AddDataFile(file);
+
         public ValueTask DisposeAsync() => runs.DisposeAsync();
+    }
+
+    /// <summary>Hides the bulk interface so the record-by-record import path is exercised.</summary>
+    private sealed class RecordOnlyWriter(IIndexWriter inner) : IIndexWriter
+    {
+        public long RowsAdded => inner.RowsAdded;
+
+        public ValueTask AddAsync(FileRecord record, CancellationToken cancellationToken) => inner.AddAsync(record, cancellationToken);
+
+        public Task CommitAsync(IndexBaseline? baseline, CancellationToken cancellationToken) => inner.CommitAsync(baseline, cancellationToken);
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 }

@@ -12,13 +12,13 @@ public sealed class ImportQueryExportTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private async Task<(DirectoryIndexStore Store, ImportResult Result, string Source)> ImportUsersParquetAsync(int rows)
+    private async Task<(DirectoryIndexStore Store, ImportResult Result, string Source)> ImportUsersParquetAsync(int rows, bool bulk = true)
     {
         var sourceDir = Path.Combine(_dir, "users");
         Directory.CreateDirectory(Path.Combine(sourceDir, "nested"));
         var source = Path.Combine(sourceDir, "nested", "part-1.parquet");
         await PipelineFixtures.WriteUsersParquetAsync(source, rows);
-        var store = new DirectoryIndexStore(Path.Combine(_dir, "index"), runRows: 700);
+        var store = new DirectoryIndexStore(Path.Combine(_dir, "index"), runRows: 700, bulk: bulk);
         var result = await IndexImporter.ImportAsync(ImportSources.Expand([sourceDir]), store, null, CancellationToken.None);
         return (store, result, source);
     }
@@ -43,16 +43,22 @@ public sealed class ImportQueryExportTests : IDisposable
         return rows.ToArray();
     }
 
-    [Fact]
-    public async Task UsersParquetImportsAndQueriesMatchTheSource()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task UsersParquetImportsAndQueriesMatchTheSource(bool bulk)
     {
-        var (store, result, source) = await ImportUsersParquetAsync(3000);
+        var (store, result, source) = await ImportUsersParquetAsync(3000, bulk);
         Assert.Equal(3000, result.RowsImported);
         Assert.Equal(0, result.BadLines);
         Assert.Equal(1, result.FilesRead);
 
         var scan = await store.ScanAsync(CancellationToken.None);
-        Assert.Equal(5, scan.DataFiles.Count); // 3000 rows in runs of 700
+        Assert.Equal(bulk ? 1 : 5, scan.DataFiles.Count); // bulk: one file per source; otherwise runs of 700
+        foreach (var dataFile in scan.DataFiles)
+        {
+            AssertSortedWithFieldIds(dataFile);
+        }
 
         await using var engine = await QueryEngine.OpenAsync(store, CancellationToken.None);
         await using var duck = new DuckDBConnection("DataSource=:memory:");
@@ -79,6 +85,40 @@ public sealed class ImportQueryExportTests : IDisposable
         // Every odd path comes back exactly.
         var paths = await engine.QueryAsync("SELECT path FROM files WHERE path LIKE '/odd/%'", CancellationToken.None);
         Assert.Equal(PipelineFixtures.OddPaths.Order(StringComparer.Ordinal), paths.Rows.Select(r => (string)r[0]!).Order(StringComparer.Ordinal));
+    }
+
+    private static void AssertSortedWithFieldIds(string dataFile)
+    {
+        using var reader = new ParquetSharp.ParquetFileReader(dataFile);
+        var schema = reader.FileMetaData.Schema;
+        for (var i = 0; i < schema.NumColumns; i++)
+        {
+            using var node = schema.Column(i).SchemaNode;
+            Assert.Equal(Qindex.Index.Records.IndexColumns.All[i].FieldId, node.FieldId);
+            Assert.Equal(Qindex.Index.Records.IndexColumns.All[i].Name, node.Name);
+        }
+
+        var paths = new List<string>();
+        for (var g = 0; g < reader.FileMetaData.NumRowGroups; g++)
+        {
+            using var rowGroup = reader.RowGroup(g);
+            using var column = rowGroup.Column(0).LogicalReader<string>();
+            paths.AddRange(column.ReadAll((int)rowGroup.MetaData.NumRows));
+        }
+
+        Assert.Equal(paths.Order(Qindex.Index.Store.PathOrder.Instance), paths);
+    }
+
+    [Fact]
+    public async Task LargeParquetIsReadInManyBatches()
+    {
+        var source = Path.Combine(_dir, "big.parquet");
+        await PipelineFixtures.WriteUsersParquetAsync(source, 5000);
+        var seen = 0L;
+        var batches = 0;
+        await IndexParquetReader.ReadAsync(source, null, b => { seen += b.Length; batches++; return ValueTask.CompletedTask; }, _ => { }, CancellationToken.None, batchRows: 700);
+        Assert.Equal(5000, seen);
+        Assert.Equal(8, batches);
     }
 
     [Fact]

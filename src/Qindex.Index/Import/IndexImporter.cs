@@ -48,10 +48,18 @@ public static class IndexImporter
         }
 
         await using var writer = store.BeginReplace();
+        var bulk = writer as IBulkIndexWriter;
+        await using var bulkImport = bulk is not null && files.Any(f => f.Format == ImportFormat.Parquet)
+            ? await ParquetBulkImport.OpenAsync(cancellationToken).ConfigureAwait(false)
+            : null;
         foreach (var file in files)
         {
             progress?.Report(new ImportProgress(file.Path, filesDone, bytes, writer.RowsAdded));
-            if (file.Format == ImportFormat.Parquet)
+            if (file.Format == ImportFormat.Parquet && bulkImport is not null)
+            {
+                await bulkImport.ImportFileAsync(file.Path, bulk!, ingestTs, OnBad, cancellationToken).ConfigureAwait(false);
+            }
+            else if (file.Format == ImportFormat.Parquet)
             {
                 await IndexParquetReader.ReadAsync(
                     file.Path,

@@ -21,7 +21,8 @@ public static class IndexParquetReader
         DateTimeOffset? defaultIngestTs,
         Func<FileRecord[], ValueTask> onBatch,
         Action<BadInput> onBad,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        int batchRows = BatchRows)
     {
         ArgumentNullException.ThrowIfNull(onBatch);
         ArgumentNullException.ThrowIfNull(onBad);
@@ -66,18 +67,18 @@ public static class IndexParquetReader
             {
                 using var rowGroup = reader.RowGroup(g);
                 var rows = rowGroup.MetaData.NumRows;
-                var readers = new ColumnReader?[columns.Count];
+                var readers = new ColumnSource?[columns.Count];
                 try
                 {
                     for (var c = 0; c < columns.Count; c++)
                     {
-                        readers[c] = sourceIndex[c] >= 0 ? rowGroup.Column(sourceIndex[c]) : null;
+                        readers[c] = sourceIndex[c] >= 0 ? new ColumnSource(rowGroup.Column(sourceIndex[c]), columns[c]) : null;
                     }
 
-                    for (long done = 0; done < rows; done += BatchRows)
+                    for (long done = 0; done < rows; done += batchRows)
                     {
                         cancellationToken.ThrowIfCancellationRequested();
-                        var count = (int)Math.Min(BatchRows, rows - done);
+                        var count = (int)Math.Min(batchRows, rows - done);
                         var arrays = new Array[columns.Count];
                         for (var c = 0; c < columns.Count; c++)
                         {
@@ -100,6 +101,51 @@ public static class IndexParquetReader
 
                 rowBase += rows;
             }
+        }
+    }
+
+    /// <summary>
+    /// Checks a file's schema against the index columns without reading its data; returns which
+    /// index columns the file has.
+    /// </summary>
+    /// <exception cref="ImportSourceException">Not Parquet, no path column, or a column of the wrong type.</exception>
+    public static bool[] Inspect(string path)
+    {
+        ParquetFileReader reader;
+        try
+        {
+            reader = new ParquetFileReader(path);
+        }
+        catch (ParquetException e)
+        {
+            throw new ImportSourceException($"{path}: not a readable Parquet file ({e.Message})", e);
+        }
+
+        using (reader)
+        {
+            var schema = reader.FileMetaData.Schema;
+            var columns = IndexColumns.All;
+            var present = new bool[columns.Count];
+            for (var c = 0; c < columns.Count; c++)
+            {
+                for (var i = 0; i < schema.NumColumns; i++)
+                {
+                    var descriptor = schema.Column(i);
+                    if (string.Equals(descriptor.Path.ToDotString(), columns[c].Name, StringComparison.Ordinal))
+                    {
+                        CheckType(path, columns[c], descriptor);
+                        present[c] = true;
+                        break;
+                    }
+                }
+            }
+
+            if (!present[0])
+            {
+                throw new ImportSourceException($"{path}: has no column 'path'; expected the index columns ({string.Join(", ", columns.Select(c => c.Name))})");
+            }
+
+            return present;
         }
     }
 
@@ -162,16 +208,69 @@ public static class IndexParquetReader
         _ => kind.ToString(),
     };
 
-    private static Array ReadColumn(string file, IndexColumn column, ColumnReader reader, int count)
+    /// <summary>
+    /// One column of one row group, read batch after batch. The column's facts are read once up
+    /// front: a logical reader owns (and disposes) its column reader, so it must live as long as
+    /// the row group does.
+    /// </summary>
+    private sealed class ColumnSource : IDisposable
     {
-        var descriptor = reader.ColumnDescriptor;
+        public ColumnSource(ColumnReader reader, IndexColumn column)
+        {
+            Reader = reader;
+            var descriptor = reader.ColumnDescriptor;
+            Physical = descriptor.PhysicalType;
+            MaxDefinitionLevel = descriptor.MaxDefinitionLevel;
+            using var logical = descriptor.LogicalType;
+            Unit = logical is TimestampLogicalType t ? t.TimeUnit : TimeUnit.Micros;
+            if (column.Kind == ColumnKind.String)
+            {
+                Strings = reader.LogicalReaderOverride<string?>();
+            }
+        }
+
+        public ColumnReader Reader { get; }
+
+        public PhysicalType Physical { get; }
+
+        public short MaxDefinitionLevel { get; }
+
+        public TimeUnit Unit { get; }
+
+        public LogicalColumnReader<string?>? Strings { get; }
+
+        public void Dispose()
+        {
+            if (Strings is not null)
+            {
+                Strings.Dispose();
+            }
+            else
+            {
+                Reader.Dispose();
+            }
+        }
+    }
+
+    private static Array ReadColumn(string file, IndexColumn column, ColumnSource reader, int count)
+    {
         switch (column.Kind)
         {
             case ColumnKind.String:
                 {
                     var values = new string?[count];
-                    using var r = reader.LogicalReaderOverride<string?>();
-                    r.ReadBatch(values);
+                    var got = 0;
+                    while (got < count)
+                    {
+                        var n = reader.Strings!.ReadBatch(values.AsSpan(got));
+                        if (n == 0)
+                        {
+                            break;
+                        }
+
+                        got += n;
+                    }
+
                     return values;
                 }
 
@@ -208,8 +307,7 @@ public static class IndexParquetReader
                 return ReadIntegers(reader, count);
             case ColumnKind.TimestampTz:
                 {
-                    using var logical = (TimestampLogicalType)descriptor.LogicalType;
-                    var unit = logical.TimeUnit;
+                    var unit = reader.Unit;
                     var (v, present) = ReadPhysical<long>(reader, count);
                     var values = new long?[count];
                     for (var i = 0; i < count; i++)
@@ -233,10 +331,10 @@ public static class IndexParquetReader
         }
     }
 
-    private static long?[] ReadIntegers(ColumnReader reader, int count)
+    private static long?[] ReadIntegers(ColumnSource reader, int count)
     {
         var values = new long?[count];
-        if (reader.ColumnDescriptor.PhysicalType == PhysicalType.Int32)
+        if (reader.Physical == PhysicalType.Int32)
         {
             var (v, present) = ReadPhysical<int>(reader, count);
             for (var i = 0; i < count; i++)
@@ -257,11 +355,11 @@ public static class IndexParquetReader
     }
 
     /// <summary>Reads <paramref name="count"/> rows; values are spread back to row positions, with a presence mask for optional columns.</summary>
-    private static (T[] Values, bool[]? Present) ReadPhysical<T>(ColumnReader reader, int count)
+    private static (T[] Values, bool[]? Present) ReadPhysical<T>(ColumnSource reader, int count)
         where T : unmanaged
     {
-        var typed = (ColumnReader<T>)reader;
-        var maxDef = reader.ColumnDescriptor.MaxDefinitionLevel;
+        var typed = (ColumnReader<T>)reader.Reader;
+        var maxDef = reader.MaxDefinitionLevel;
         var values = new T[count];
         if (maxDef == 0)
         {

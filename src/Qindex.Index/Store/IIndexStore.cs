@@ -70,3 +70,16 @@ public interface IIndexWriter : IAsyncDisposable
     /// <summary>Replaces the whole table content with what was added, in one atomic commit that records <paramref name="baseline"/>.</summary>
     Task CommitAsync(IndexBaseline? baseline, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// A writer that also accepts whole data files written elsewhere (already sorted by path, with the
+/// index's Parquet schema and field ids), so a bulk import can skip per-record work.
+/// </summary>
+public interface IBulkIndexWriter : IIndexWriter
+{
+    /// <summary>Where the next externally written data file must be put.</summary>
+    string NewDataFilePath();
+
+    /// <summary>Adds a data file written at a path from <see cref="NewDataFilePath"/>.</summary>
+    void AddDataFile(IndexDataFile file);
+}

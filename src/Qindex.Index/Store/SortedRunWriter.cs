@@ -65,6 +65,24 @@ public sealed class SortedRunWriter : IAsyncDisposable
         return _files;
     }
 
+    /// <summary>
+    /// A path for a data file written by someone else (a bulk import); it carries this writer's
+    /// prefix, so an abandoned write removes it too.
+    /// </summary>
+    public string NewDataFilePath() => Path.Combine(_directory, $"{FilePrefix}-{Interlocked.Increment(ref _sequence) - 1:D5}.parquet");
+
+    /// <summary>Registers a data file, sorted by path, that was written at <see cref="NewDataFilePath"/>.</summary>
+    public void AddDataFile(IndexDataFile file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        lock (_files)
+        {
+            _files.Add(file);
+        }
+
+        RowsAdded += file.RecordCount;
+    }
+
     /// <summary>The files now belong to a committed snapshot; disposing keeps them.</summary>
     public void MarkCommitted() => _committed = true;
 
@@ -84,7 +102,7 @@ public sealed class SortedRunWriter : IAsyncDisposable
 
         var run = _run;
         _run = new List<FileRecord>(Math.Min(RunRows, 1 << 16));
-        var path = Path.Combine(_directory, $"{FilePrefix}-{_sequence++:D5}.parquet");
+        var path = NewDataFilePath();
         _pendingWrite = Task.Run(
             () =>
             {
