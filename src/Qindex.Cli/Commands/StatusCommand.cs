@@ -8,6 +8,8 @@ namespace Qindex.Cli.Commands;
 /// <summary><c>qindex status</c>: rows, files, snapshots and baseline of the index.</summary>
 internal sealed class StatusCommand : ICliCommand
 {
+    private static readonly JsonSerializerOptions JsonOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public Command Build()
     {
         var index = new IndexOptions();
@@ -37,7 +39,7 @@ internal sealed class StatusCommand : ICliCommand
                         ["last_commit"] = status.LastCommit?.ToString("O", CultureInfo.InvariantCulture),
                         ["table_location"] = status.TableLocation,
                     };
-                    Console.WriteLine(JsonSerializer.Serialize(payload));
+                    Console.WriteLine(JsonSerializer.Serialize(payload, JsonOptions));
                 }
                 else
                 {
