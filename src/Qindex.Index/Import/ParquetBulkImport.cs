@@ -85,7 +85,10 @@ public sealed class ParquetBulkImport : IAsyncDisposable
                 else if (col.Kind == ColumnKind.TimestampTz)
                 {
                     // Truncate nanoseconds toward earlier instants, as the records function does.
-                    expr = $"CAST(date_trunc('microseconds', {name}) AS TIMESTAMPTZ)";
+                    // Integer arithmetic on epoch_ns is as fast as copying the column; date_trunc
+                    // and casts through TIMESTAMP cost a third of the import's time.
+                    var ns = $"epoch_ns({name})";
+                    expr = $"make_timestamptz(({ns} - ((({ns} % 1000) + 1000) % 1000)) // 1000)";
                 }
                 else
                 {
