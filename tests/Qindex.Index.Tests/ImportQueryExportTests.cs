@@ -266,3 +266,98 @@ public sealed class ImportQueryExportTests : IDisposable
         Assert.Contains("no_such_column", error.Message, StringComparison.Ordinal);
     }
 }
+
+public sealed class QueryOutputTests : IDisposable
+{
+    private readonly string _dir = PipelineFixtures.TempDir();
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>A minimal RFC 4180 reader, to prove what was written parses back to the same fields.</summary>
+    private static List<List<string>> ParseCsv(string text)
+    {
+        var rows = new List<List<string>>();
+        var row = new List<string>();
+        var field = new System.Text.StringBuilder();
+        var quoted = false;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (quoted)
+            {
+                if (c == '"' && i + 1 < text.Length && text[i + 1] == '"')
+                {
+                    field.Append('"');
+                    i++;
+                }
+                else if (c == '"')
+                {
+                    quoted = false;
+                }
+                else
+                {
+                    field.Append(c);
+                }
+            }
+            else if (c == '"')
+            {
+                quoted = true;
+            }
+            else if (c == ',')
+            {
+                row.Add(field.ToString());
+                field.Clear();
+            }
+            else if (c == '\r' && i + 1 < text.Length && text[i + 1] == '\n')
+            {
+                row.Add(field.ToString());
+                field.Clear();
+                rows.Add(row);
+                row = [];
+                i++;
+            }
+            else
+            {
+                field.Append(c);
+            }
+        }
+
+        return rows;
+    }
+
+    [Fact]
+    public async Task CsvAndJsonRoundTripOddPaths()
+    {
+        var source = Path.Combine(_dir, "src.parquet");
+        await PipelineFixtures.WriteUsersParquetAsync(source, 100);
+        var store = new DirectoryIndexStore(Path.Combine(_dir, "idx"));
+        await IndexImporter.ImportAsync(ImportSources.Expand([source]), store, null, CancellationToken.None);
+        await using var engine = await QueryEngine.OpenAsync(store, CancellationToken.None);
+        const string sql = "SELECT path, size FROM files WHERE path LIKE '/odd/%' ORDER BY path";
+
+        var csv = new StringWriter();
+        await using (var reader = await engine.ExecuteReaderAsync(sql, CancellationToken.None))
+        {
+            Assert.Equal(PipelineFixtures.OddPaths.Length, await QueryOutput.WriteCsvAsync(reader, csv, CancellationToken.None));
+        }
+
+        var parsed = ParseCsv(csv.ToString());
+        Assert.Equal(["path", "size"], parsed[0]);
+        Assert.Equal(PipelineFixtures.OddPaths.Order(StringComparer.Ordinal), parsed.Skip(1).Select(r => r[0]).Order(StringComparer.Ordinal));
+        Assert.All(parsed.Skip(1), r => Assert.Equal("7", r[1]));
+
+        var json = new StringWriter();
+        await using (var reader = await engine.ExecuteReaderAsync(sql, CancellationToken.None))
+        {
+            await QueryOutput.WriteJsonLinesAsync(reader, json, CancellationToken.None);
+        }
+
+        var lines = json.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var paths = lines.Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).Select(e =>
+        {
+            Assert.Equal(7, e.GetProperty("size").GetInt64());
+            return e.GetProperty("path").GetString()!;
+        });
+        Assert.Equal(PipelineFixtures.OddPaths.Order(StringComparer.Ordinal), paths.Order(StringComparer.Ordinal));
+    }
+}

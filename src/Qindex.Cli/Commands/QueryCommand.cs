@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Data.Common;
 using System.Text;
-using System.Text.Json;
 using Qindex.Index.Query;
 using Qindex.Index.Store;
 using Spectre.Console;
@@ -83,43 +82,16 @@ internal sealed class QueryCommand : ICliCommand
 
     private static async Task WriteAsync(DbDataReader reader, string format, TextWriter output, CancellationToken cancellationToken)
     {
-        var names = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToArray();
         switch (format)
         {
             case "csv":
-                await output.WriteLineAsync(string.Join(',', names.Select(Csv)));
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    await output.WriteLineAsync(string.Join(',', Values(reader).Select(v => v is null ? "" : Csv(QueryEngine.FormatValue(v)))));
-                }
-
+                await QueryOutput.WriteCsvAsync(reader, output, cancellationToken);
                 break;
             case "json":
-                var options = new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-                using (var buffer = new MemoryStream())
-                {
-                    while (await reader.ReadAsync(cancellationToken))
-                    {
-                        buffer.SetLength(0);
-                        await using (var json = new Utf8JsonWriter(buffer, options))
-                        {
-                            json.WriteStartObject();
-                            var values = Values(reader);
-                            for (var i = 0; i < names.Length; i++)
-                            {
-                                json.WritePropertyName(names[i]);
-                                WriteJsonValue(json, values[i]);
-                            }
-
-                            json.WriteEndObject();
-                        }
-
-                        await output.WriteLineAsync(Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
-                    }
-                }
-
+                await QueryOutput.WriteJsonLinesAsync(reader, output, cancellationToken);
                 break;
             default:
+                var names = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToArray();
                 var table = new Table().Border(TableBorder.Simple);
                 foreach (var name in names)
                 {
@@ -128,6 +100,7 @@ internal sealed class QueryCommand : ICliCommand
 
                 var rows = 0;
                 var truncated = false;
+                var values = new object?[names.Length];
                 while (await reader.ReadAsync(cancellationToken))
                 {
                     if (rows == TableRowLimit)
@@ -136,7 +109,8 @@ internal sealed class QueryCommand : ICliCommand
                         break;
                     }
 
-                    table.AddRow(Values(reader).Select(v => Markup.Escape(v is null ? "NULL" : QueryEngine.FormatValue(v))).ToArray());
+                    QueryOutput.Read(reader, values);
+                    table.AddRow(values.Select(v => Markup.Escape(v is null ? "NULL" : QueryEngine.FormatValue(v))).ToArray());
                     rows++;
                 }
 
@@ -146,37 +120,4 @@ internal sealed class QueryCommand : ICliCommand
                 break;
         }
     }
-
-    private static object?[] Values(DbDataReader reader)
-    {
-        var values = new object?[reader.FieldCount];
-        for (var i = 0; i < values.Length; i++)
-        {
-            values[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-        }
-
-        return values;
-    }
-
-    private static void WriteJsonValue(Utf8JsonWriter json, object? value)
-    {
-        switch (value)
-        {
-            case null: json.WriteNullValue(); break;
-            case bool b: json.WriteBooleanValue(b); break;
-            case int i: json.WriteNumberValue(i); break;
-            case long l: json.WriteNumberValue(l); break;
-            case short s: json.WriteNumberValue(s); break;
-            case byte u8: json.WriteNumberValue(u8); break;
-            case double d: json.WriteNumberValue(d); break;
-            case float f: json.WriteNumberValue(f); break;
-            case decimal m: json.WriteNumberValue(m); break;
-            case System.Numerics.BigInteger big: json.WriteRawValue(big.ToString(System.Globalization.CultureInfo.InvariantCulture)); break;
-            default: json.WriteStringValue(QueryEngine.FormatValue(value)); break;
-        }
-    }
-
-    /// <summary>RFC 4180: quote fields holding a comma, quote, CR or LF, doubling inner quotes.</summary>
-    internal static string Csv(string field) =>
-        field.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + field.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : field;
 }
