@@ -193,6 +193,30 @@ public sealed class ImportQueryExportTests : IDisposable
         Assert.Equal(new DateTime(2024, 3, 1, 10, 20, 30).AddTicks(1234560), q.Rows[0][3]);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ParquetRowsWithoutPathAreBadRowsWithNumbers(bool bulk)
+    {
+        var source = Path.Combine(_dir, "nopath.parquet");
+        await using (var duck = new DuckDBConnection("DataSource=:memory:"))
+        {
+            await duck.OpenAsync();
+            await using var command = duck.CreateCommand();
+            command.CommandText = $"COPY (SELECT CASE WHEN i = 3 THEN NULL WHEN i = 6 THEN '' ELSE '/p/' || i END AS path, i::BIGINT AS size FROM range(10) t(i)) TO {QueryEngine.Literal(source)} (FORMAT parquet)";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var store = new DirectoryIndexStore(Path.Combine(_dir, "index"), bulk: bulk);
+        var result = await IndexImporter.ImportAsync(ImportSources.Expand([source]), store, null, CancellationToken.None);
+        Assert.Equal(8, result.RowsImported);
+        Assert.Equal(2, result.BadLines);
+        Assert.Equal([4L, 7L], result.FirstBadLines.Select(b => b.Line));
+        await using var engine = await QueryEngine.OpenAsync(store, CancellationToken.None);
+        var sum = await engine.QueryAsync("SELECT count(*), sum(size), min(path), max(path) FROM files", CancellationToken.None);
+        Assert.Equal([8L, (System.Numerics.BigInteger)36, "/p/0", "/p/9"], sum.Rows[0].Select(v => v is decimal d ? (System.Numerics.BigInteger)d : v));
+    }
+
     [Fact]
     public async Task FailedImportLeavesThePreviousIndexUnchanged()
     {

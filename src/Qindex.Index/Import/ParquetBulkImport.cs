@@ -51,8 +51,9 @@ public sealed class ParquetBulkImport : IAsyncDisposable
 
         try
         {
-            await using (var bad = _connection.CreateCommand())
+            if (await MayHaveRowsWithoutPathAsync(source, cancellationToken).ConfigureAwait(false))
             {
+                await using var bad = _connection.CreateCommand();
                 bad.CommandText = $"SELECT file_row_number FROM {src} WHERE path IS NULL OR path = '' ORDER BY file_row_number";
                 await using var reader = await bad.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -113,22 +114,48 @@ public sealed class ParquetBulkImport : IAsyncDisposable
             }
 
             await using var stats = _connection.CreateCommand();
-            stats.CommandText = $"SELECT count(*), min(path), max(path) FROM read_parquet({QueryEngine.Literal(target)})";
+            // The footer has the row count and the path bounds; reading it avoids a scan of the file.
+            stats.CommandText =
+                $"SELECT CAST(sum(row_group_num_rows) AS BIGINT), min(stats_min_value), max(stats_max_value), bool_and(stats_min_value IS NOT NULL AND stats_max_value IS NOT NULL) " +
+                $"FROM parquet_metadata({QueryEngine.Literal(target)}) WHERE path_in_schema = 'path'";
             await using var r = await stats.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await r.ReadAsync(cancellationToken).ConfigureAwait(false);
-            var rows = r.GetInt64(0);
+            var rows = r.IsDBNull(0) ? 0 : r.GetInt64(0);
             if (rows == 0)
             {
                 File.Delete(target);
                 return;
             }
 
-            writer.AddDataFile(new IndexDataFile(target, rows, new FileInfo(target).Length, r.GetString(1), r.GetString(2)));
+            var (lower, upper) = r.GetBoolean(3)
+                ? (r.GetString(1), r.GetString(2))
+                : await ScanBoundsAsync(target, cancellationToken).ConfigureAwait(false);
+            writer.AddDataFile(new IndexDataFile(target, rows, new FileInfo(target).Length, lower, upper));
         }
         catch (DuckDBException e)
         {
             throw new ImportSourceException($"{source}: {e.Message}", e);
         }
+    }
+
+    /// <summary>True unless the footer proves every path is present and non-empty.</summary>
+    private async Task<bool> MayHaveRowsWithoutPathAsync(string source, CancellationToken cancellationToken)
+    {
+        await using var command = _connection.CreateCommand();
+        command.CommandText =
+            $"SELECT bool_or(stats_null_count IS NULL OR stats_null_count > 0 OR stats_min_value IS NULL OR stats_min_value = '') " +
+            $"FROM parquet_metadata({QueryEngine.Literal(source)}) WHERE path_in_schema = 'path'";
+        var result = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        return result is not bool b || b;
+    }
+
+    private async Task<(string Lower, string Upper)> ScanBoundsAsync(string file, CancellationToken cancellationToken)
+    {
+        await using var command = _connection.CreateCommand();
+        command.CommandText = $"SELECT min(path), max(path) FROM read_parquet({QueryEngine.Literal(file)})";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return (reader.GetString(0), reader.GetString(1));
     }
 
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
