@@ -53,7 +53,17 @@ public sealed class LocalIndexStoreTests : IDisposable
         Assert.Equal(1, second.Rows);
         Assert.Equal(2, second.Snapshots);
         Assert.Null(second.Baseline);
+
+        // The superseded files stay for readers that started before the commit, until the next one.
+        Assert.All(scan.DataFiles, f => Assert.True(File.Exists(f)));
+        await using (var writer = store.BeginReplace())
+        {
+            await writer.AddAsync(Row("/only", 1), CancellationToken.None);
+            await writer.CommitAsync(null, CancellationToken.None);
+        }
+
         Assert.All(scan.DataFiles, f => Assert.False(File.Exists(f)));
+        Assert.Equal(3, (await store.GetStatusAsync(CancellationToken.None)).Snapshots);
         await using var engine = await QueryEngine.OpenAsync(store, CancellationToken.None);
         var rows = await engine.QueryAsync("SELECT path, size FROM files", CancellationToken.None);
         Assert.Equal("/only", rows.Rows.Single()[0]);

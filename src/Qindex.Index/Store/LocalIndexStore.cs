@@ -86,8 +86,9 @@ public sealed class LocalIndexStore : IIndexStore
 
     private async Task CommitAsync(IReadOnlyList<IndexDataFile> files, Dictionary<string, string> summary, CancellationToken cancellationToken)
     {
+        // One committer at a time: the state file is read, extended and replaced as a unit.
+        await using var commitLock = await AcquireCommitLockAsync(cancellationToken).ConfigureAwait(false);
         var state = await ReadStateAsync(cancellationToken).ConfigureAwait(false);
-        var previousFiles = state.Snapshots.LastOrDefault()?.DataFiles ?? [];
         state.Snapshots.Add(new Snapshot
         {
             Committed = DateTimeOffset.UtcNow,
@@ -102,10 +103,13 @@ public sealed class LocalIndexStore : IIndexStore
             }).ToList(),
         });
 
-        // Only the newest snapshot is readable; older ones are kept as history without their files.
-        foreach (var old in state.Snapshots.Take(state.Snapshots.Count - 1))
+        // The newest snapshot is current; the one before keeps its files so a reader that started
+        // before this commit can finish. Older snapshots stay as history without files.
+        var expired = state.Snapshots.Count >= 3 ? state.Snapshots[^3] : null;
+        var expiredFiles = expired?.DataFiles ?? [];
+        if (expired is not null)
         {
-            old.DataFiles = [];
+            expired.DataFiles = [];
         }
 
         var temp = StatePath + "." + Guid.NewGuid().ToString("N") + ".tmp";
@@ -115,10 +119,26 @@ public sealed class LocalIndexStore : IIndexStore
         }
 
         File.Move(temp, StatePath, overwrite: true);
-        var keep = files.Select(f => Path.GetFileName(f.Path)).ToHashSet(StringComparer.Ordinal);
-        foreach (var file in previousFiles.Where(f => !keep.Contains(f.File)))
+        var live = state.Snapshots.TakeLast(2).SelectMany(s => s.DataFiles).Select(f => f.File).ToHashSet(StringComparer.Ordinal);
+        foreach (var file in expiredFiles.Where(f => !live.Contains(f.File)))
         {
             File.Delete(Path.Combine(_dataDirectory, file.File));
+        }
+    }
+
+    private async Task<FileStream> AcquireCommitLockAsync(CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(_directory, "qindex-state.lock");
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+            }
+            catch (IOException) when (attempt < 600)
+            {
+                await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 
