@@ -59,6 +59,27 @@ public interface IIndexWriter : IAsyncDisposable
     /// <summary>Rows added so far.</summary>
     long RowsAdded { get; }
 
+    /// <summary>
+    /// Records an extra key in the summary of the snapshot <see cref="CommitAsync"/> writes (for
+    /// example where an import came from). Stores without summaries ignore it.
+    /// </summary>
+    void AddSummaryProperty(string key, string value)
+    {
+    }
+
     /// <summary>Replaces the whole table content with what was added, in one atomic commit that records <paramref name="baseline"/>.</summary>
     Task CommitAsync(IndexBaseline? baseline, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// A writer that also accepts whole data files written elsewhere (already sorted by path, with the
+/// index's Parquet schema and field ids), so a bulk import can skip per-record work.
+/// </summary>
+public interface IBulkIndexWriter : IIndexWriter
+{
+    /// <summary>Where the next externally written data file must be put.</summary>
+    string NewDataFilePath();
+
+    /// <summary>Adds a data file written at a path from <see cref="NewDataFilePath"/>.</summary>
+    void AddDataFile(IndexDataFile file);
 }

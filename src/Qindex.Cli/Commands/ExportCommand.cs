@@ -1,0 +1,44 @@
+using System.CommandLine;
+using System.Globalization;
+using Qindex.Index.Export;
+using Qindex.Index.Query;
+using Qindex.Index.Store;
+
+namespace Qindex.Cli.Commands;
+
+/// <summary><c>qindex export</c>: writes the index as a Parquet dataset in the old ingest script's schema.</summary>
+internal sealed class ExportCommand : ICliCommand
+{
+    public Command Build()
+    {
+        var index = new IndexOptions();
+        var parquet = new Option<string>("--parquet")
+        {
+            Description = "Output directory (new or empty) for the Parquet files.",
+            Required = true,
+        };
+        var command = new Command(
+            "export",
+            "Export the current index as Parquet with the old dataset's columns and types.\n" +
+            "Example: qindex export --index ./idx --parquet ./dataset   (then: read_parquet('dataset/**/*.parquet'))");
+        index.AddTo(command);
+        command.Options.Add(parquet);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            try
+            {
+                await using var store = await IndexStoreFactory.OpenAsync(index.Location(parse), cancellationToken);
+                var scan = await store.ScanAsync(cancellationToken);
+                var result = await IndexExporter.ExportAsync(scan, parse.GetValue(parquet)!, cancellationToken);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exported {result.Rows:N0} rows to {result.Files.Count} files in {result.Elapsed.TotalSeconds:F1} s"));
+                return 0;
+            }
+            catch (Exception e) when (e is QueryException or IOException or UnauthorizedAccessException or IndexStoreException or NotSupportedException)
+            {
+                await Console.Error.WriteLineAsync("error: " + e.Message);
+                return 1;
+            }
+        });
+        return command;
+    }
+}

@@ -1,0 +1,39 @@
+using System.CommandLine;
+using Qindex.Index.Store;
+
+namespace Qindex.Cli;
+
+/// <summary>
+/// The options that say where an index lives, shared by every verb that reads or writes one:
+/// <c>--index DIR</c>, and optionally <c>--catalog-uri</c> and <c>--warehouse</c>.
+/// </summary>
+internal sealed class IndexOptions
+{
+    public Option<string> Index { get; } = new("--index")
+    {
+        Description = "Index directory (holds the SQLite catalog and, by default, the warehouse).",
+        Required = true,
+    };
+
+    public Option<string?> CatalogUri { get; } = new("--catalog-uri")
+    {
+        Description = "External catalog: postgresql://user@host/db or https://rest-catalog (default: SQLite in --index).",
+    };
+
+    public Option<string?> Warehouse { get; } = new("--warehouse")
+    {
+        Description = "Warehouse location: a local directory or s3://bucket/prefix (default: --index/warehouse).",
+    };
+
+    /// <summary>Adds the options to <paramref name="command"/>.</summary>
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Index);
+        command.Options.Add(CatalogUri);
+        command.Options.Add(Warehouse);
+    }
+
+    /// <summary>The index location the parsed options name.</summary>
+    public IndexLocation Location(ParseResult parse) =>
+        new(parse.GetValue(Index)!, parse.GetValue(CatalogUri), parse.GetValue(Warehouse));
+}

@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using Qindex.Index.Records;
+using Qindex.Index.Store;
+
+namespace Qindex.Index.Import;
+
+/// <summary>Progress of an import, for the command layer to show.</summary>
+/// <param name="File">The file being read.</param>
+/// <param name="FilesDone">Files finished.</param>
+/// <param name="BytesDone">Bytes of finished files.</param>
+/// <param name="Rows">Rows added so far.</param>
+public sealed record ImportProgress(string File, int FilesDone, long BytesDone, long Rows);
+
+/// <summary>
+/// Imports the users' existing index (Parquet from their ingest script, or the tree walker's
+/// NDJSON) into the index in one replacing commit. Bad lines are counted and the first ones
+/// kept with file and line; an unreadable file stops the import and the index stays as it was.
+/// </summary>
+public static class IndexImporter
+{
+    /// <summary>Bad inputs kept for the report; the rest are only counted.</summary>
+    public const int MaxBadListed = 20;
+
+    /// <summary>Reads every file into one replacing commit of <paramref name="store"/>.</summary>
+    /// <exception cref="ImportSourceException">A file cannot be read; nothing is committed.</exception>
+    public static async Task<ImportResult> ImportAsync(
+        IReadOnlyList<ImportFile> files,
+        IIndexStore store,
+        IProgress<ImportProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        ArgumentNullException.ThrowIfNull(store);
+        var started = Stopwatch.StartNew();
+        var ingestTs = FileRecordParser.TruncateToMicros(DateTimeOffset.UtcNow);
+        var bad = new List<BadInput>();
+        long badCount = 0;
+        long bytes = 0;
+        var filesDone = 0;
+
+        void OnBad(BadInput b)
+        {
+            badCount++;
+            if (bad.Count < MaxBadListed)
+            {
+                bad.Add(b);
+            }
+        }
+
+        await using var writer = store.BeginReplace();
+        var bulk = writer as IBulkIndexWriter;
+        await using var bulkImport = bulk is not null && files.Any(f => f.Format == ImportFormat.Parquet)
+            ? await ParquetBulkImport.OpenAsync(cancellationToken).ConfigureAwait(false)
+            : null;
+        foreach (var file in files)
+        {
+            progress?.Report(new ImportProgress(file.Path, filesDone, bytes, writer.RowsAdded));
+            if (file.Format == ImportFormat.Parquet && bulkImport is not null)
+            {
+                await bulkImport.ImportFileAsync(file.Path, bulk!, ingestTs, OnBad, cancellationToken).ConfigureAwait(false);
+            }
+            else if (file.Format == ImportFormat.Parquet)
+            {
+                await IndexParquetReader.ReadAsync(
+                    file.Path,
+                    ingestTs,
+                    async batch =>
+                    {
+                        foreach (var record in batch)
+                        {
+                            await writer.AddAsync(record, cancellationToken).ConfigureAwait(false);
+                        }
+                    },
+                    OnBad,
+                    cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await NdjsonReader.ReadAsync(file.Path, ingestTs, r => writer.AddAsync(r, cancellationToken), OnBad, cancellationToken).ConfigureAwait(false);
+            }
+
+            bytes += file.Length;
+            filesDone++;
+        }
+
+        progress?.Report(new ImportProgress("", filesDone, bytes, writer.RowsAdded));
+        writer.AddSummaryProperty("qindex.imported-from", string.Join(", ", files.Select(f => f.Path).Take(10)) + (files.Count > 10 ? $" and {files.Count - 10} more" : ""));
+        await writer.CommitAsync(null, cancellationToken).ConfigureAwait(false);
+        return new ImportResult(writer.RowsAdded, badCount, bad, bytes, filesDone, started.Elapsed);
+    }
+}

@@ -1,0 +1,410 @@
+using ParquetSharp;
+using Qindex.Index.Records;
+
+namespace Qindex.Index.Import;
+
+/// <summary>
+/// Reads Parquet files with the index's column names (the users' pyarrow-written dataset, or
+/// qindex's own data files) in batches, row group by row group, so memory stays bounded by one
+/// batch whatever the file size. Timestamps in nanoseconds, microseconds or milliseconds, with or
+/// without time zone, become UTC microseconds (values without a zone were written as UTC).
+/// </summary>
+public static class IndexParquetReader
+{
+    /// <summary>Rows per batch handed to the caller.</summary>
+    public const int BatchRows = 64 * 1024;
+
+    /// <summary>Reads <paramref name="path"/>; rows lacking a path go to <paramref name="onBad"/> with their 1-based row number.</summary>
+    /// <exception cref="ImportSourceException">The file is not Parquet, or a column has a type that cannot be read as its index column.</exception>
+    public static async Task ReadAsync(
+        string path,
+        DateTimeOffset? defaultIngestTs,
+        Func<FileRecord[], ValueTask> onBatch,
+        Action<BadInput> onBad,
+        CancellationToken cancellationToken,
+        int batchRows = BatchRows)
+    {
+        ArgumentNullException.ThrowIfNull(onBatch);
+        ArgumentNullException.ThrowIfNull(onBad);
+        ParquetFileReader reader;
+        try
+        {
+            reader = new ParquetFileReader(path);
+        }
+        catch (ParquetException e)
+        {
+            throw new ImportSourceException($"{path}: not a readable Parquet file ({e.Message})", e);
+        }
+
+        using (reader)
+        {
+            var metadata = reader.FileMetaData;
+            var schema = metadata.Schema;
+            var columns = IndexColumns.All;
+            var sourceIndex = new int[columns.Count];
+            for (var c = 0; c < columns.Count; c++)
+            {
+                sourceIndex[c] = -1;
+                for (var i = 0; i < schema.NumColumns; i++)
+                {
+                    var descriptor = schema.Column(i);
+                    if (string.Equals(descriptor.Path.ToDotString(), columns[c].Name, StringComparison.Ordinal))
+                    {
+                        sourceIndex[c] = i;
+                        CheckType(path, columns[c], descriptor);
+                        break;
+                    }
+                }
+            }
+
+            if (sourceIndex[0] < 0)
+            {
+                throw new ImportSourceException($"{path}: has no column 'path'; expected the index columns ({string.Join(", ", columns.Select(c => c.Name))})");
+            }
+
+            long rowBase = 0;
+            for (var g = 0; g < metadata.NumRowGroups; g++)
+            {
+                using var rowGroup = reader.RowGroup(g);
+                var rows = rowGroup.MetaData.NumRows;
+                var readers = new ColumnSource?[columns.Count];
+                try
+                {
+                    for (var c = 0; c < columns.Count; c++)
+                    {
+                        readers[c] = sourceIndex[c] >= 0 ? new ColumnSource(rowGroup.Column(sourceIndex[c]), columns[c]) : null;
+                    }
+
+                    for (long done = 0; done < rows; done += batchRows)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        var count = (int)Math.Min(batchRows, rows - done);
+                        var arrays = new Array[columns.Count];
+                        for (var c = 0; c < columns.Count; c++)
+                        {
+                            arrays[c] = readers[c] is { } r
+                                ? ReadColumn(path, columns[c], r, count)
+                                : EmptyColumn(columns[c], count);
+                        }
+
+                        var batch = ToRecords(path, arrays, count, rowBase + done, defaultIngestTs, onBad);
+                        await onBatch(batch).ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    foreach (var r in readers)
+                    {
+                        r?.Dispose();
+                    }
+                }
+
+                rowBase += rows;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Checks a file's schema against the index columns without reading its data; returns which
+    /// index columns the file has.
+    /// </summary>
+    /// <exception cref="ImportSourceException">Not Parquet, no path column, or a column of the wrong type.</exception>
+    public static bool[] Inspect(string path)
+    {
+        ParquetFileReader reader;
+        try
+        {
+            reader = new ParquetFileReader(path);
+        }
+        catch (ParquetException e)
+        {
+            throw new ImportSourceException($"{path}: not a readable Parquet file ({e.Message})", e);
+        }
+
+        using (reader)
+        {
+            var schema = reader.FileMetaData.Schema;
+            var columns = IndexColumns.All;
+            var present = new bool[columns.Count];
+            for (var c = 0; c < columns.Count; c++)
+            {
+                for (var i = 0; i < schema.NumColumns; i++)
+                {
+                    var descriptor = schema.Column(i);
+                    if (string.Equals(descriptor.Path.ToDotString(), columns[c].Name, StringComparison.Ordinal))
+                    {
+                        CheckType(path, columns[c], descriptor);
+                        present[c] = true;
+                        break;
+                    }
+                }
+            }
+
+            if (!present[0])
+            {
+                throw new ImportSourceException($"{path}: has no column 'path'; expected the index columns ({string.Join(", ", columns.Select(c => c.Name))})");
+            }
+
+            return present;
+        }
+    }
+
+    private static FileRecord[] ToRecords(string file, Array[] arrays, int count, long rowBase, DateTimeOffset? defaultIngestTs, Action<BadInput> onBad)
+    {
+        var paths = (string?[])arrays[0];
+        var ingest = (long?[])arrays[^1];
+        var fallback = defaultIngestTs is { } d ? FileRecordColumns.ToMicros(d) : (long?)null;
+        var bad = 0;
+        for (var i = 0; i < count; i++)
+        {
+            if (string.IsNullOrEmpty(paths[i]))
+            {
+                bad++;
+                onBad(new BadInput(file, rowBase + i + 1, "row has no path"));
+            }
+
+            ingest[i] ??= fallback;
+        }
+
+        var records = FileRecordColumns.FromColumns(arrays, count, skipRowsWithoutPath: bad > 0);
+        return records;
+    }
+
+    private static Array EmptyColumn(IndexColumn column, int count) => column.Kind switch
+    {
+        ColumnKind.String => new string?[count],
+        ColumnKind.Int32 => new int?[count],
+        ColumnKind.Int64 or ColumnKind.TimestampTz => new long?[count],
+        ColumnKind.Boolean => new bool?[count],
+        _ => throw new InvalidOperationException($"unhandled column kind {column.Kind}"),
+    };
+
+    private static void CheckType(string file, IndexColumn column, ColumnDescriptor descriptor)
+    {
+        var physical = descriptor.PhysicalType;
+        using var logical = descriptor.LogicalType;
+        var ok = column.Kind switch
+        {
+            ColumnKind.String => physical == PhysicalType.ByteArray && logical is StringLogicalType or NoneLogicalType,
+            ColumnKind.Int32 or ColumnKind.Int64 => physical is PhysicalType.Int32 or PhysicalType.Int64 && logical is IntLogicalType or NoneLogicalType,
+            ColumnKind.Boolean => physical == PhysicalType.Boolean,
+            ColumnKind.TimestampTz => physical == PhysicalType.Int64 && logical is TimestampLogicalType,
+            _ => false,
+        };
+        if (!ok || descriptor.MaxRepetitionLevel > 0)
+        {
+            throw new ImportSourceException(
+                $"{file}: column '{column.Name}' is {physical} ({logical}); expected {Expected(column.Kind)}");
+        }
+    }
+
+    private static string Expected(ColumnKind kind) => kind switch
+    {
+        ColumnKind.String => "a UTF-8 string",
+        ColumnKind.Int32 => "a 32-bit integer",
+        ColumnKind.Int64 => "a 64-bit integer",
+        ColumnKind.Boolean => "a boolean",
+        ColumnKind.TimestampTz => "a timestamp (ns, us or ms, with or without time zone)",
+        _ => kind.ToString(),
+    };
+
+    /// <summary>
+    /// One column of one row group, read batch after batch. The column's facts are read once up
+    /// front: a logical reader owns (and disposes) its column reader, so it must live as long as
+    /// the row group does.
+    /// </summary>
+    private sealed class ColumnSource : IDisposable
+    {
+        public ColumnSource(ColumnReader reader, IndexColumn column)
+        {
+            Reader = reader;
+            var descriptor = reader.ColumnDescriptor;
+            Physical = descriptor.PhysicalType;
+            MaxDefinitionLevel = descriptor.MaxDefinitionLevel;
+            using var logical = descriptor.LogicalType;
+            Unit = logical is TimestampLogicalType t ? t.TimeUnit : TimeUnit.Micros;
+            if (column.Kind == ColumnKind.String)
+            {
+                Strings = reader.LogicalReaderOverride<string?>();
+            }
+        }
+
+        public ColumnReader Reader { get; }
+
+        public PhysicalType Physical { get; }
+
+        public short MaxDefinitionLevel { get; }
+
+        public TimeUnit Unit { get; }
+
+        public LogicalColumnReader<string?>? Strings { get; }
+
+        public void Dispose()
+        {
+            if (Strings is not null)
+            {
+                Strings.Dispose();
+            }
+            else
+            {
+                Reader.Dispose();
+            }
+        }
+    }
+
+    private static Array ReadColumn(string file, IndexColumn column, ColumnSource reader, int count)
+    {
+        switch (column.Kind)
+        {
+            case ColumnKind.String:
+                {
+                    var values = new string?[count];
+                    var got = 0;
+                    while (got < count)
+                    {
+                        var n = reader.Strings!.ReadBatch(values.AsSpan(got));
+                        if (n == 0)
+                        {
+                            break;
+                        }
+
+                        got += n;
+                    }
+
+                    return values;
+                }
+
+            case ColumnKind.Boolean:
+                {
+                    var (v, present) = ReadPhysical<bool>(reader, count);
+                    var values = new bool?[count];
+                    for (var i = 0; i < count; i++)
+                    {
+                        values[i] = present is null || present[i] ? v[i] : null;
+                    }
+
+                    return values;
+                }
+
+            case ColumnKind.Int32:
+                {
+                    var wide = ReadIntegers(reader, count);
+                    var values = new int?[count];
+                    for (var i = 0; i < count; i++)
+                    {
+                        if (wide[i] is { } x)
+                        {
+                            values[i] = x is >= int.MinValue and <= int.MaxValue
+                                ? (int)x
+                                : throw new ImportSourceException($"{file}: column '{column.Name}' holds {x}, out of the 32-bit range");
+                        }
+                    }
+
+                    return values;
+                }
+
+            case ColumnKind.Int64:
+                return ReadIntegers(reader, count);
+            case ColumnKind.TimestampTz:
+                {
+                    var unit = reader.Unit;
+                    var (v, present) = ReadPhysical<long>(reader, count);
+                    var values = new long?[count];
+                    for (var i = 0; i < count; i++)
+                    {
+                        if (present is null || present[i])
+                        {
+                            values[i] = unit switch
+                            {
+                                TimeUnit.Nanos => Math.DivRem(v[i], 1000L) is var (q, rem) && rem < 0 ? q - 1 : q,
+                                TimeUnit.Millis => v[i] * 1000,
+                                _ => v[i],
+                            };
+                        }
+                    }
+
+                    return values;
+                }
+
+            default:
+                throw new InvalidOperationException($"unhandled column kind {column.Kind}");
+        }
+    }
+
+    private static long?[] ReadIntegers(ColumnSource reader, int count)
+    {
+        var values = new long?[count];
+        if (reader.Physical == PhysicalType.Int32)
+        {
+            var (v, present) = ReadPhysical<int>(reader, count);
+            for (var i = 0; i < count; i++)
+            {
+                values[i] = present is null || present[i] ? v[i] : null;
+            }
+        }
+        else
+        {
+            var (v, present) = ReadPhysical<long>(reader, count);
+            for (var i = 0; i < count; i++)
+            {
+                values[i] = present is null || present[i] ? v[i] : null;
+            }
+        }
+
+        return values;
+    }
+
+    /// <summary>Reads <paramref name="count"/> rows; values are spread back to row positions, with a presence mask for optional columns.</summary>
+    private static (T[] Values, bool[]? Present) ReadPhysical<T>(ColumnSource reader, int count)
+        where T : unmanaged
+    {
+        var typed = (ColumnReader<T>)reader.Reader;
+        var maxDef = reader.MaxDefinitionLevel;
+        var values = new T[count];
+        if (maxDef == 0)
+        {
+            var got = 0;
+            while (got < count)
+            {
+                var n = typed.ReadBatch(count - got, null, null, values.AsSpan(got), out var valuesRead);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                got += (int)valuesRead;
+            }
+
+            return (values, null);
+        }
+
+        var defs = new short[count];
+        var dense = new T[count];
+        var levels = 0;
+        var denseCount = 0;
+        while (levels < count)
+        {
+            var n = typed.ReadBatch(count - levels, defs.AsSpan(levels), null, dense.AsSpan(denseCount), out var valuesRead);
+            if (n == 0)
+            {
+                break;
+            }
+
+            levels += (int)n;
+            denseCount += (int)valuesRead;
+        }
+
+        var present = new bool[count];
+        var k = 0;
+        for (var i = 0; i < count; i++)
+        {
+            if (defs[i] == maxDef)
+            {
+                present[i] = true;
+                values[i] = dense[k++];
+            }
+        }
+
+        return (values, present);
+    }
+}

@@ -1,0 +1,255 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
+using DuckDB.NET.Data;
+using Qindex.Index.Records;
+using Qindex.Index.Store;
+
+namespace Qindex.Index.Query;
+
+/// <summary>The user's SQL failed (syntax, unknown column, type error); the message is DuckDB's.</summary>
+public sealed class QueryException : Exception
+{
+    public QueryException(string message)
+        : base(message)
+    {
+    }
+
+    public QueryException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public QueryException()
+        : base("the query failed")
+    {
+    }
+}
+
+/// <summary>A materialized query result: column names and rows of CLR values (null for SQL NULL).</summary>
+public sealed record QueryResult(IReadOnlyList<string> Columns, IReadOnlyList<object?[]> Rows);
+
+/// <summary>
+/// Runs SQL with DuckDB in-process over a view named <c>files</c> that shows the current state of
+/// the index: the scan's data files with its position deletes applied. Columns keep the names and
+/// types of the users' existing index (times as TIMESTAMP in UTC), so their queries run unchanged.
+/// </summary>
+public sealed class QueryEngine : IAsyncDisposable
+{
+    private readonly DuckDBConnection _connection;
+
+    private QueryEngine(DuckDBConnection connection) => _connection = connection;
+
+    /// <summary>Opens an engine over the current state of <paramref name="store"/>.</summary>
+    public static async Task<QueryEngine> OpenAsync(IIndexStore store, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var scan = await store.ScanAsync(cancellationToken).ConfigureAwait(false);
+        return await OpenAsync(scan, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Opens an engine over the files of <paramref name="scan"/>.</summary>
+    public static async Task<QueryEngine> OpenAsync(IndexScan scan, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(scan);
+        var connection = new DuckDBConnection("DataSource=:memory:");
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using (var tz = connection.CreateCommand())
+            {
+                // With ICU loaded, TIMESTAMPTZ to TIMESTAMP follows the session zone; pin it to UTC
+                // so times read the same on every machine. Without ICU the setting is unknown and
+                // the cast is already UTC.
+                tz.CommandText = "SET TimeZone = 'UTC'";
+                try
+                {
+                    await tz.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (DuckDBException)
+                {
+                }
+            }
+
+            await using var view = connection.CreateCommand();
+            view.CommandText = BuildFilesView(scan);
+            await view.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return new QueryEngine(connection);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>The SQL that defines the <c>files</c> view; file names are quoted as SQL string literals.</summary>
+    public static string BuildFilesView(IndexScan scan)
+    {
+        ArgumentNullException.ThrowIfNull(scan);
+        var select = SelectList("d.");
+        var sb = new StringBuilder("CREATE OR REPLACE TEMP VIEW files AS ");
+        if (scan.DataFiles.Count == 0)
+        {
+            sb.Append("SELECT ").Append(EmptyList()).Append(" WHERE false");
+            return sb.ToString();
+        }
+
+        sb.Append("SELECT ").Append(select).Append(" FROM read_parquet(").Append(ListLiteral(scan.DataFiles.Select(LocalPath)));
+        if (scan.PositionDeleteFiles.Count == 0)
+        {
+            sb.Append(") d");
+            return sb.ToString();
+        }
+
+        sb.Append(", filename = true, file_row_number = true) d WHERE NOT EXISTS (SELECT 1 FROM read_parquet(")
+            .Append(ListLiteral(scan.PositionDeleteFiles.Select(LocalPath)))
+            .Append(") x WHERE ")
+            .Append(NormalizedPathSql("x.file_path"))
+            .Append(" = d.filename AND x.pos = d.file_row_number)");
+        return sb.ToString();
+    }
+
+    private static string SelectList(string prefix) => string.Join(", ", IndexColumns.All.Select(c =>
+        c.Kind == ColumnKind.TimestampTz
+            ? $"CAST({prefix}{Ident(c.Name)} AS TIMESTAMP) AS {Ident(c.Name)}"
+            : $"{prefix}{Ident(c.Name)}"));
+
+    private static string EmptyList() => string.Join(", ", IndexColumns.All.Select(c =>
+        $"CAST(NULL AS {SqlType(c.Kind)}) AS {Ident(c.Name)}"));
+
+    /// <summary>The DuckDB type the view gives a column kind.</summary>
+    public static string SqlType(ColumnKind kind) => kind switch
+    {
+        ColumnKind.String => "VARCHAR",
+        ColumnKind.Int32 => "INTEGER",
+        ColumnKind.Int64 => "BIGINT",
+        ColumnKind.Boolean => "BOOLEAN",
+        ColumnKind.TimestampTz => "TIMESTAMP",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    /// <summary>Quotes an identifier for DuckDB.</summary>
+    public static string Ident(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    /// <summary>Quotes a value as a DuckDB string literal (single quotes doubled).</summary>
+    public static string Literal(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
+
+    private static string ListLiteral(IEnumerable<string> values) => "[" + string.Join(", ", values.Select(Literal)) + "]";
+
+    private static string NormalizedPathSql(string expr) =>
+        $"(CASE WHEN starts_with({expr}, 'file://') THEN substr({expr}, 8) WHEN starts_with({expr}, 'file:') THEN substr({expr}, 6) ELSE {expr} END)";
+
+    /// <summary>Turns a <c>file:</c> URI into a local path; DuckDB reads local paths, and delete files are matched on them.</summary>
+    public static string LocalPath(string location)
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        if (location.StartsWith("file://", StringComparison.Ordinal))
+        {
+            return location[7..];
+        }
+
+        if (location.StartsWith("file:", StringComparison.Ordinal))
+        {
+            return location[5..];
+        }
+
+        if (location.Contains("://", StringComparison.Ordinal))
+        {
+            throw new NotSupportedException($"querying files at {location} is not supported here: DuckDB's bundled engine reads local files only");
+        }
+
+        return location;
+    }
+
+    /// <summary>Runs <paramref name="sql"/> and returns a reader over its rows.</summary>
+    /// <exception cref="QueryException">The SQL is not valid or fails.</exception>
+    public async Task<DbDataReader> ExecuteReaderAsync(string sql, CancellationToken cancellationToken)
+    {
+        var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        try
+        {
+            return await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (DuckDBException e)
+        {
+            await command.DisposeAsync().ConfigureAwait(false);
+            throw new QueryException(e.Message, e);
+        }
+    }
+
+    /// <summary>Runs <paramref name="sql"/> and collects every row.</summary>
+    /// <exception cref="QueryException">The SQL is not valid or fails.</exception>
+    public async Task<QueryResult> QueryAsync(string sql, CancellationToken cancellationToken)
+    {
+        await using var reader = await ExecuteReaderAsync(sql, cancellationToken).ConfigureAwait(false);
+        var columns = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToArray();
+        var rows = new List<object?[]>();
+        try
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var row = new object?[columns.Length];
+                for (var i = 0; i < row.Length; i++)
+                {
+                    row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                }
+
+                rows.Add(row);
+            }
+        }
+        catch (DuckDBException e)
+        {
+            throw new QueryException(e.Message, e);
+        }
+
+        return new QueryResult(columns, rows);
+    }
+
+    /// <summary>Runs a statement that returns no rows (COPY, SET, CREATE ...).</summary>
+    /// <exception cref="QueryException">The SQL is not valid or fails.</exception>
+    public async Task ExecuteAsync(string sql, CancellationToken cancellationToken)
+    {
+        await using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        try
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (DuckDBException e)
+        {
+            throw new QueryException(e.Message, e);
+        }
+    }
+
+    /// <summary>Writes the result of <paramref name="sql"/> to a Parquet file at <paramref name="outPath"/>.</summary>
+    public Task CopyToParquetAsync(string sql, string outPath, CancellationToken cancellationToken) =>
+        ExecuteAsync($"COPY ({TrimStatement(sql)}) TO {Literal(Path.GetFullPath(outPath))} (FORMAT parquet, COMPRESSION zstd)", cancellationToken);
+
+    /// <summary>Drops a trailing semicolon so a statement can be nested in COPY (...).</summary>
+    public static string TrimStatement(string sql)
+    {
+        ArgumentNullException.ThrowIfNull(sql);
+        var trimmed = sql.TrimEnd();
+        while (trimmed.EndsWith(';'))
+        {
+            trimmed = trimmed[..^1].TrimEnd();
+        }
+
+        return trimmed;
+    }
+
+    /// <summary>Formats a value for text output: invariant culture, ISO times.</summary>
+    public static string FormatValue(object? value) => value switch
+    {
+        null => "",
+        DateTime dt => dt.ToString(dt.TimeOfDay.Ticks % TimeSpan.TicksPerSecond == 0 ? "yyyy-MM-dd HH:mm:ss" : "yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture),
+        DateTimeOffset dto => dto.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture) + "+00",
+        bool b => b ? "true" : "false",
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
+
+    public ValueTask DisposeAsync() => _connection.DisposeAsync();
+}

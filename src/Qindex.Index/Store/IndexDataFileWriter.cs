@@ -1,0 +1,160 @@
+using ParquetSharp;
+using ParquetSharp.Schema;
+using Qindex.Index.Records;
+
+namespace Qindex.Index.Store;
+
+/// <summary>What was written to one data file: enough for a table to register it.</summary>
+/// <param name="Path">Local path of the file.</param>
+/// <param name="RecordCount">Rows in the file.</param>
+/// <param name="FileSizeInBytes">Size on disk.</param>
+/// <param name="LowerPath">Smallest path in the file (first row; the file is sorted by path).</param>
+/// <param name="UpperPath">Largest path in the file (last row).</param>
+public sealed record IndexDataFile(string Path, long RecordCount, long FileSizeInBytes, string LowerPath, string UpperPath);
+
+/// <summary>
+/// Writes a batch of records, already sorted by path, as one Parquet data file whose columns carry
+/// the Iceberg field ids of <see cref="IndexColumns"/>, timestamps as microseconds adjusted to UTC.
+/// Row groups are kept small so a reader can narrow a path to one row group through statistics.
+/// </summary>
+public static class IndexDataFileWriter
+{
+    /// <summary>Rows per row group: small enough for point lookups, large enough for scans.</summary>
+    public const int RowGroupRows = 64 * 1024;
+
+    /// <summary>The Parquet schema of an index data file, with field ids.</summary>
+    public static GroupNode Schema()
+    {
+        var nodes = IndexColumns.All.Select(c => (Node)(c.Kind switch
+        {
+            ColumnKind.String => new PrimitiveNode(c.Name, Rep(c), LogicalType.String(), PhysicalType.ByteArray, -1, c.FieldId),
+            ColumnKind.Int32 => new PrimitiveNode(c.Name, Rep(c), LogicalType.None(), PhysicalType.Int32, -1, c.FieldId),
+            ColumnKind.Int64 => new PrimitiveNode(c.Name, Rep(c), LogicalType.None(), PhysicalType.Int64, -1, c.FieldId),
+            ColumnKind.Boolean => new PrimitiveNode(c.Name, Rep(c), LogicalType.None(), PhysicalType.Boolean, -1, c.FieldId),
+            ColumnKind.TimestampTz => new PrimitiveNode(c.Name, Rep(c), LogicalType.Timestamp(true, TimeUnit.Micros), PhysicalType.Int64, -1, c.FieldId),
+            _ => throw new InvalidOperationException($"unhandled column kind {c.Kind}"),
+        })).ToArray();
+        return new GroupNode("table", Repetition.Required, nodes);
+    }
+
+    private static Repetition Rep(IndexColumn c) => c.Required ? Repetition.Required : Repetition.Optional;
+
+    /// <summary>Writes <paramref name="sortedRows"/> to <paramref name="path"/> (created or replaced).</summary>
+    public static IndexDataFile Write(string path, IReadOnlyList<FileRecord> sortedRows, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(sortedRows);
+        if (sortedRows.Count == 0)
+        {
+            throw new ArgumentException("a data file needs at least one row", nameof(sortedRows));
+        }
+
+        using var schema = Schema();
+        using var properties = new WriterPropertiesBuilder()
+            .Compression(Compression.Zstd)
+            .MaxRowGroupLength(RowGroupRows)
+            .CreatedBy("qindex")
+            .Build();
+        using (var file = new ParquetFileWriter(path, schema, properties))
+        {
+            for (var start = 0; start < sortedRows.Count; start += RowGroupRows)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var count = Math.Min(RowGroupRows, sortedRows.Count - start);
+                var slice = new ListSlice(sortedRows, start, count);
+                using var rowGroup = file.AppendRowGroup();
+                foreach (var column in IndexColumns.All)
+                {
+                    var values = FileRecordColumns.ToColumn(column, slice);
+                    using var writer = rowGroup.NextColumn();
+                    WriteColumn(writer, column, values);
+                }
+            }
+
+            file.Close();
+        }
+
+        return new IndexDataFile(path, sortedRows.Count, new FileInfo(path).Length, sortedRows[0].Path, sortedRows[^1].Path);
+    }
+
+    private static void WriteColumn(ColumnWriter writer, IndexColumn column, Array values)
+    {
+        switch (values)
+        {
+            case string?[] s:
+                using (var w = writer.LogicalWriter<string?>())
+                {
+                    w.WriteBatch(s);
+                }
+
+                break;
+            case int?[] i when column.Required:
+                using (var w = writer.LogicalWriter<int>())
+                {
+                    w.WriteBatch(i.Select(v => v!.Value).ToArray());
+                }
+
+                break;
+            case int?[] i:
+                using (var w = writer.LogicalWriter<int?>())
+                {
+                    w.WriteBatch(i);
+                }
+
+                break;
+            case long?[] l when column.Kind == ColumnKind.TimestampTz:
+                WritePhysicalNullable((ColumnWriter<long>)writer, l);
+                break;
+            case long?[] l:
+                using (var w = writer.LogicalWriter<long?>())
+                {
+                    w.WriteBatch(l);
+                }
+
+                break;
+            case bool?[] b:
+                using (var w = writer.LogicalWriter<bool?>())
+                {
+                    w.WriteBatch(b);
+                }
+
+                break;
+            default:
+                throw new InvalidOperationException($"unexpected array {values.GetType()} for column {column.Name}");
+        }
+    }
+
+    private static void WritePhysicalNullable(ColumnWriter<long> writer, long?[] values)
+    {
+        var defLevels = new short[values.Length];
+        var present = new long[values.Length];
+        var n = 0;
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (values[i] is { } v)
+            {
+                defLevels[i] = 1;
+                present[n++] = v;
+            }
+        }
+
+        writer.WriteBatch(values.Length, defLevels, null, present.AsSpan(0, n));
+    }
+
+    /// <summary>A window on a list without copying it.</summary>
+    private sealed class ListSlice(IReadOnlyList<FileRecord> list, int start, int count) : IReadOnlyList<FileRecord>
+    {
+        public FileRecord this[int index] => list[start + index];
+
+        public int Count => count;
+
+        public IEnumerator<FileRecord> GetEnumerator()
+        {
+            for (var i = 0; i < count; i++)
+            {
+                yield return list[start + i];
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+}

@@ -1,0 +1,141 @@
+using Qindex.Index.Records;
+
+namespace Qindex.Index.Store;
+
+/// <summary>
+/// The buffering half of a replacing write: collects records into runs of at most
+/// <see cref="RunRows"/>, sorts each run by path and writes it as one data file, so memory is
+/// bounded by two runs (one filling while the previous one is written) whatever the total.
+/// Files written are deleted again unless <see cref="MarkCommitted"/> is called.
+/// </summary>
+public sealed class SortedRunWriter : IAsyncDisposable
+{
+    private readonly string _directory;
+    private readonly List<IndexDataFile> _files = [];
+    private List<FileRecord> _run;
+    private Task? _pendingWrite;
+    private bool _committed;
+    private int _sequence;
+
+    /// <param name="directory">Where data files go (created if missing).</param>
+    /// <param name="runRows">Rows per sorted run and data file.</param>
+    /// <param name="filePrefix">Prefix of each file name, unique per write (for example a UUID).</param>
+    public SortedRunWriter(string directory, int runRows, string filePrefix)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(runRows, 1);
+        _directory = directory;
+        RunRows = runRows;
+        FilePrefix = filePrefix;
+        _run = new List<FileRecord>(Math.Min(runRows, 1 << 16));
+        Directory.CreateDirectory(directory);
+    }
+
+    /// <summary>Rows per sorted run.</summary>
+    public int RunRows { get; }
+
+    /// <summary>Prefix of every file name this writer creates.</summary>
+    public string FilePrefix { get; }
+
+    /// <summary>Rows added so far.</summary>
+    public long RowsAdded { get; private set; }
+
+    /// <summary>Adds one record; when the run is full, it is sorted and written in the background.</summary>
+    public async ValueTask AddAsync(FileRecord record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        ObjectDisposedException.ThrowIf(_committed, this);
+        _run.Add(record);
+        RowsAdded++;
+        if (_run.Count >= RunRows)
+        {
+            await FlushRunAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Writes what is buffered and waits for every file; returns all files written.</summary>
+    public async Task<IReadOnlyList<IndexDataFile>> CompleteAsync(CancellationToken cancellationToken)
+    {
+        await FlushRunAsync(cancellationToken).ConfigureAwait(false);
+        if (_pendingWrite is not null)
+        {
+            await _pendingWrite.ConfigureAwait(false);
+            _pendingWrite = null;
+        }
+
+        return _files;
+    }
+
+    /// <summary>
+    /// A path for a data file written by someone else (a bulk import); it carries this writer's
+    /// prefix, so an abandoned write removes it too.
+    /// </summary>
+    public string NewDataFilePath() => Path.Combine(_directory, $"{FilePrefix}-{Interlocked.Increment(ref _sequence) - 1:D5}.parquet");
+
+    /// <summary>Registers a data file, sorted by path, that was written at <see cref="NewDataFilePath"/>.</summary>
+    public void AddDataFile(IndexDataFile file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        lock (_files)
+        {
+            _files.Add(file);
+        }
+
+        RowsAdded += file.RecordCount;
+    }
+
+    /// <summary>The files now belong to a committed snapshot; disposing keeps them.</summary>
+    public void MarkCommitted() => _committed = true;
+
+    private async Task FlushRunAsync(CancellationToken cancellationToken)
+    {
+        if (_pendingWrite is not null)
+        {
+            // Bounds memory to two runs and surfaces a failed write before accepting more rows.
+            await _pendingWrite.ConfigureAwait(false);
+            _pendingWrite = null;
+        }
+
+        if (_run.Count == 0)
+        {
+            return;
+        }
+
+        var run = _run;
+        _run = new List<FileRecord>(Math.Min(RunRows, 1 << 16));
+        var path = NewDataFilePath();
+        _pendingWrite = Task.Run(
+            () =>
+            {
+                run.Sort((a, b) => PathOrder.Instance.Compare(a.Path, b.Path));
+                var file = IndexDataFileWriter.Write(path, run, cancellationToken);
+                lock (_files)
+                {
+                    _files.Add(file);
+                }
+            },
+            cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_pendingWrite is not null)
+        {
+            try
+            {
+                await _pendingWrite.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or ParquetSharp.ParquetException)
+            {
+                // The write is being abandoned; its partial file is removed below.
+            }
+        }
+
+        if (!_committed)
+        {
+            foreach (var file in Directory.EnumerateFiles(_directory, FilePrefix + "-*.parquet"))
+            {
+                File.Delete(file);
+            }
+        }
+    }
+}
