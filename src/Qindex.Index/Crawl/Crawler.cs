@@ -1,0 +1,219 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Threading.Channels;
+using Qindex.Index.Records;
+using Qindex.Index.Store;
+using Qindex.Qumulo;
+
+namespace Qindex.Index.Crawl;
+
+/// <summary>Which cluster snapshot a crawl reads from.</summary>
+public enum CrawlSnapshotMode
+{
+    /// <summary>Take a snapshot of the root, crawl it, keep it as the index's baseline.</summary>
+    Auto,
+
+    /// <summary>Crawl the live tree (no point-in-time consistency, no baseline snapshot).</summary>
+    None,
+
+    /// <summary>Crawl an existing snapshot given by id.</summary>
+    Existing,
+}
+
+/// <summary>What to crawl and how hard.</summary>
+public sealed record CrawlOptions
+{
+    public required string ClusterHost { get; init; }
+    public required string RootPath { get; init; }
+    public CrawlSnapshotMode SnapshotMode { get; init; } = CrawlSnapshotMode.Auto;
+    public long? SnapshotId { get; init; }
+
+    /// <summary>Directories listed at once.</summary>
+    public int Concurrency { get; init; } = 8;
+
+    /// <summary>Entries per listing page (1,000 is what clusters usually serve).</summary>
+    public int PageSize { get; init; } = 1000;
+}
+
+/// <summary>A progress report: objects written so far, directories still to list, the estimate from aggregates.</summary>
+public sealed record CrawlProgress(long Objects, long DirectoriesDone, long DirectoriesPending, double ObjectsPerSecond, long? EstimatedTotal);
+
+/// <summary>The outcome of a committed crawl.</summary>
+public sealed record CrawlResult(long Objects, long Directories, long? SnapshotId, TimeSpan Elapsed);
+
+/// <summary>
+/// Crawls a directory tree breadth-first with bounded concurrency into a new picture of the
+/// index. Each worker streams one directory's pages; directories found are queued by id; every
+/// object goes through <see cref="FileRecordParser"/> and one writer task. The index changes
+/// only when the whole crawl succeeds: any failure or cancellation leaves it as it was.
+/// </summary>
+public sealed class Crawler
+{
+    private const string DirectoryType = "FS_FILE_TYPE_DIRECTORY";
+    private readonly QumuloClient _client;
+
+    public Crawler(QumuloClient client) => _client = client;
+
+    public async Task<CrawlResult> RunAsync(CrawlOptions options, IIndexStore store, IProgress<CrawlProgress>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(store);
+        if (options.Concurrency < 1 || options.PageSize < 1)
+        {
+            throw new ArgumentException("Concurrency and page size must be at least 1.", nameof(options));
+        }
+
+        var rootPath = options.RootPath.EndsWith('/') ? options.RootPath : options.RootPath + "/";
+        var stopwatch = Stopwatch.StartNew();
+        var live = await _client.GetAttributesAsync(rootPath, null, cancellationToken).ConfigureAwait(false);
+        if (live.GetProperty("type").GetString() != DirectoryType)
+        {
+            throw new InvalidOperationException($"{rootPath} is not a directory.");
+        }
+
+        var rootId = live.GetProperty("id").GetString()!;
+        long? snapshotId = options.SnapshotMode switch
+        {
+            CrawlSnapshotMode.None => null,
+            CrawlSnapshotMode.Existing => options.SnapshotId ?? throw new ArgumentException("An existing snapshot needs its id.", nameof(options)),
+            _ => (await _client.CreateSnapshotAsync(rootId, $"qindex-crawl-{DateTimeOffset.UtcNow:yyyyMMddTHHmmssZ}", cancellationToken).ConfigureAwait(false)).Id,
+        };
+
+        try
+        {
+            var result = await CrawlAsync(rootPath, rootId, snapshotId, options, store, progress, stopwatch, cancellationToken).ConfigureAwait(false);
+            return result;
+        }
+        catch when (options.SnapshotMode == CrawlSnapshotMode.Auto && snapshotId is { } created)
+        {
+            // The snapshot would have become the baseline; without a committed index it is only clutter.
+            await _client.DeleteSnapshotAsync(created, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task<CrawlResult> CrawlAsync(
+        string rootPath, string rootId, long? snapshotId, CrawlOptions options, IIndexStore store,
+        IProgress<CrawlProgress>? progress, Stopwatch stopwatch, CancellationToken cancellationToken)
+    {
+        var estimate = await EstimateAsync(rootPath, snapshotId, cancellationToken).ConfigureAwait(false);
+        var ingestTs = DateTimeOffset.UtcNow;
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var token = failed.Token;
+
+        await using var writer = store.BeginReplace();
+        var records = Channel.CreateBounded<FileRecord>(new BoundedChannelOptions(16_384) { SingleReader = true });
+        var directories = Channel.CreateUnbounded<string>();
+        long pending = 1;
+        long directoriesDone = 0;
+        long objects = 0;
+
+        var root = await _client.GetAttributesAsync(rootPath, snapshotId, token).ConfigureAwait(false);
+        await records.Writer.WriteAsync(FileRecordParser.Parse(root, ingestTs), token).ConfigureAwait(false);
+        Interlocked.Increment(ref objects);
+        directories.Writer.TryWrite(rootId);
+
+        var writerTask = Task.Run(
+            async () =>
+            {
+                await foreach (var record in records.Reader.ReadAllAsync(token).ConfigureAwait(false))
+                {
+                    await writer.AddAsync(record, token).ConfigureAwait(false);
+                }
+            },
+            token);
+
+        async Task WorkerAsync()
+        {
+            await foreach (var directoryId in directories.Reader.ReadAllAsync(token).ConfigureAwait(false))
+            {
+                await foreach (var page in _client.ListEntryPagesAsync(directoryId, snapshotId, options.PageSize, token).ConfigureAwait(false))
+                {
+                    using (page)
+                    {
+                        if (!page.RootElement.TryGetProperty("files", out var files) || files.ValueKind != JsonValueKind.Array)
+                        {
+                            continue;
+                        }
+
+                        foreach (var file in files.EnumerateArray())
+                        {
+                            var record = FileRecordParser.Parse(file, ingestTs);
+                            if (record.Type == DirectoryType && record.Id is { } childId)
+                            {
+                                Interlocked.Increment(ref pending);
+                                directories.Writer.TryWrite(childId);
+                            }
+
+                            await records.Writer.WriteAsync(record, token).ConfigureAwait(false);
+                            Interlocked.Increment(ref objects);
+                        }
+                    }
+                }
+
+                Interlocked.Increment(ref directoriesDone);
+                if (Interlocked.Decrement(ref pending) == 0)
+                {
+                    directories.Writer.TryComplete();
+                }
+            }
+        }
+
+        var workers = Enumerable.Range(0, options.Concurrency).Select(_ => Task.Run(WorkerAsync, token)).ToList();
+        using var reporter = progress is null ? null : new Timer(
+            _ => progress.Report(new CrawlProgress(
+                Interlocked.Read(ref objects), Interlocked.Read(ref directoriesDone), Interlocked.Read(ref pending),
+                Interlocked.Read(ref objects) / Math.Max(stopwatch.Elapsed.TotalSeconds, 0.001), estimate)),
+            null,
+            TimeSpan.FromMilliseconds(250),
+            TimeSpan.FromMilliseconds(500));
+
+        try
+        {
+            await Task.WhenAll(workers).ConfigureAwait(false);
+            records.Writer.TryComplete();
+            await writerTask.ConfigureAwait(false);
+        }
+        catch
+        {
+            // One failure stops every worker; the writer is disposed uncommitted, so the index stays as it was.
+            await failed.CancelAsync().ConfigureAwait(false);
+            directories.Writer.TryComplete();
+            records.Writer.TryComplete();
+            await Task.WhenAll(workers.Append(writerTask)).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
+            throw;
+        }
+
+        writer.AddSummaryProperty("qindex.crawl-objects", objects.ToString(CultureInfo.InvariantCulture));
+        await writer.CommitAsync(
+            new IndexBaseline(options.ClusterHost, rootPath, snapshotId?.ToString(CultureInfo.InvariantCulture), DateTimeOffset.UtcNow),
+            cancellationToken).ConfigureAwait(false);
+        progress?.Report(new CrawlProgress(objects, directoriesDone, 0, objects / Math.Max(stopwatch.Elapsed.TotalSeconds, 0.001), estimate));
+        return new CrawlResult(objects, directoriesDone, snapshotId, stopwatch.Elapsed);
+    }
+
+    private async Task<long?> EstimateAsync(string rootPath, long? snapshotId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var aggregates = await _client.GetAggregatesAsync(rootPath, recursive: false, snapshotId, cancellationToken).ConfigureAwait(false);
+            long total = 1;
+            foreach (var name in new[] { "total_files", "total_directories", "total_symlinks", "total_other_objects" })
+            {
+                if (aggregates.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+                    && long.TryParse(value.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var count))
+                {
+                    total += count;
+                }
+            }
+
+            return total;
+        }
+        catch (QumuloApiException)
+        {
+            // Aggregates only feed the ETA; a cluster that refuses them still gets crawled.
+            return null;
+        }
+    }
+}
