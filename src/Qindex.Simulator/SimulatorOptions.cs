@@ -1,0 +1,23 @@
+namespace Qindex.Simulator;
+
+/// <summary>How to start a simulated cluster: where it listens, the generated tree, the admin user.</summary>
+public sealed record SimulatorOptions
+{
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>0 picks a free port.</summary>
+    public int Port { get; init; }
+
+    /// <summary>Objects in the generated tree (root included).</summary>
+    public long Objects { get; init; } = 1000;
+
+    public int Seed { get; init; } = 1;
+    public string User { get; init; } = "admin";
+    public string Password { get; init; } = "admin";
+
+    /// <summary>Write the self-signed certificate's PEM here.</summary>
+    public string? CertOut { get; init; }
+
+    /// <summary>Seconds between keep-alive comments on notify streams.</summary>
+    public double KeepAliveSeconds { get; init; } = 5;
+}
