@@ -55,7 +55,10 @@ internal sealed class CrawlCommand : ICliCommand
             }
             catch (Exception e) when (e is QumuloApiException or HttpRequestException or ArgumentException or IOException or InvalidOperationException or IndexStoreException or FormatException)
             {
-                await Console.Error.WriteLineAsync($"crawl failed: {e.Message}\nThe index was left as it was.");
+                var reason = e is HttpRequestException { InnerException: System.Security.Authentication.AuthenticationException tls }
+                    ? $"the cluster's TLS certificate is not trusted ({tls.Message}); give --ca-cert FILE or --pin-sha256 HEX (or --insecure if you accept the risk)"
+                    : e.Message;
+                await Console.Error.WriteLineAsync($"crawl failed: {reason}\nThe index was left as it was.");
                 return 1;
             }
         });
