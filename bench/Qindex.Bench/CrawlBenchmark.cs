@@ -17,66 +17,85 @@ internal sealed class CrawlBenchmark : IBenchmark
 {
     public string Name => "crawl";
 
-    public string Description => "qindex crawl objects/s vs sequential walk to NDJSON + Parquet (--objects N[,N...], --concurrency C, --baseline yes|no)";
+    public string Description => "qindex crawl objects/s vs sequential walk to NDJSON + Parquet (--objects N[,N...], --concurrency C, --baseline yes|no, --snapshot auto|none)";
 
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
         var sizes = ImportDataset.Arg(args, "--objects", "100000").Split(',').Select(s => long.Parse(s, CultureInfo.InvariantCulture)).ToList();
         var concurrency = int.Parse(ImportDataset.Arg(args, "--concurrency", "8"), CultureInfo.InvariantCulture);
         var baseline = ImportDataset.Arg(args, "--baseline", "yes") == "yes";
+        var fromSnapshot = ImportDataset.Arg(args, "--snapshot", "auto") == "auto";
         Console.WriteLine($"Command: `dotnet run -c Release --project bench/Qindex.Bench -- crawl {string.Join(' ', args)}`");
         Console.WriteLine();
         Console.WriteLine($"Machine: {Environment.ProcessorCount} cores; simulator in the same process over HTTPS on loopback; crawl concurrency {concurrency}.");
         Console.WriteLine();
         Console.WriteLine("| objects | qindex crawl s | qindex objects/s | peak RSS MB | baseline walk to NDJSON s | NDJSON to Parquet s | baseline total s | baseline objects/s |");
         Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
+        // Both code paths are warmed (JIT) on a small tree first; each measurement then gets a
+        // freshly started simulator, so neither method profits from the other's warm caches.
+        await MeasureAsync(5_000, concurrency, fromSnapshot, baseline, print: false, cancellationToken);
         foreach (var objects in sizes)
         {
-            await using var server = await SimulatorServer.StartAsync(new SimulatorOptions { Objects = objects, Seed = 1 }, cancellationToken);
-            var connection = new QumuloConnection
+            await MeasureAsync(objects, concurrency, fromSnapshot, baseline, print: true, cancellationToken);
+        }
+
+        return 0;
+    }
+
+    private static async Task MeasureAsync(long objects, int concurrency, bool fromSnapshot, bool baseline, bool print, CancellationToken cancellationToken)
+    {
+        var dir = Directory.CreateTempSubdirectory("qindex-bench-crawl-").FullName;
+        try
+        {
+            string walk = "-", convert = "-", total = "-", rate = "-";
+            if (baseline)
             {
-                Host = server.BaseAddress.Host,
-                Port = server.BaseAddress.Port,
-                User = "admin",
-                Password = "admin",
-                PinSha256 = server.CertificateSha256,
-            };
-            var dir = Directory.CreateTempSubdirectory("qindex-bench-crawl-").FullName;
-            try
+                await using var server = await SimulatorServer.StartAsync(new SimulatorOptions { Objects = objects, Seed = 1 }, cancellationToken);
+                using var client = new QumuloClient(Connection(server), concurrency * 2);
+                var (w, c, n) = await BaselineAsync(client, dir, cancellationToken);
+                walk = w.ToString("F1", CultureInfo.InvariantCulture);
+                convert = c.ToString("F1", CultureInfo.InvariantCulture);
+                total = (w + c).ToString("F1", CultureInfo.InvariantCulture);
+                rate = (n / (w + c)).ToString("N0", CultureInfo.InvariantCulture);
+            }
+
+            await using (var server = await SimulatorServer.StartAsync(new SimulatorOptions { Objects = objects, Seed = 1 }, cancellationToken))
             {
-                using var client = new QumuloClient(connection, concurrency * 2);
+                using var client = new QumuloClient(Connection(server), concurrency * 2);
                 var sw = Stopwatch.StartNew();
                 CrawlResult result;
                 await using (var store = await IndexStoreFactory.OpenAsync(new IndexLocation(Path.Combine(dir, "index")), cancellationToken))
                 {
                     result = await new Crawler(client).RunAsync(
-                        new CrawlOptions { ClusterHost = "sim", RootPath = "/", Concurrency = concurrency }, store, null, cancellationToken);
+                        new CrawlOptions { ClusterHost = "sim", RootPath = "/", Concurrency = concurrency, SnapshotMode = fromSnapshot ? CrawlSnapshotMode.Auto : CrawlSnapshotMode.None },
+                        store,
+                        null,
+                        cancellationToken);
                 }
 
                 var crawlSeconds = sw.Elapsed.TotalSeconds;
-                var peak = PeakRssMb();
-                string walk = "-", convert = "-", total = "-", rate = "-";
-                if (baseline)
+                if (print)
                 {
-                    var (w, c, n) = await BaselineAsync(client, dir, cancellationToken);
-                    walk = w.ToString("F1", CultureInfo.InvariantCulture);
-                    convert = c.ToString("F1", CultureInfo.InvariantCulture);
-                    total = (w + c).ToString("F1", CultureInfo.InvariantCulture);
-                    rate = (n / (w + c)).ToString("N0", CultureInfo.InvariantCulture);
+                    Console.WriteLine(string.Create(
+                        CultureInfo.InvariantCulture,
+                        $"| {result.Objects:N0} | {crawlSeconds:F1} | {result.Objects / crawlSeconds:N0} | {PeakRssMb():N0} | {walk} | {convert} | {total} | {rate} |"));
                 }
-
-                Console.WriteLine(string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"| {result.Objects:N0} | {crawlSeconds:F1} | {result.Objects / crawlSeconds:N0} | {peak:N0} | {walk} | {convert} | {total} | {rate} |"));
-            }
-            finally
-            {
-                Directory.Delete(dir, recursive: true);
             }
         }
-
-        return 0;
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
+
+    private static QumuloConnection Connection(SimulatorServer server) => new()
+    {
+        Host = server.BaseAddress.Host,
+        Port = server.BaseAddress.Port,
+        User = "admin",
+        Password = "admin",
+        PinSha256 = server.CertificateSha256,
+    };
 
     /// <summary>What users run today: one directory at a time, one page at a time, NDJSON out, then a conversion.</summary>
     private static async Task<(double Walk, double Convert, long Objects)> BaselineAsync(QumuloClient client, string dir, CancellationToken cancellationToken)
