@@ -88,7 +88,7 @@ internal sealed class CrawlBenchmark : IBenchmark
         }
     }
 
-    private static QumuloConnection Connection(SimulatorServer server) => new()
+    internal static QumuloConnection Connection(SimulatorServer server) => new()
     {
         Host = server.BaseAddress.Host,
         Port = server.BaseAddress.Port,
@@ -135,7 +135,7 @@ internal sealed class CrawlBenchmark : IBenchmark
         return (walk, sw.Elapsed.TotalSeconds, objects);
     }
 
-    private static double PeakRssMb()
+    internal static double PeakRssMb()
     {
         foreach (var line in File.ReadLines("/proc/self/status"))
         {
