@@ -33,12 +33,7 @@ public sealed class QumuloClient : IDisposable
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
             AutomaticDecompression = DecompressionMethods.All,
         };
-        var validator = TlsPolicy.CreateValidator(connection);
-        if (validator is not null)
-        {
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
-                certificate is not null && validator(new System.Security.Cryptography.X509Certificates.X509Certificate2(certificate), chain, errors);
-        }
+        TlsPolicy.Configure(handler, connection);
 
         _http = new HttpClient(handler) { BaseAddress = connection.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
         _token = connection.Password is null ? connection.BearerToken : null;

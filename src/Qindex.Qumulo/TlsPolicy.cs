@@ -61,6 +61,18 @@ public static class TlsPolicy
         return null;
     }
 
+    /// <summary>Applies the connection's certificate checks to <paramref name="handler"/> (nothing to do for the platform default).</summary>
+    public static void Configure(SocketsHttpHandler handler, QumuloConnection connection)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        var validator = CreateValidator(connection);
+        if (validator is not null)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
+                certificate is not null && validator(new X509Certificate2(certificate), chain, errors);
+        }
+    }
+
     /// <summary>Lowercase hex without separators; rejects anything that is not 32 bytes of hex.</summary>
     public static string NormalizeFingerprint(string fingerprint)
     {

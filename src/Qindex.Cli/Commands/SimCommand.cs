@@ -90,13 +90,8 @@ internal sealed class SimCommand : ICliCommand
                 PinSha256 = parse.GetValue(cluster.PinSha256),
                 Insecure = parse.GetValue(cluster.Insecure),
             };
-            var validator = TlsPolicy.CreateValidator(connection);
             using var handler = new SocketsHttpHandler();
-            if (validator is not null)
-            {
-                handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
-                    certificate is not null && validator(new System.Security.Cryptography.X509Certificates.X509Certificate2(certificate), chain, errors);
-            }
+            TlsPolicy.Configure(handler, connection);
 
             using var http = new HttpClient(handler) { BaseAddress = connection.BaseAddress };
             var body = new Dictionary<string, object>

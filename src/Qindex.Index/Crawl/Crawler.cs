@@ -88,7 +88,16 @@ public sealed class Crawler
         catch when (options.SnapshotMode == CrawlSnapshotMode.Auto && snapshotId is { } created)
         {
             // The snapshot would have become the baseline; without a committed index it is only clutter.
-            await _client.DeleteSnapshotAsync(created, CancellationToken.None).ConfigureAwait(false);
+            // If the cluster cannot be reached to remove it, the crawl's own error still matters more.
+            try
+            {
+                await _client.DeleteSnapshotAsync(created, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception cleanup) when (cleanup is QumuloApiException or HttpRequestException or IOException)
+            {
+                // Left for the administrator; its name starts with qindex-crawl-.
+            }
+
             throw;
         }
     }

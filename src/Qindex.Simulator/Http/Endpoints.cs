@@ -83,7 +83,7 @@ internal sealed class Endpoints
         {
             await ErrorAsync(context, e.StatusCode, e.Module, e.ErrorClass, e.Description);
         }
-        catch (Exception e) when (e is JsonException or FormatException or KeyNotFoundException or InvalidOperationException)
+        catch (Exception e) when (e is JsonException or FormatException or KeyNotFoundException or InvalidOperationException or ArgumentException or OverflowException)
         {
             await ErrorAsync(context, 400, "http", "http_bad_request_error", e.Message);
         }
