@@ -111,6 +111,9 @@ public sealed class AvroContainerWriter : IDisposable, IAsyncDisposable
     /// <summary>Records appended so far.</summary>
     public long RecordCount { get; private set; }
 
+    /// <summary>Data blocks finished so far (written to the stream or waiting in the output buffer).</summary>
+    public long BlockCount { get; private set; }
+
     /// <summary>Encodes one record into the current block, writing the block out synchronously when full.</summary>
     public void Append(object? datum)
     {
@@ -272,6 +275,7 @@ public sealed class AvroContainerWriter : IDisposable, IAsyncDisposable
         _output.WriteFixed(_sync);
         _block.Reset();
         _blockCount = 0;
+        BlockCount++;
     }
 
     /// <summary>Writes the output buffer (header and finished blocks) to the stream; one code path serves sync and async.</summary>

@@ -137,6 +137,10 @@ public class AvroContainerTests
                 record[2] = i % 3 == 0 ? null : i;
                 writer.Append(record);
             }
+
+            // About 50 bytes a row, so the 256 KiB byte limit, not the 10,000-record one, cuts blocks.
+            writer.Flush();
+            Assert.InRange(writer.BlockCount, 10, 40);
         }
 
         stream.Position = 0;
