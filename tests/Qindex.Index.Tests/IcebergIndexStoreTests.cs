@@ -5,7 +5,7 @@ using Qindex.Index.Store;
 
 namespace Qindex.Index.Tests;
 
-public sealed class LocalIndexStoreTests : IDisposable
+public sealed class IcebergIndexStoreTests : IDisposable
 {
     private readonly string _dir = PipelineFixtures.TempDir();
 
@@ -16,7 +16,7 @@ public sealed class LocalIndexStoreTests : IDisposable
     [Fact]
     public async Task StatusCountsRowsFilesSnapshotsAndBaseline()
     {
-        await using var store = LocalIndexStore.Open(_dir, runRows: 40);
+        await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(_dir), CancellationToken.None, runRows: 40);
         var empty = await store.GetStatusAsync(CancellationToken.None);
         Assert.Equal(0, empty.Rows);
         Assert.Null(empty.LastCommit);
@@ -54,7 +54,8 @@ public sealed class LocalIndexStoreTests : IDisposable
         Assert.Equal(2, second.Snapshots);
         Assert.Null(second.Baseline);
 
-        // The superseded files stay for readers that started before the commit, until the next one.
+        // The superseded files stay for readers that started before the commit, until expiry
+        // finds their snapshot older than the table's maximum age.
         Assert.All(scan.DataFiles, f => Assert.True(File.Exists(f)));
         await using (var writer = store.BeginReplace())
         {
@@ -62,8 +63,12 @@ public sealed class LocalIndexStoreTests : IDisposable
             await writer.CommitAsync(null, CancellationToken.None);
         }
 
-        Assert.All(scan.DataFiles, f => Assert.False(File.Exists(f)));
+        Assert.All(scan.DataFiles, f => Assert.True(File.Exists(f)));
         Assert.Equal(3, (await store.GetStatusAsync(CancellationToken.None)).Snapshots);
+        var expiry = await store.Table.ExpireSnapshotsAsync(DateTimeOffset.UtcNow.AddMinutes(1), 1, CancellationToken.None);
+        Assert.Equal(2, expiry.SnapshotsRemoved);
+        Assert.All(scan.DataFiles, f => Assert.False(File.Exists(f)));
+        Assert.Equal(1, (await store.GetStatusAsync(CancellationToken.None)).Snapshots);
         await using var engine = await QueryEngine.OpenAsync(store, CancellationToken.None);
         var rows = await engine.QueryAsync("SELECT path, size FROM files", CancellationToken.None);
         Assert.Equal("/only", rows.Rows.Single()[0]);
@@ -72,7 +77,7 @@ public sealed class LocalIndexStoreTests : IDisposable
     [Fact]
     public async Task AbandonedWriteLeavesIndexAndDirectoryAsTheyWere()
     {
-        await using var store = LocalIndexStore.Open(_dir, runRows: 10);
+        await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(_dir), CancellationToken.None, runRows: 10);
         await using (var writer = store.BeginReplace())
         {
             await writer.AddAsync(Row("/kept", 5), CancellationToken.None);

@@ -1,0 +1,168 @@
+using System.Globalization;
+using Qindex.Iceberg.Avro;
+
+namespace Qindex.Iceberg.Spec;
+
+/// <summary>
+/// Writes and reads manifests (Avro files of <see cref="ManifestEntry"/>) and manifest lists (Avro
+/// files of <see cref="ManifestFile"/>), format v2. Entries carry explicit sequence numbers: the
+/// writer knows the sequence number it commits with and rewrites its manifests when a conflict
+/// moves it, which keeps readers that do not implement inheritance correct.
+/// </summary>
+public static class Manifest
+{
+    private static readonly AvroRecordSchema EntrySchema = (AvroRecordSchema)AvroSchema.Parse(ManifestSchemas.ManifestEntry);
+    private static readonly AvroRecordSchema DataFileSchema = (AvroRecordSchema)EntrySchema.GetField("data_file").Schema;
+    private static readonly AvroRecordSchema PartitionSchema = (AvroRecordSchema)DataFileSchema.GetField("partition").Schema;
+    private static readonly AvroRecordSchema ListSchema = (AvroRecordSchema)AvroSchema.Parse(ManifestSchemas.ManifestFile);
+
+    /// <summary>A manifest's bytes: <paramref name="entries"/>, all of one <paramref name="content"/> kind.</summary>
+    public static byte[] Write(Schema tableSchema, FileContent content, IEnumerable<ManifestEntry> entries)
+    {
+        ArgumentNullException.ThrowIfNull(tableSchema);
+        ArgumentNullException.ThrowIfNull(entries);
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["schema"] = tableSchema.ToJson(),
+            ["schema-id"] = tableSchema.SchemaId.ToString(CultureInfo.InvariantCulture),
+            ["partition-spec"] = "[]",
+            ["partition-spec-id"] = PartitionSpec.UnpartitionedSpecId.ToString(CultureInfo.InvariantCulture),
+            ["format-version"] = "2",
+            ["content"] = content == FileContent.Data ? "data" : "deletes",
+        };
+        using var buffer = new MemoryStream();
+        using (var writer = new AvroContainerWriter(buffer, EntrySchema, new AvroContainerWriterOptions { Codec = AvroCodec.Null, Metadata = metadata, LeaveOpen = true }))
+        {
+            foreach (var entry in entries)
+            {
+                writer.Append(ToAvro(entry));
+            }
+        }
+
+        return buffer.ToArray();
+    }
+
+    /// <summary>The entries of a manifest file's bytes.</summary>
+    /// <exception cref="IcebergException">Not a manifest this implementation can read.</exception>
+    public static IReadOnlyList<ManifestEntry> Read(byte[] manifest, string location)
+    {
+        try
+        {
+            using var reader = AvroContainerReader.Open(new MemoryStream(manifest, writable: false));
+            return reader.ReadRecords().Select(r => FromAvro((AvroRecord)r!)).ToList();
+        }
+        catch (Exception e) when (e is AvroFormatException or InvalidCastException or KeyNotFoundException)
+        {
+            throw new IcebergException($"{location}: not a readable Iceberg manifest ({e.Message})", e);
+        }
+    }
+
+    /// <summary>A manifest list's bytes.</summary>
+    public static byte[] WriteList(long snapshotId, long? parentSnapshotId, long sequenceNumber, IEnumerable<ManifestFile> manifests)
+    {
+        ArgumentNullException.ThrowIfNull(manifests);
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["snapshot-id"] = snapshotId.ToString(CultureInfo.InvariantCulture),
+            ["parent-snapshot-id"] = parentSnapshotId?.ToString(CultureInfo.InvariantCulture) ?? "null",
+            ["sequence-number"] = sequenceNumber.ToString(CultureInfo.InvariantCulture),
+            ["format-version"] = "2",
+        };
+        using var buffer = new MemoryStream();
+        using (var writer = new AvroContainerWriter(buffer, ListSchema, new AvroContainerWriterOptions { Codec = AvroCodec.Null, Metadata = metadata, LeaveOpen = true }))
+        {
+            foreach (var m in manifests)
+            {
+                writer.Append(new AvroRecord(ListSchema, [
+                    m.ManifestPath, m.ManifestLength, m.PartitionSpecId, (int)m.Content, m.SequenceNumber, m.MinSequenceNumber,
+                    m.AddedSnapshotId, m.AddedFilesCount, m.ExistingFilesCount, m.DeletedFilesCount,
+                    m.AddedRowsCount, m.ExistingRowsCount, m.DeletedRowsCount, new List<object?>(), null,
+                ]));
+            }
+        }
+
+        return buffer.ToArray();
+    }
+
+    /// <summary>The manifests a manifest list's bytes name.</summary>
+    public static IReadOnlyList<ManifestFile> ReadList(byte[] manifestList, string location)
+    {
+        try
+        {
+            using var reader = AvroContainerReader.Open(new MemoryStream(manifestList, writable: false));
+            return reader.ReadRecords().Select(o =>
+            {
+                var r = (AvroRecord)o!;
+                return new ManifestFile
+                {
+                    ManifestPath = (string)r["manifest_path"]!,
+                    ManifestLength = (long)r["manifest_length"]!,
+                    PartitionSpecId = (int)r["partition_spec_id"]!,
+                    Content = (FileContent)(int)r["content"]!,
+                    SequenceNumber = (long)r["sequence_number"]!,
+                    MinSequenceNumber = (long)r["min_sequence_number"]!,
+                    AddedSnapshotId = (long)r["added_snapshot_id"]!,
+                    AddedFilesCount = (int)r["added_files_count"]!,
+                    ExistingFilesCount = (int)r["existing_files_count"]!,
+                    DeletedFilesCount = (int)r["deleted_files_count"]!,
+                    AddedRowsCount = (long)r["added_rows_count"]!,
+                    ExistingRowsCount = (long)r["existing_rows_count"]!,
+                    DeletedRowsCount = (long)r["deleted_rows_count"]!,
+                };
+            }).ToList();
+        }
+        catch (Exception e) when (e is AvroFormatException or InvalidCastException or KeyNotFoundException or NullReferenceException)
+        {
+            throw new IcebergException($"{location}: not a readable Iceberg manifest list ({e.Message})", e);
+        }
+    }
+
+    private static AvroRecord ToAvro(ManifestEntry entry)
+    {
+        var f = entry.DataFile;
+        var file = new AvroRecord(DataFileSchema, [
+            (int)f.Content, f.FilePath, f.FileFormat, new AvroRecord(PartitionSchema, []), f.RecordCount, f.FileSizeInBytes,
+            Map(DataFileSchema, "column_sizes", f.ColumnSizes), Map(DataFileSchema, "value_counts", f.ValueCounts),
+            Map(DataFileSchema, "null_value_counts", f.NullValueCounts), null,
+            Map(DataFileSchema, "lower_bounds", f.LowerBounds), Map(DataFileSchema, "upper_bounds", f.UpperBounds),
+            null, f.SplitOffsets?.Cast<object?>().ToList(), null, f.SortOrderId,
+        ]);
+        return new AvroRecord(EntrySchema, [(int)entry.Status, entry.SnapshotId, entry.SequenceNumber, entry.FileSequenceNumber, file]);
+    }
+
+    private static List<object?>? Map<T>(AvroRecordSchema schema, string field, IReadOnlyDictionary<int, T>? values)
+    {
+        if (values is null)
+        {
+            return null;
+        }
+
+        var array = (AvroArraySchema)((AvroUnionSchema)schema.GetField(field).Schema).Branches[1];
+        var pair = (AvroRecordSchema)array.Items;
+        return values.OrderBy(p => p.Key).Select(p => (object?)new AvroRecord(pair, [p.Key, p.Value])).ToList();
+    }
+
+    private static ManifestEntry FromAvro(AvroRecord entry)
+    {
+        var f = (AvroRecord)entry["data_file"]!;
+        var file = new DataFile
+        {
+            Content = (FileContent)(int)f["content"]!,
+            FilePath = (string)f["file_path"]!,
+            FileFormat = (string)f["file_format"]!,
+            RecordCount = (long)f["record_count"]!,
+            FileSizeInBytes = (long)f["file_size_in_bytes"]!,
+            ColumnSizes = ReadMap<long>(f["column_sizes"]),
+            ValueCounts = ReadMap<long>(f["value_counts"]),
+            NullValueCounts = ReadMap<long>(f["null_value_counts"]),
+            LowerBounds = ReadMap<byte[]>(f["lower_bounds"]),
+            UpperBounds = ReadMap<byte[]>(f["upper_bounds"]),
+            SplitOffsets = (f["split_offsets"] as IEnumerable<object?>)?.Select(o => (long)o!).ToList(),
+            SortOrderId = f["sort_order_id"] as int?,
+        };
+        return new ManifestEntry((ManifestEntryStatus)(int)entry["status"]!, entry["snapshot_id"] as long?, entry["sequence_number"] as long?, entry["file_sequence_number"] as long?, file);
+    }
+
+    private static Dictionary<int, T>? ReadMap<T>(object? value) =>
+        (value as IEnumerable<object?>)?.Cast<AvroRecord>().ToDictionary(r => (int)r["key"]!, r => (T)r["value"]!);
+}
