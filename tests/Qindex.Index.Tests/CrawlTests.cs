@@ -85,6 +85,34 @@ public sealed class CrawlTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Icebird_reads_the_table_a_crawl_wrote_and_sees_the_clusters_objects()
+    {
+        using var client = Client();
+        await CrawlAsync(new CrawlOptions { ClusterHost = "sim", RootPath = "/", Concurrency = 4 }, client);
+        await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(_indexDir), CancellationToken.None);
+
+        using var read = await NodeReaders.ReadIcebergAsync(store.Table.MetadataLocation);
+        var rows = read.RootElement.EnumerateArray().ToDictionary(r => r.GetProperty("path").GetString()!, StringComparer.Ordinal);
+
+        var expected = new Dictionary<string, Qindex.Simulator.Model.FsAttributes>(StringComparer.Ordinal) { ["/"] = _server.Cluster.GetAttributes("/") };
+        foreach (var path in ModelPaths().Where(p => p != "/"))
+        {
+            expected[path] = _server.Cluster.GetAttributes(path);
+        }
+
+        Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), rows.Keys.Order(StringComparer.Ordinal));
+        foreach (var (path, attributes) in expected)
+        {
+            var row = rows[path];
+            Assert.Equal(attributes.Size.ToString(System.Globalization.CultureInfo.InvariantCulture), row.GetProperty("size").GetString());
+            Assert.Equal(attributes.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), row.GetProperty("id").GetString());
+            Assert.Equal(attributes.Name, row.GetProperty("name").GetString());
+            var mtime = attributes.ModificationTime.ToDateTimeOffset();
+            Assert.Equal(mtime.ToUnixTimeMilliseconds(), DateTimeOffset.Parse(row.GetProperty("modification_time").GetString()!, System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeMilliseconds());
+        }
+    }
+
+    [Fact]
     public async Task A_crawl_from_a_snapshot_sees_the_tree_as_it_was_then()
     {
         var snapshot = _server.Cluster.CreateSnapshot(2, "before", null);

@@ -1,0 +1,30 @@
+// Reads an Iceberg table with icebird (an implementation qindex did not write) and prints its
+// rows as JSON: BigInt values as strings, timestamps as ISO strings.
+// Usage: node read-iceberg.mjs METADATA_LOCATION
+// METADATA_LOCATION is a file:// URI of a metadata JSON file under TABLE/metadata/.
+import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { icebergRead } from 'icebird'
+
+const networkFetch = globalThis.fetch
+// icebird and hyparquet read through fetch; local tables are served from disk. A plain 200 with
+// the whole file is a valid answer to a range request, which hyparquet handles.
+globalThis.fetch = async (url, init) => {
+  const text = String(url)
+  if (text.startsWith('file:')) {
+    return new Response(await readFile(fileURLToPath(text)), { status: 200 })
+  }
+  return networkFetch(url, init)
+}
+
+const [metadataLocation] = process.argv.slice(2)
+if (!metadataLocation) {
+  console.error('usage: node read-iceberg.mjs METADATA_LOCATION')
+  process.exit(2)
+}
+const marker = '/metadata/'
+const cut = metadataLocation.lastIndexOf(marker)
+const tableUrl = metadataLocation.slice(0, cut)
+const metadataFileName = metadataLocation.slice(cut + marker.length)
+const rows = await icebergRead({ tableUrl, metadataFileName })
+process.stdout.write(JSON.stringify(rows, (key, value) => (typeof value === 'bigint' ? value.toString() : value)))
