@@ -17,7 +17,7 @@ public sealed record SnapshotChange(string Op, string Path);
 /// connections with exponential backoff and jitter; logs in again once on 401 when a password is
 /// at hand. Listings and differences are streamed page by page, never held whole.
 /// </summary>
-public sealed class QumuloClient : IDisposable
+public sealed partial class QumuloClient : IDisposable
 {
     private readonly QumuloConnection _connection;
     private readonly HttpClient _http;

@@ -1,11 +1,14 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Net.Http.Json;
 using Qindex.Qumulo;
 using Qindex.Simulator;
+using Qindex.Simulator.Churn;
+using Spectre.Console;
 
 namespace Qindex.Cli.Commands;
 
-/// <summary><c>qindex sim</c>: serve a simulated cluster, and inject faults into a running one.</summary>
+/// <summary><c>qindex sim</c>: serve a simulated cluster, inject faults into a running one, and churn a cluster's tree.</summary>
 internal sealed class SimCommand : ICliCommand
 {
     public Command Build()
@@ -13,6 +16,7 @@ internal sealed class SimCommand : ICliCommand
         var sim = new Command("sim", "The built-in Qumulo REST API simulator.");
         sim.Subcommands.Add(BuildServe());
         sim.Subcommands.Add(BuildFault());
+        sim.Subcommands.Add(BuildChurn());
         return sim;
     }
 
@@ -111,6 +115,55 @@ internal sealed class SimCommand : ICliCommand
             catch (HttpRequestException e)
             {
                 await Console.Error.WriteLineAsync($"cannot reach the simulator: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    private static Command BuildChurn()
+    {
+        var cluster = new ClusterOptions();
+        var path = new Option<string>("--path") { Description = "Directory to churn (absolute, not the root); a scratch directory is made beside it.", Required = true };
+        var ops = new Option<int>("--ops") { Description = "Steps to run.", DefaultValueFactory = _ => 1000 };
+        var rate = new Option<double>("--rate") { Description = "Steps per second at most (0: unlimited).", DefaultValueFactory = _ => 0 };
+        var seed = new Option<int>("--seed") { Description = "Seed: the same seed on the same starting tree gives the same steps.", DefaultValueFactory = _ => 1 };
+        var command = new Command(
+            "churn",
+            "Change a cluster's tree through the REST API with a random but repeatable workload: creates, writes, attribute changes, renames and moves, deletes of files and whole trees, moves in and out, named streams.\n\nExample:\n  qindex sim churn --host 127.0.0.1 --port 8000 --ca-cert sim.pem --user admin --password admin --path /data --ops 5000 --rate 200 --seed 7");
+        cluster.AddTo(command);
+        foreach (var option in new Option[] { path, ops, rate, seed })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var options = new ChurnOptions
+            {
+                Path = parse.GetValue(path)!,
+                Ops = parse.GetValue(ops),
+                Rate = parse.GetValue(rate),
+                Seed = parse.GetValue(seed),
+            };
+            try
+            {
+                using var client = new QumuloClient(await cluster.ConnectionAsync(parse, cancellationToken));
+                var result = await new ChurnWorkload(client, options).RunAsync(cancellationToken);
+                var table = new Table().AddColumn("step").AddColumn(new TableColumn("count").RightAligned());
+                foreach (var kind in ChurnWorkload.Kinds)
+                {
+                    table.AddRow(kind, result.Counts[kind].ToString("N0", CultureInfo.InvariantCulture));
+                }
+
+                table.AddRow("total", result.Total.ToString("N0", CultureInfo.InvariantCulture));
+                AnsiConsole.Write(table);
+                Console.WriteLine($"{result.Requests:N0} requests in {result.Elapsed.TotalSeconds:F1} s ({result.Total / Math.Max(result.Elapsed.TotalSeconds, 0.001):F0} steps/s)");
+                return 0;
+            }
+            catch (Exception e) when (e is QumuloApiException or InvalidOperationException or ArgumentException or HttpRequestException)
+            {
+                await Console.Error.WriteLineAsync($"churn stopped: {e.Message}");
                 return 1;
             }
         });

@@ -134,6 +134,28 @@ internal static class ApiJson
         w.WriteEndObject();
     }
 
+    /// <summary>A named stream: id, name, size and data_revision, numbers as strings.</summary>
+    public static void WriteStream(Utf8JsonWriter w, NamedStream s)
+    {
+        w.WriteStartObject();
+        w.WriteString("id", s.Id);
+        w.WriteString("name", s.Name);
+        w.WriteString("size", ApiNames.FormatNumber(s.Size));
+        w.WriteString("data_revision", ApiNames.FormatNumber(s.DataRevision));
+        w.WriteEndObject();
+    }
+
+    public static void WriteStreams(Utf8JsonWriter w, IEnumerable<NamedStream> streams)
+    {
+        w.WriteStartArray();
+        foreach (var s in streams)
+        {
+            WriteStream(w, s);
+        }
+
+        w.WriteEndArray();
+    }
+
     public static void WriteError(Utf8JsonWriter w, string module, string errorClass, string description)
     {
         w.WriteStartObject();

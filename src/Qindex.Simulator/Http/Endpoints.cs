@@ -105,6 +105,7 @@ internal sealed class Endpoints
                 w.WriteEndObject();
             }),
             ("GET", ["v1", "files", var r, "info", "attributes"]) => JsonAsync(c, w => ApiJson.WriteAttributes(w, _cluster.GetAttributes(Ref(r), snapshot))),
+            ("PATCH", ["v1", "files", var r, "info", "attributes"]) => PatchAttributesAsync(c, Ref(r)),
             ("GET", ["v1", "files", var r, "entries", ..]) => EntriesAsync(c, Ref(r), snapshot),
             ("POST", ["v1", "files", var r, "entries", ..]) => CreateEntryAsync(c, Ref(r)),
             ("GET", ["v1", "files", var r, "aggregates", ..]) => JsonAsync(c, w => ApiJson.WriteAggregates(w, _cluster.GetAggregates(Ref(r), snapshot))),
@@ -112,6 +113,11 @@ internal sealed class Endpoints
             ("PUT", ["v1", "files", var r, "data"]) => ReplaceDataAsync(c, Ref(r)),
             ("PATCH", ["v1", "files", var r, "data"]) => WriteDataAsync(c, Ref(r)),
             ("DELETE", ["v1", "files", var r]) => DeleteAsync(c, Ref(r)),
+            ("GET", ["v1", "files", var r, "streams"]) => JsonAsync(c, w => ApiJson.WriteStreams(w, _cluster.ListStreams(Ref(r), snapshot))),
+            ("POST", ["v1", "files", var r, "streams"]) => CreateStreamAsync(c, Ref(r)),
+            ("DELETE", ["v1", "files", var r, "streams", var id]) => EmptyAsync(c, () => _cluster.DeleteStream(Ref(r), Ref(id))),
+            ("PUT", ["v1", "files", var r, "streams", var id, "data"]) => ReplaceStreamDataAsync(c, Ref(r), Ref(id)),
+            ("PATCH", ["v1", "files", var r, "streams", var id, "data"]) => WriteStreamAsync(c, Ref(r), Ref(id)),
             ("GET", ["v1", "files", var r, "notify"]) => NotifyAsync(c, Ref(r), user),
             ("POST", ["v1", "files", "resolve"]) => ResolveAsync(c, snapshot),
             ("GET", ["v1", "file-system", "settings", "notify"]) => NotifySettingsAsync(c),
@@ -241,10 +247,41 @@ internal sealed class Endpoints
 
     private async Task WriteDataAsync(HttpContext c, string reference)
     {
-        var offset = c.Request.Query.TryGetValue("offset", out var o) ? long.Parse(o!, CultureInfo.InvariantCulture) : 0;
+        var offset = Offset(c);
         var length = await DrainAsync(c);
         var attributes = _cluster.WriteData(reference, offset, length);
         await JsonAsync(c, w => ApiJson.WriteAttributes(w, attributes));
+    }
+
+    private async Task PatchAttributesAsync(HttpContext c, string reference)
+    {
+        using var body = await JsonDocument.ParseAsync(c.Request.Body, cancellationToken: c.RequestAborted);
+        var patch = AttributePatchJson.Read(body.RootElement, _cluster.GetAttributes(reference).ExtendedAttributes);
+        var attributes = _cluster.PatchAttributes(reference, patch);
+        await JsonAsync(c, w => ApiJson.WriteAttributes(w, attributes));
+    }
+
+    private async Task CreateStreamAsync(HttpContext c, string reference)
+    {
+        using var body = await JsonDocument.ParseAsync(c.Request.Body, cancellationToken: c.RequestAborted);
+        var name = Text(body.RootElement, "stream_name") ?? throw ClusterException.BadRequest("'stream_name' is required");
+        var created = _cluster.CreateStream(reference, name);
+        await JsonAsync(c, w => ApiJson.WriteStream(w, created));
+    }
+
+    private async Task ReplaceStreamDataAsync(HttpContext c, string reference, string stream)
+    {
+        var size = await DrainAsync(c);
+        var written = _cluster.ReplaceStreamData(reference, stream, size);
+        await JsonAsync(c, w => ApiJson.WriteStream(w, written));
+    }
+
+    private async Task WriteStreamAsync(HttpContext c, string reference, string stream)
+    {
+        var offset = Offset(c);
+        var length = await DrainAsync(c);
+        var written = _cluster.WriteStream(reference, stream, offset, length);
+        await JsonAsync(c, w => ApiJson.WriteStream(w, written));
     }
 
     private Task DeleteAsync(HttpContext c, string reference) => EmptyAsync(c, () => _cluster.Delete(reference));
@@ -529,6 +566,11 @@ internal sealed class Endpoints
         await c.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(text), token);
         await c.Response.Body.FlushAsync(token);
     }
+
+    private static long Offset(HttpContext c) =>
+        !c.Request.Query.TryGetValue("offset", out var o) ? 0
+        : long.TryParse(o.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var offset) ? offset
+        : throw ClusterException.BadRequest("offset must be a non-negative decimal number");
 
     private static string Ref(string segment) => Uri.UnescapeDataString(segment);
 
