@@ -58,6 +58,18 @@ public sealed class ChurnWorkloadTests
     }
 
     [Fact]
+    public async Task A_rate_limit_spaces_the_steps_out()
+    {
+        await using var server = await SimulatorServer.StartAsync(new SimulatorOptions { Objects = 1 });
+        server.Cluster.CreateDirectory("/", "data");
+        using var client = new QumuloClient(Connection(server));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var result = await new ChurnWorkload(client, new ChurnOptions { Path = "/data", Ops = 21, Rate = 40 }).RunAsync(CancellationToken.None);
+        Assert.Equal(21, result.Total);
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(0.45), $"21 steps at 40 per second took {clock.Elapsed}");
+    }
+
+    [Fact]
     public async Task The_root_cannot_be_churned()
     {
         await using var server = await SimulatorServer.StartAsync(new SimulatorOptions { Objects = 1 });
