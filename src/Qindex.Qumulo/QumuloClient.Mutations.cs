@@ -33,8 +33,9 @@ public sealed record StreamInfo(string Id, string Name, long Size);
 
 /// <content>
 /// Changing the tree: creates, renames, data writes, attribute changes, deletes and named streams.
-/// Creates, renames and deletes are not retried (a retry after a lost answer could act twice);
-/// data writes and attribute changes are, since repeating them gives the same result.
+/// Creates, renames and deletes are retried only after a 429 or 503, which refuse the request
+/// before it acts, not after a dropped connection (a retry after a lost answer could act twice);
+/// data writes and attribute changes are retried either way, since repeating them gives the same result.
 /// </content>
 public sealed partial class QumuloClient
 {
@@ -84,7 +85,7 @@ public sealed partial class QumuloClient
     public async Task DeleteAsync(string idOrPath, CancellationToken cancellationToken)
     {
         var url = $"v1/files/{FileRefs.Encode(idOrPath)}";
-        using var response = await SendWithRetryAsync(() => new HttpRequestMessage(HttpMethod.Delete, url), authenticated: true, cancellationToken, retryable: false).ConfigureAwait(false);
+        using var response = await SendWithRetryAsync(() => new HttpRequestMessage(HttpMethod.Delete, url), authenticated: true, cancellationToken, retryable: false, retryRefused: true).ConfigureAwait(false);
     }
 
     /// <summary>The named streams of a file.</summary>
@@ -122,7 +123,7 @@ public sealed partial class QumuloClient
     public async Task DeleteStreamAsync(string idOrPath, string streamId, CancellationToken cancellationToken)
     {
         var url = StreamUrl(idOrPath, streamId);
-        using var response = await SendWithRetryAsync(() => new HttpRequestMessage(HttpMethod.Delete, url), authenticated: true, cancellationToken, retryable: false).ConfigureAwait(false);
+        using var response = await SendWithRetryAsync(() => new HttpRequestMessage(HttpMethod.Delete, url), authenticated: true, cancellationToken, retryable: false, retryRefused: true).ConfigureAwait(false);
     }
 
     private static string StreamUrl(string idOrPath, string streamId)
@@ -160,7 +161,8 @@ public sealed partial class QumuloClient
             () => new HttpRequestMessage(method, url) { Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } } },
             authenticated: true,
             cancellationToken,
-            retryable).ConfigureAwait(false);
+            retryable,
+            retryRefused: true).ConfigureAwait(false);
         using var document = await ReadJsonAsync(response, cancellationToken).ConfigureAwait(false);
         return document.RootElement.Clone();
     }

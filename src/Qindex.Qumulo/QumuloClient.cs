@@ -233,7 +233,8 @@ public sealed partial class QumuloClient : IDisposable
         bool authenticated,
         CancellationToken cancellationToken,
         bool retryable = true,
-        HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
+        HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead,
+        bool retryRefused = false)
     {
         var reloggedIn = false;
         for (var attempt = 1; ; attempt++)
@@ -283,7 +284,7 @@ public sealed partial class QumuloClient : IDisposable
             }
 
             if ((response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable)
-                && retryable && attempt < _connection.MaxAttempts)
+                && (retryable || retryRefused) && attempt < _connection.MaxAttempts)
             {
                 retryAfter = response.Headers.RetryAfter?.Delta;
                 response.Dispose();

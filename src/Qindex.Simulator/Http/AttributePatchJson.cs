@@ -18,7 +18,7 @@ internal static class AttributePatchJson
         "blocks", "datablocks", "metablocks", "child_count", "directory_entry_hash_policy", "data_revision", "user_metadata_revision",
     ];
 
-    public static AttributePatch Read(JsonElement body, ExtendedAttributes current)
+    public static AttributePatch Read(JsonElement body)
     {
         if (body.ValueKind != JsonValueKind.Object)
         {
@@ -45,7 +45,7 @@ internal static class AttributePatchJson
                 "modification_time" => patch with { ModificationTime = FsTimestamp.Parse(Text(field)) },
                 "change_time" => patch with { ChangeTime = FsTimestamp.Parse(Text(field)) },
                 "creation_time" => patch with { CreationTime = FsTimestamp.Parse(Text(field)) },
-                "extended_attributes" => patch with { ExtendedAttributes = ReadExtendedAttributes(field, current) },
+                "extended_attributes" => patch with { ExtendedAttributesChange = ReadExtendedAttributes(field) },
                 _ => throw ClusterException.BadRequest($"'{field.Name}' is not an attribute"),
             };
         }
@@ -81,15 +81,15 @@ internal static class AttributePatchJson
         return new Identity(ApiNames.ParseIdentityType(type.GetString()!), id.GetString()!);
     }
 
-    /// <summary>Flags absent from the body keep their current value.</summary>
-    private static ExtendedAttributes ReadExtendedAttributes(JsonProperty field, ExtendedAttributes current)
+    /// <summary>Flags absent from the body keep their current value (the model applies the change under its write gate).</summary>
+    private static ExtendedAttributesChange ReadExtendedAttributes(JsonProperty field)
     {
         if (field.Value.ValueKind != JsonValueKind.Object)
         {
             throw ClusterException.BadRequest("'extended_attributes' must be an object of booleans");
         }
 
-        var result = current;
+        var result = new ExtendedAttributesChange();
         foreach (var flag in field.Value.EnumerateObject())
         {
             if (flag.Value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))

@@ -256,8 +256,7 @@ internal sealed class Endpoints
     private async Task PatchAttributesAsync(HttpContext c, string reference)
     {
         using var body = await JsonDocument.ParseAsync(c.Request.Body, cancellationToken: c.RequestAborted);
-        var patch = AttributePatchJson.Read(body.RootElement, _cluster.GetAttributes(reference).ExtendedAttributes);
-        var attributes = _cluster.PatchAttributes(reference, patch);
+        var attributes = _cluster.PatchAttributes(reference, AttributePatchJson.Read(body.RootElement));
         await JsonAsync(c, w => ApiJson.WriteAttributes(w, attributes));
     }
 

@@ -324,9 +324,10 @@ public sealed partial class ClusterModel
                 events.Add(NotificationTypes.ChildBtimeChanged);
             }
 
-            if (patch.ExtendedAttributes is not null)
+            if (patch.ExtendedAttributes is not null || patch.ExtendedAttributesChange is not null)
             {
-                updated = updated with { ExtendedAttributes = patch.ExtendedAttributes };
+                var flags = patch.ExtendedAttributes ?? updated.ExtendedAttributes;
+                updated = updated with { ExtendedAttributes = patch.ExtendedAttributesChange?.ApplyTo(flags) ?? flags };
                 events.Add(NotificationTypes.ChildExtraAttrsChanged);
             }
 

@@ -95,6 +95,37 @@ public sealed record DirectoryAggregates(
     long TotalNamedStreams);
 
 /// <summary>
+/// Some of the nine extended attribute flags; null flags keep their value. Applied under the
+/// model's write gate, so two clients changing different flags do not undo each other.
+/// </summary>
+public sealed record ExtendedAttributesChange(
+    bool? ReadOnly = null,
+    bool? Hidden = null,
+    bool? System = null,
+    bool? Archive = null,
+    bool? Temporary = null,
+    bool? Compressed = null,
+    bool? NotContentIndexed = null,
+    bool? SparseFile = null,
+    bool? Offline = null)
+{
+    public ExtendedAttributes ApplyTo(ExtendedAttributes current)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        return new ExtendedAttributes(
+            ReadOnly ?? current.ReadOnly,
+            Hidden ?? current.Hidden,
+            System ?? current.System,
+            Archive ?? current.Archive,
+            Temporary ?? current.Temporary,
+            Compressed ?? current.Compressed,
+            NotContentIndexed ?? current.NotContentIndexed,
+            SparseFile ?? current.SparseFile,
+            Offline ?? current.Offline);
+    }
+}
+
+/// <summary>
 /// A change to attributes (PATCH <c>/info/attributes</c>). Null fields are left unchanged.
 /// Setting <see cref="Size"/> truncates or extends like a data write.
 /// </summary>
@@ -121,6 +152,9 @@ public sealed record AttributePatch
     public FsTimestamp? CreationTime { get; init; }
 
     public ExtendedAttributes? ExtendedAttributes { get; init; }
+
+    /// <summary>Flags to change, the others kept (what the HTTP body gives); applied after <see cref="ExtendedAttributes"/>.</summary>
+    public ExtendedAttributesChange? ExtendedAttributesChange { get; init; }
 }
 
 /// <summary>A snapshot as in <c>v2_snapshots.json</c>.</summary>

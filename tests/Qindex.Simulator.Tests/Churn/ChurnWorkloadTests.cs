@@ -58,6 +58,30 @@ public sealed class ChurnWorkloadTests
     }
 
     [Fact]
+    public async Task A_rate_limit_spaces_the_steps_out()
+    {
+        await using var server = await SimulatorServer.StartAsync(new SimulatorOptions { Objects = 1 });
+        server.Cluster.CreateDirectory("/", "data");
+        using var client = new QumuloClient(Connection(server));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var result = await new ChurnWorkload(client, new ChurnOptions { Path = "/data", Ops = 21, Rate = 40 }).RunAsync(CancellationToken.None);
+        Assert.Equal(21, result.Total);
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(0.45), $"21 steps at 40 per second took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Churn_rides_out_unavailable_answers()
+    {
+        await using var server = await SimulatorServer.StartAsync(new SimulatorOptions { Objects = 500, Seed = 2 });
+        using var client = new QumuloClient(Connection(server) with { MaxAttempts = 40, InitialBackoff = TimeSpan.FromMilliseconds(1) });
+        var path = await FirstDirectoryAsync(client);
+        await FaultAsync(server, "errors", """{"status": 503, "fraction": 0.3, "seconds": 60}""");
+        var result = await new ChurnWorkload(client, new ChurnOptions { Path = path, Ops = 150, Seed = 3 }).RunAsync(CancellationToken.None);
+        Assert.Equal(150, result.Total);
+        Assert.True(client.RetryCount > 0, "three in ten calls were refused, so some must have been retried");
+    }
+
+    [Fact]
     public async Task The_root_cannot_be_churned()
     {
         await using var server = await SimulatorServer.StartAsync(new SimulatorOptions { Objects = 1 });
@@ -73,6 +97,19 @@ public sealed class ChurnWorkloadTests
         var path = await FirstDirectoryAsync(client);
         var result = await new ChurnWorkload(client, new ChurnOptions { Path = path, Ops = 300, Seed = seed }).RunAsync(CancellationToken.None);
         return (result.Counts, await TreeAsync(client, withStreams: true));
+    }
+
+    private static async Task FaultAsync(SimulatorServer server, string kind, string body)
+    {
+        using var handler = new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, certificate, _, _) =>
+                certificate is not null && Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(certificate.RawData)) == server.CertificateSha256,
+        };
+        using var http = new HttpClient(handler) { BaseAddress = server.BaseAddress };
+        using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        using var response = await http.PostAsync($"__sim/faults/{kind}", content);
+        response.EnsureSuccessStatusCode();
     }
 
     private static QumuloConnection Connection(SimulatorServer server) => new()

@@ -187,6 +187,22 @@ public sealed class MutationEventTests : IAsyncLifetime
         Assert.Equal([E("child_dir_removed", "a/empty"), E("child_mtime_changed", "a")], events);
     }
 
+    [Fact]
+    public async Task Delete_of_one_name_of_a_hard_linked_file_emits_file_removed_for_that_name_only()
+    {
+        _server.Cluster.CreateLink("/w/b/", "second name", "/w/a/f");
+        var events = await EventsOfAsync(() => DeleteAsync("v1/files/%2Fw%2Fb%2Fsecond%20name"));
+        Assert.Equal([E("child_file_removed", "b/second name"), E("child_mtime_changed", "b")], events);
+        Assert.Equal(1, (await GetAsync("v1/files/%2Fw%2Fa%2Ff/info/attributes")).GetProperty("num_links").GetInt32());
+    }
+
+    [Fact]
+    public async Task Patching_a_directory_names_it_without_a_trailing_slash()
+    {
+        var events = await EventsOfAsync(() => PatchAttributesAsync("/w/a/", """{"mode": "0700", "owner": "99"}"""));
+        Assert.Equal([E("child_owner_changed", "a"), E("child_acl_changed", "a")], events);
+    }
+
     public static TheoryData<string, string, string[]> AttributeKinds() => new()
     {
         { "mode", """{"mode": "0600"}""", ["child_acl_changed"] },
@@ -240,6 +256,18 @@ public sealed class MutationEventTests : IAsyncLifetime
             Assert.True(value.GetProperty("extended_attributes").GetProperty("hidden").GetBoolean());
             Assert.False(value.GetProperty("extended_attributes").GetProperty("archive").GetBoolean());
         }
+    }
+
+    [Fact]
+    public async Task Extended_attribute_flags_left_out_of_a_patch_keep_their_values()
+    {
+        await PatchAttributesAsync("/w/a/f", """{"extended_attributes": {"archive": true, "system": true}}""");
+        var answer = await PatchAttributesAsync("/w/a/f", """{"extended_attributes": {"hidden": true, "system": false}}""");
+        var flags = answer.GetProperty("extended_attributes");
+        Assert.True(flags.GetProperty("archive").GetBoolean());
+        Assert.True(flags.GetProperty("hidden").GetBoolean());
+        Assert.False(flags.GetProperty("system").GetBoolean());
+        Assert.False(flags.GetProperty("read_only").GetBoolean());
     }
 
     [Fact]
