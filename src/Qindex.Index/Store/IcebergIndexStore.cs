@@ -19,7 +19,7 @@ namespace Qindex.Index.Store;
 public sealed class IcebergIndexStore : IIndexStore
 {
     /// <summary>Rows per sorted run and data file.</summary>
-    public const int DefaultRunRows = 500_000;
+    public const int DefaultRunRows = 131_072;
 
     /// <summary>The path column's field id: its bounds are kept whole so files can be pruned by path.</summary>
     public const int PathFieldId = 1;
