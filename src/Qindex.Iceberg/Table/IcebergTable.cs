@@ -120,9 +120,11 @@ public sealed class IcebergTable : IDisposable
         for (int attempt = 1; ; attempt++)
         {
             var written = new List<string>();
+            bool sent = false;
             try
             {
                 var (snapshot, updates) = await PrepareAsync(change, written, cancellationToken).ConfigureAwait(false);
+                sent = true;
                 _loaded = await _catalog.CommitAsync(Identifier, _loaded, updates, cancellationToken).ConfigureAwait(false);
                 return snapshot;
             }
@@ -132,8 +134,11 @@ public sealed class IcebergTable : IDisposable
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 25 * (1 << attempt)) * (0.5 + Random.Shared.NextDouble())), cancellationToken).ConfigureAwait(false);
                 await RefreshAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch
+            catch (Exception e) when (!sent || e is CommitConflictException)
             {
+                // Nothing references the files written for this attempt. After any other failure
+                // of the catalog call the commit may have landed (a lost answer), so the files are
+                // left in place: an orphan costs disk, a deleted manifest would break the table.
                 await DeleteQuietlyAsync(written).ConfigureAwait(false);
                 throw;
             }

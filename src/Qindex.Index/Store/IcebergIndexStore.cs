@@ -188,9 +188,9 @@ public sealed class IcebergIndexStore : IIndexStore
         {
             await _table.ExpireSnapshotsAsync(DateTimeOffset.UtcNow - SnapshotMaxAge, MinSnapshotsToKeep, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is CommitConflictException or IOException)
+        catch (Exception e) when (e is IcebergException or IOException)
         {
-            // Expiry is housekeeping: the next commit tries again.
+            // Expiry is housekeeping after a commit that has landed: the next commit tries again.
         }
     }
 
