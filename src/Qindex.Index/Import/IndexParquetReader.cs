@@ -26,17 +26,7 @@ public static class IndexParquetReader
     {
         ArgumentNullException.ThrowIfNull(onBatch);
         ArgumentNullException.ThrowIfNull(onBad);
-        ParquetFileReader reader;
-        try
-        {
-            reader = new ParquetFileReader(path);
-        }
-        catch (ParquetException e)
-        {
-            throw new ImportSourceException($"{path}: not a readable Parquet file ({e.Message})", e);
-        }
-
-        using (reader)
+        using (var reader = Open(path))
         {
             var metadata = reader.FileMetaData;
             var schema = metadata.Schema;
@@ -104,6 +94,19 @@ public static class IndexParquetReader
         }
     }
 
+    /// <summary>Opens a Parquet file, or fails with the import's own error naming the file.</summary>
+    private static ParquetFileReader Open(string path)
+    {
+        try
+        {
+            return new ParquetFileReader(path);
+        }
+        catch (ParquetException e)
+        {
+            throw new ImportSourceException($"{path}: not a readable Parquet file ({e.Message})", e);
+        }
+    }
+
     /// <summary>
     /// Checks a file's schema against the index columns without reading its data; returns which
     /// index columns the file has.
@@ -111,17 +114,7 @@ public static class IndexParquetReader
     /// <exception cref="ImportSourceException">Not Parquet, no path column, or a column of the wrong type.</exception>
     public static bool[] Inspect(string path)
     {
-        ParquetFileReader reader;
-        try
-        {
-            reader = new ParquetFileReader(path);
-        }
-        catch (ParquetException e)
-        {
-            throw new ImportSourceException($"{path}: not a readable Parquet file ({e.Message})", e);
-        }
-
-        using (reader)
+        using (var reader = Open(path))
         {
             var schema = reader.FileMetaData.Schema;
             var columns = IndexColumns.All;
