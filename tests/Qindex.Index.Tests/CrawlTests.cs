@@ -85,7 +85,7 @@ public sealed class CrawlTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Icebird_reads_the_table_a_crawl_wrote_and_sees_the_clusters_objects()
+    public async Task Icebird_reads_the_table_a_crawl_wrote_as_the_cluster_is_and_hyparquet_finds_each_data_file_sorted_within_its_bounds()
     {
         using var client = Client();
         await CrawlAsync(new CrawlOptions { ClusterHost = "sim", RootPath = "/", Concurrency = 4 }, client);
@@ -109,6 +109,20 @@ public sealed class CrawlTests : IAsyncLifetime
             Assert.Equal(attributes.Name, row.GetProperty("name").GetString());
             var mtime = attributes.ModificationTime.ToDateTimeOffset();
             Assert.Equal(mtime.ToUnixTimeMilliseconds(), DateTimeOffset.Parse(row.GetProperty("modification_time").GetString()!, System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeMilliseconds());
+        }
+
+        // hyparquet reads each data file on its own: the rows the manifest counts, sorted by path
+        // as the table's sort order says, between the path bounds the manifest records.
+        var live = await store.Table.LiveEntriesAsync(CancellationToken.None);
+        Assert.NotEmpty(live);
+        foreach (var entry in live)
+        {
+            using var file = await NodeReaders.ReadParquetAsync(Qindex.Iceberg.IO.LocalFileIO.ToPath(entry.DataFile.FilePath));
+            var paths = file.RootElement.EnumerateArray().Select(r => r.GetProperty("path").GetString()!).ToList();
+            Assert.Equal(entry.DataFile.RecordCount, paths.Count);
+            Assert.Equal(paths.Order(PathOrder.Instance), paths);
+            Assert.Equal(paths[0], Qindex.Iceberg.Spec.SingleValue.ToString(entry.DataFile.LowerBounds![IcebergIndexStore.PathFieldId]));
+            Assert.Equal(paths[^1], Qindex.Iceberg.Spec.SingleValue.ToString(entry.DataFile.UpperBounds![IcebergIndexStore.PathFieldId]));
         }
     }
 

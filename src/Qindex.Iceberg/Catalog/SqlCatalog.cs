@@ -209,12 +209,13 @@ public sealed class SqlCatalog : ICatalog
             await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             return new LoadedTable(metadata, metadataLocation);
         }
-        catch (DbException)
+        catch (DbException e)
         {
-            // Another writer created the table between our look and our insert: use theirs.
+            // Most likely another writer created the table between our look and our insert: use
+            // theirs. If there is no table after all, the insert failed for another reason.
             await io.DeleteAsync(metadataLocation, cancellationToken).ConfigureAwait(false);
             return await LoadTableAsync(identifier, cancellationToken).ConfigureAwait(false)
-                ?? throw new IcebergException($"cannot create table {identifier} in the SQL catalog");
+                ?? throw new IcebergException($"cannot create table {identifier} in the SQL catalog ({e.Message})", e);
         }
     }
 

@@ -95,23 +95,23 @@ public static class Manifest
                 var r = (AvroRecord)o!;
                 return new ManifestFile
                 {
-                    ManifestPath = (string)r["manifest_path"]!,
-                    ManifestLength = (long)r["manifest_length"]!,
-                    PartitionSpecId = (int)r["partition_spec_id"]!,
-                    Content = (FileContent)(int)r["content"]!,
-                    SequenceNumber = (long)r["sequence_number"]!,
-                    MinSequenceNumber = (long)r["min_sequence_number"]!,
-                    AddedSnapshotId = (long)r["added_snapshot_id"]!,
-                    AddedFilesCount = (int)r["added_files_count"]!,
-                    ExistingFilesCount = (int)r["existing_files_count"]!,
-                    DeletedFilesCount = (int)r["deleted_files_count"]!,
-                    AddedRowsCount = (long)r["added_rows_count"]!,
-                    ExistingRowsCount = (long)r["existing_rows_count"]!,
-                    DeletedRowsCount = (long)r["deleted_rows_count"]!,
+                    ManifestPath = Field<string>(r, "manifest_path"),
+                    ManifestLength = Field<long>(r, "manifest_length"),
+                    PartitionSpecId = Field<int>(r, "partition_spec_id"),
+                    Content = (FileContent)Field<int>(r, "content"),
+                    SequenceNumber = Field<long>(r, "sequence_number"),
+                    MinSequenceNumber = Field<long>(r, "min_sequence_number"),
+                    AddedSnapshotId = Field<long>(r, "added_snapshot_id"),
+                    AddedFilesCount = Field<int>(r, "added_files_count"),
+                    ExistingFilesCount = Field<int>(r, "existing_files_count"),
+                    DeletedFilesCount = Field<int>(r, "deleted_files_count"),
+                    AddedRowsCount = Field<long>(r, "added_rows_count"),
+                    ExistingRowsCount = Field<long>(r, "existing_rows_count"),
+                    DeletedRowsCount = Field<long>(r, "deleted_rows_count"),
                 };
             }).ToList();
         }
-        catch (Exception e) when (e is AvroFormatException or InvalidCastException or KeyNotFoundException or NullReferenceException)
+        catch (Exception e) when (e is AvroFormatException or InvalidCastException or KeyNotFoundException)
         {
             throw new IcebergException($"{location}: not a readable Iceberg manifest list ({e.Message})", e);
         }
@@ -144,14 +144,14 @@ public static class Manifest
 
     private static ManifestEntry FromAvro(AvroRecord entry)
     {
-        var f = (AvroRecord)entry["data_file"]!;
+        var f = Field<AvroRecord>(entry, "data_file");
         var file = new DataFile
         {
-            Content = (FileContent)(int)f["content"]!,
-            FilePath = (string)f["file_path"]!,
-            FileFormat = (string)f["file_format"]!,
-            RecordCount = (long)f["record_count"]!,
-            FileSizeInBytes = (long)f["file_size_in_bytes"]!,
+            Content = (FileContent)Field<int>(f, "content"),
+            FilePath = Field<string>(f, "file_path"),
+            FileFormat = Field<string>(f, "file_format"),
+            RecordCount = Field<long>(f, "record_count"),
+            FileSizeInBytes = Field<long>(f, "file_size_in_bytes"),
             ColumnSizes = ReadMap<long>(f["column_sizes"]),
             ValueCounts = ReadMap<long>(f["value_counts"]),
             NullValueCounts = ReadMap<long>(f["null_value_counts"]),
@@ -160,9 +160,13 @@ public static class Manifest
             SplitOffsets = (f["split_offsets"] as IEnumerable<object?>)?.Select(o => (long)o!).ToList(),
             SortOrderId = f["sort_order_id"] as int?,
         };
-        return new ManifestEntry((ManifestEntryStatus)(int)entry["status"]!, entry["snapshot_id"] as long?, entry["sequence_number"] as long?, entry["file_sequence_number"] as long?, file);
+        return new ManifestEntry((ManifestEntryStatus)Field<int>(entry, "status"), entry["snapshot_id"] as long?, entry["sequence_number"] as long?, entry["file_sequence_number"] as long?, file);
     }
 
+    /// <summary>A required field of the type the spec gives it; a missing or mistyped value names the field.</summary>
+    private static T Field<T>(AvroRecord record, string name) =>
+        record[name] is T value ? value : throw new InvalidCastException($"field '{name}' of {record.Schema.FullName} is {record[name]?.GetType().Name ?? "null"}, expected {typeof(T).Name}");
+
     private static Dictionary<int, T>? ReadMap<T>(object? value) =>
-        (value as IEnumerable<object?>)?.Cast<AvroRecord>().ToDictionary(r => (int)r["key"]!, r => (T)r["value"]!);
+        (value as IEnumerable<object?>)?.Cast<AvroRecord>().ToDictionary(r => Field<int>(r, "key"), r => Field<T>(r, "value"));
 }

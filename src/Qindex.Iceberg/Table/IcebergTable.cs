@@ -347,9 +347,8 @@ public sealed class IcebergTable : IDisposable
                 continue;
             }
 
-            var (allKeptManifests, _) = await ReachableAsync(retained, liveOnly: false, cancellationToken).ConfigureAwait(false);
             var doomed = expired.Select(s => s.ManifestList)
-                .Concat(oldManifests.Where(m => !allKeptManifests.Contains(m) && !keptManifests.Contains(m)))
+                .Concat(oldManifests.Where(m => !keptManifests.Contains(m)))
                 .Concat(oldFiles.Where(f => !keptFiles.Contains(f)))
                 .Distinct(StringComparer.Ordinal)
                 .ToList();
