@@ -18,6 +18,12 @@ public sealed record SimulatorOptions
     /// <summary>Write the self-signed certificate's PEM here.</summary>
     public string? CertOut { get; init; }
 
+    /// <summary>
+    /// Files in an extra directory <c>/wide/</c> added to the generated tree (0 for none): one
+    /// directory as large as a mail spool or an image dump, to test listing and crawl memory.
+    /// </summary>
+    public int WideDirectoryEntries { get; init; }
+
     /// <summary>Seconds between keep-alive comments on notify streams.</summary>
     public double KeepAliveSeconds { get; init; } = 5;
 }

@@ -52,6 +52,15 @@ public sealed class SimulatorServer : IAsyncDisposable
         var cluster = options.Objects <= 1
             ? ClusterModel.CreateEmpty()
             : ClusterModel.CreateGenerated(new GeneratedTreeOptions(options.Seed, options.Objects));
+        if (options.WideDirectoryEntries > 0)
+        {
+            cluster.CreateDirectory("/", "wide");
+            for (int i = 0; i < options.WideDirectoryEntries; i++)
+            {
+                cluster.CreateFile("/wide/", "f" + i.ToString("D7", System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
         var certificate = SelfSignedCertificate.Create(options.Host);
         if (options.CertOut is { } certOut)
         {

@@ -25,6 +25,7 @@ internal sealed class SimCommand : ICliCommand
         var host = new Option<string>("--host") { Description = "Address to listen on.", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "Port to listen on (HTTPS).", DefaultValueFactory = _ => 8000 };
         var objects = new Option<long>("--objects") { Description = "Objects in the generated tree (10 to 10,000,000).", DefaultValueFactory = _ => 100_000 };
+        var wide = new Option<int>("--wide") { Description = "Also serve a directory /wide/ holding this many files (for example 1000000).", DefaultValueFactory = _ => 0 };
         var seed = new Option<int>("--seed") { Description = "Seed of the generated tree.", DefaultValueFactory = _ => 1 };
         var certOut = new Option<string?>("--cert-out") { Description = "Write the self-signed certificate (PEM) here, for clients' --ca-cert." };
         var user = new Option<string>("--user") { Description = "Administrator user.", DefaultValueFactory = _ => "admin" };
@@ -32,7 +33,7 @@ internal sealed class SimCommand : ICliCommand
         var command = new Command(
             "serve",
             "Serve a simulated cluster over HTTPS until Ctrl-C. A second user reader/reader lacks the right to recursive watches.\n\nExample:\n  qindex sim serve --port 8000 --objects 1000000 --seed 7 --cert-out sim.pem");
-        foreach (var option in new Option[] { host, port, objects, seed, certOut, user, password })
+        foreach (var option in new Option[] { host, port, objects, wide, seed, certOut, user, password })
         {
             command.Options.Add(option);
         }
@@ -45,6 +46,7 @@ internal sealed class SimCommand : ICliCommand
                     Host = parse.GetValue(host)!,
                     Port = parse.GetValue(port),
                     Objects = parse.GetValue(objects),
+                    WideDirectoryEntries = parse.GetValue(wide),
                     Seed = parse.GetValue(seed),
                     CertOut = parse.GetValue(certOut),
                     User = parse.GetValue(user)!,
@@ -52,6 +54,11 @@ internal sealed class SimCommand : ICliCommand
                 },
                 cancellationToken);
             Console.WriteLine($"serving {parse.GetValue(objects):N0} objects (seed {parse.GetValue(seed)}) at {server.BaseAddress}");
+            if (parse.GetValue(wide) is > 0 and var wideEntries)
+            {
+                Console.WriteLine($"plus /wide/ holding {wideEntries:N0} files");
+            }
+
             Console.WriteLine($"certificate SHA-256: {server.CertificateSha256}");
             if (parse.GetValue(certOut) is { } pem)
             {
