@@ -23,6 +23,8 @@ internal sealed class DirectoryIndexStore(string directory, int runRows = 1000, 
         return bulk ? writer : new RecordOnlyWriter(writer);
     }
 
+    public IIndexChangeSet BeginChanges() => throw new NotSupportedException("this test store replaces whole tables only");
+
     public Task<IndexScan> ScanAsync(CancellationToken cancellationToken) =>
         Task.FromResult(new IndexScan(_current.DataFiles, [.. _current.PositionDeleteFiles, .. ExtraDeleteFiles]));
 

@@ -23,7 +23,11 @@ public sealed record IndexStatus(
     int Snapshots,
     IndexBaseline? Baseline,
     DateTimeOffset? LastCommit,
-    string TableLocation);
+    string TableLocation)
+{
+    /// <summary>The checkpoint the last change set recorded (empty when none did).</summary>
+    public IReadOnlyDictionary<string, string> Checkpoint { get; init; } = new Dictionary<string, string>();
+}
 
 /// <summary>The files a reader must combine to see the current state of the index.</summary>
 /// <param name="DataFiles">Absolute paths or URIs of live Parquet data files.</param>
@@ -42,6 +46,9 @@ public interface IIndexStore : IAsyncDisposable
     /// leaves the previous index exactly as it was (and removes the files it wrote).
     /// </summary>
     IIndexWriter BeginReplace();
+
+    /// <summary>Starts a batch of row-level changes (upserts, deletes, subtree moves) committed as one snapshot.</summary>
+    IIndexChangeSet BeginChanges();
 
     /// <summary>The files that make up the current state.</summary>
     Task<IndexScan> ScanAsync(CancellationToken cancellationToken);

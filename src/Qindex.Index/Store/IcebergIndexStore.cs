@@ -123,6 +123,8 @@ public sealed class IcebergIndexStore : IIndexStore
         return new Writer(this, new SortedRunWriter(staging, _runRows, prefix));
     }
 
+    public IIndexChangeSet BeginChanges() => throw new NotSupportedException("row-level changes are being built (issue 8)");
+
     public async Task<IndexScan> ScanAsync(CancellationToken cancellationToken)
     {
         await _table.RefreshAsync(cancellationToken).ConfigureAwait(false);
