@@ -26,4 +26,13 @@ public sealed record SimulatorOptions
 
     /// <summary>Seconds between keep-alive comments on notify streams.</summary>
     public double KeepAliveSeconds { get; init; } = 5;
+
+    /// <summary>Default of <see cref="MaxEventsPerMessage"/>. Assumed: no public source says how many events a cluster puts in one message.</summary>
+    public const int DefaultMaxEventsPerMessage = 1000;
+
+    /// <summary>
+    /// Most notifications a notify stream puts in one <c>data:</c> message (one JSON list on one
+    /// line). Pending notifications are drained up to this many per message; 1 sends each alone.
+    /// </summary>
+    public int MaxEventsPerMessage { get; init; } = DefaultMaxEventsPerMessage;
 }

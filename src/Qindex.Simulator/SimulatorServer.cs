@@ -49,6 +49,7 @@ public sealed class SimulatorServer : IAsyncDisposable
     public static async Task<SimulatorServer> StartAsync(SimulatorOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxEventsPerMessage, 1, nameof(options));
         var cluster = options.Objects <= 1
             ? ClusterModel.CreateEmpty()
             : ClusterModel.CreateGenerated(new GeneratedTreeOptions(options.Seed, options.Objects));

@@ -30,10 +30,22 @@ internal sealed class SimCommand : ICliCommand
         var certOut = new Option<string?>("--cert-out") { Description = "Write the self-signed certificate (PEM) here, for clients' --ca-cert." };
         var user = new Option<string>("--user") { Description = "Administrator user.", DefaultValueFactory = _ => "admin" };
         var password = new Option<string>("--password") { Description = "Administrator password.", DefaultValueFactory = _ => "admin" };
+        var maxEvents = new Option<int>("--max-events-per-message")
+        {
+            Description = $"Most notifications in one notify (SSE) message; pending ones are drained up to this many (assumed default: {SimulatorOptions.DefaultMaxEventsPerMessage}).",
+            DefaultValueFactory = _ => SimulatorOptions.DefaultMaxEventsPerMessage,
+        };
+        maxEvents.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 1)
+            {
+                result.AddError("--max-events-per-message must be at least 1.");
+            }
+        });
         var command = new Command(
             "serve",
             "Serve a simulated cluster over HTTPS until Ctrl-C. A second user reader/reader lacks the right to recursive watches.\n\nExample:\n  qindex sim serve --port 8000 --objects 1000000 --seed 7 --cert-out sim.pem");
-        foreach (var option in new Option[] { host, port, objects, wide, seed, certOut, user, password })
+        foreach (var option in new Option[] { host, port, objects, wide, seed, certOut, user, password, maxEvents })
         {
             command.Options.Add(option);
         }
@@ -51,6 +63,7 @@ internal sealed class SimCommand : ICliCommand
                     CertOut = parse.GetValue(certOut),
                     User = parse.GetValue(user)!,
                     Password = parse.GetValue(password)!,
+                    MaxEventsPerMessage = parse.GetValue(maxEvents),
                 },
                 cancellationToken);
             Console.WriteLine($"serving {parse.GetValue(objects):N0} objects (seed {parse.GetValue(seed)}) at {server.BaseAddress}");

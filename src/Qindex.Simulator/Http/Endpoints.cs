@@ -19,6 +19,9 @@ internal sealed class Endpoints
     private static readonly string[] AdminPrivileges = ["PRIVILEGE_FS_ATTRIBUTES_READ", "PRIVILEGE_FILE_FULL_ACCESS", "PRIVILEGE_SNAPSHOT_READ", "PRIVILEGE_SNAPSHOT_WRITE", "PRIVILEGE_SNAPSHOT_DIFFERENCE_READ", "PRIVILEGE_FS_SETTINGS_READ", "PRIVILEGE_FS_SETTINGS_WRITE"];
     private static readonly string[] ReaderPrivileges = ["PRIVILEGE_FS_ATTRIBUTES_READ", "PRIVILEGE_FILE_READ_ACCESS"];
 
+    private static readonly byte[] DataPrefix = "data: "u8.ToArray();
+    private static readonly byte[] MessageEnd = "\n\n"u8.ToArray();
+
     private readonly ClusterModel _cluster;
     private readonly Sessions _sessions;
     private readonly Faults _faults;
@@ -388,6 +391,7 @@ internal sealed class Endpoints
         await WriteTextAsync(c, ": watch registered\n\n", token);
         var keepAlive = TimeSpan.FromSeconds(_options.KeepAliveSeconds);
         var batch = new List<Notification>();
+        var buffer = new ArrayBufferWriter<byte>(64 * 1024);
         try
         {
             while (!token.IsCancellationRequested)
@@ -416,13 +420,19 @@ internal sealed class Endpoints
                     return;
                 }
 
+                if (_faults.StreamsStalled)
+                {
+                    // A stall that began while this stream waited holds what is pending, so it all arrives in one burst after.
+                    continue;
+                }
+
                 batch.Clear();
-                while (batch.Count < 1000 && subscription.Reader.TryRead(out var n))
+                while (batch.Count < _options.MaxEventsPerMessage && subscription.Reader.TryRead(out var n))
                 {
                     batch.Add(n);
                 }
 
-                var buffer = new ArrayBufferWriter<byte>();
+                buffer.ResetWrittenCount();
                 using (var w = new Utf8JsonWriter(buffer))
                 {
                     w.WriteStartArray();
@@ -434,7 +444,10 @@ internal sealed class Endpoints
                     w.WriteEndArray();
                 }
 
-                await WriteTextAsync(c, "data: " + Encoding.UTF8.GetString(buffer.WrittenSpan) + "\n\n", token);
+                await c.Response.Body.WriteAsync(DataPrefix, token);
+                await c.Response.Body.WriteAsync(buffer.WrittenMemory, token);
+                await c.Response.Body.WriteAsync(MessageEnd, token);
+                await c.Response.Body.FlushAsync(token);
                 if (batch.Any(n => n.Type == "self_removed"))
                 {
                     return;
