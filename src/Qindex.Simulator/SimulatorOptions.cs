@@ -1,3 +1,5 @@
+using Qindex.Simulator.Load;
+
 namespace Qindex.Simulator;
 
 /// <summary>How to start a simulated cluster: where it listens, the generated tree, the admin user.</summary>
@@ -35,4 +37,7 @@ public sealed record SimulatorOptions
     /// line). Pending notifications are drained up to this many per message; 1 sends each alone.
     /// </summary>
     public int MaxEventsPerMessage { get; init; } = DefaultMaxEventsPerMessage;
+
+    /// <summary>A load to start as soon as the server listens (<c>sim serve --load RATE</c>), or null.</summary>
+    public LoadOptions? Load { get; init; }
 }

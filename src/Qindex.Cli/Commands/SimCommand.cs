@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using Qindex.Qumulo;
 using Qindex.Simulator;
 using Qindex.Simulator.Churn;
+using Qindex.Simulator.Load;
 using Spectre.Console;
 
 namespace Qindex.Cli.Commands;
@@ -17,6 +18,7 @@ internal sealed class SimCommand : ICliCommand
         sim.Subcommands.Add(BuildServe());
         sim.Subcommands.Add(BuildFault());
         sim.Subcommands.Add(BuildChurn());
+        sim.Subcommands.Add(BuildLoad());
         return sim;
     }
 
@@ -42,16 +44,32 @@ internal sealed class SimCommand : ICliCommand
                 result.AddError("--max-events-per-message must be at least 1.");
             }
         });
+        var load = new Option<double>("--load") { Description = "Start an in-simulator load of this many changes a second (the churn mix, applied to the model with its notifications); 0 for none.", DefaultValueFactory = _ => 0 };
+        var loadChanges = new Option<long>("--load-changes") { Description = "Stop the load after this many changes (0: run until Ctrl-C).", DefaultValueFactory = _ => 0 };
+        var loadSeed = new Option<int>("--load-seed") { Description = "Seed of the load: the same seed on the same tree gives the same changes.", DefaultValueFactory = _ => 1 };
+        var loadPath = new Option<string>("--load-path") { Description = "Directory the load changes (made if missing; a scratch directory beside it takes moves out and in).", DefaultValueFactory = _ => LoadOptions.DefaultPath };
+        var loadShape = new Option<string>("--load-shape") { Description = "churn (the mix of sim churn) or unpack (one archive's tree of creates and writes).", DefaultValueFactory = _ => "churn" };
+        loadShape.AcceptOnlyFromAmong("churn", "unpack");
         var command = new Command(
             "serve",
             "Serve a simulated cluster over HTTPS until Ctrl-C. A second user reader/reader lacks the right to recursive watches.\n\nExample:\n  qindex sim serve --port 8000 --objects 1000000 --seed 7 --cert-out sim.pem");
-        foreach (var option in new Option[] { host, port, objects, wide, seed, certOut, user, password, maxEvents })
+        foreach (var option in new Option[] { host, port, objects, wide, seed, certOut, user, password, maxEvents, load, loadChanges, loadSeed, loadPath, loadShape })
         {
             command.Options.Add(option);
         }
 
         command.SetAction(async (parse, cancellationToken) =>
         {
+            try
+            {
+                new LoadOptions { Rate = parse.GetValue(load), Changes = parse.GetValue(loadChanges), Path = parse.GetValue(loadPath)! }.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                await Console.Error.WriteLineAsync($"sim serve: {e.Message}");
+                return 1;
+            }
+
             await using var server = await SimulatorServer.StartAsync(
                 new SimulatorOptions
                 {
@@ -64,6 +82,16 @@ internal sealed class SimCommand : ICliCommand
                     User = parse.GetValue(user)!,
                     Password = parse.GetValue(password)!,
                     MaxEventsPerMessage = parse.GetValue(maxEvents),
+                    Load = parse.GetValue(load) > 0 || parse.GetValue(loadChanges) > 0
+                        ? new LoadOptions
+                        {
+                            Rate = parse.GetValue(load),
+                            Changes = parse.GetValue(loadChanges),
+                            Seed = parse.GetValue(loadSeed),
+                            Path = parse.GetValue(loadPath)!,
+                            Shape = parse.GetValue(loadShape) == "unpack" ? LoadShape.Unpack : LoadShape.Churn,
+                        }
+                        : null,
                 },
                 cancellationToken);
             Console.WriteLine($"serving {parse.GetValue(objects):N0} objects (seed {parse.GetValue(seed)}) at {server.BaseAddress}");
@@ -78,11 +106,86 @@ internal sealed class SimCommand : ICliCommand
                 Console.WriteLine($"certificate PEM written to {pem}");
             }
 
-            Console.WriteLine($"log in as {parse.GetValue(user)} (password as given) or reader/reader; fault API under {server.BaseAddress}__sim/faults/; Ctrl-C stops");
+            if (server.Load.Status.Options is { } running)
+            {
+                Console.WriteLine($"load: {running.Shape.ToString().ToLowerInvariant()} under {running.Path} at {(running.Rate > 0 ? $"{running.Rate:N0} changes/s" : "full speed")}, seed {running.Seed}{(running.Changes > 0 ? $", {running.Changes:N0} changes" : string.Empty)}");
+            }
+
+            Console.WriteLine($"log in as {parse.GetValue(user)} (password as given) or reader/reader; fault API under {server.BaseAddress}__sim/faults/, load API under {server.BaseAddress}__sim/load/; Ctrl-C stops");
             await server.WaitForShutdownAsync(cancellationToken);
             return 0;
         });
         return command;
+    }
+
+    private static Command BuildLoad()
+    {
+        var cluster = new ClusterOptions();
+        var action = new Argument<string>("action") { Description = "start, stop, status or wait." };
+        action.AcceptOnlyFromAmong("start", "stop", "status", "wait");
+        var shape = new Option<string>("--shape") { Description = "start: churn or unpack.", DefaultValueFactory = _ => "churn" };
+        shape.AcceptOnlyFromAmong("churn", "unpack");
+        var rate = new Option<double>("--rate") { Description = "start: changes a second at most (0: as fast as the model goes).", DefaultValueFactory = _ => 0 };
+        var changes = new Option<long>("--changes") { Description = "start: stop after this many changes (0: until stopped).", DefaultValueFactory = _ => 0 };
+        var seed = new Option<int>("--seed") { Description = "start: seed of the load.", DefaultValueFactory = _ => 1 };
+        var path = new Option<string>("--path") { Description = "start: directory the load changes.", DefaultValueFactory = _ => LoadOptions.DefaultPath };
+        var seconds = new Option<double>("--seconds") { Description = "wait: how long to wait at most.", DefaultValueFactory = _ => 600 };
+        var command = new Command(
+            "load",
+            "Start, stop or follow a seeded load applied inside a running simulator (the churn mix, or an archive unpacking), with the notifications its REST requests would give.\n\nExample:\n  qindex sim load start --rate 20000 --changes 1000000 --seed 3 --path /data --host 127.0.0.1 --port 8000 --ca-cert sim.pem\n  qindex sim load wait --host 127.0.0.1 --port 8000 --ca-cert sim.pem");
+        command.Arguments.Add(action);
+        cluster.AddTo(command);
+        foreach (var option in new Option[] { shape, rate, changes, seed, path, seconds })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var body = new Dictionary<string, object>
+            {
+                ["shape"] = parse.GetValue(shape)!,
+                ["rate"] = parse.GetValue(rate),
+                ["changes"] = parse.GetValue(changes),
+                ["seed"] = parse.GetValue(seed),
+                ["path"] = parse.GetValue(path)!,
+                ["seconds"] = parse.GetValue(seconds),
+            };
+            using var http = AdminClient(parse, cluster, out var handler);
+            using (handler)
+            {
+                http.Timeout = Timeout.InfiniteTimeSpan;
+                try
+                {
+                    using var response = await http.PostAsJsonAsync($"__sim/load/{parse.GetValue(action)}", body, cancellationToken);
+                    var text = await response.Content.ReadAsStringAsync(cancellationToken);
+                    Console.WriteLine(response.IsSuccessStatusCode ? text : $"refused: HTTP {(int)response.StatusCode} {text}");
+                    return response.IsSuccessStatusCode ? 0 : 1;
+                }
+                catch (HttpRequestException e)
+                {
+                    await Console.Error.WriteLineAsync($"cannot reach the simulator: {e.Message}");
+                    return 1;
+                }
+            }
+        });
+        return command;
+    }
+
+    /// <summary>A plain client for the simulator's admin API: it needs no login, only the TLS settings of the connection.</summary>
+    private static HttpClient AdminClient(ParseResult parse, ClusterOptions cluster, out SocketsHttpHandler handler)
+    {
+        var connection = new QumuloConnection
+        {
+            Host = parse.GetValue(cluster.Host)!,
+            Port = parse.GetValue(cluster.Port),
+            CaCertificateFile = parse.GetValue(cluster.CaCert),
+            PinSha256 = parse.GetValue(cluster.PinSha256),
+            Insecure = parse.GetValue(cluster.Insecure),
+        };
+        handler = new SocketsHttpHandler();
+        TlsPolicy.Configure(handler, connection);
+        return new HttpClient(handler, disposeHandler: false) { BaseAddress = connection.BaseAddress };
     }
 
     private static Command BuildFault()

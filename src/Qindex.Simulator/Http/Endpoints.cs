@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Qindex.Simulator.Load;
 using Qindex.Simulator.Model;
 
 namespace Qindex.Simulator.Http;
@@ -25,14 +26,16 @@ internal sealed class Endpoints
     private readonly ClusterModel _cluster;
     private readonly Sessions _sessions;
     private readonly Faults _faults;
+    private readonly SimulatedLoad _load;
     private readonly SimulatorOptions _options;
     private volatile string _recursiveMode = "ENABLED";
 
-    public Endpoints(ClusterModel cluster, Sessions sessions, Faults faults, SimulatorOptions options)
+    public Endpoints(ClusterModel cluster, Sessions sessions, Faults faults, SimulatedLoad load, SimulatorOptions options)
     {
         _cluster = cluster;
         _sessions = sessions;
         _faults = faults;
+        _load = load;
         _options = options;
     }
 
@@ -458,9 +461,10 @@ internal sealed class Endpoints
         {
             // Client gone or stream dropped on purpose: the response just ends.
         }
-        catch (ChannelClosedException)
+        catch (Exception e) when (e is ChannelClosedException or WatchOverflowException)
         {
-            // The watch overflowed: a real cluster drops the stream; the client must catch up.
+            // The watch overflowed (the reader completes with WatchOverflowException): a real cluster
+            // drops the stream; the response ends and the client must reconnect and catch up.
         }
     }
 
@@ -509,6 +513,9 @@ internal sealed class Endpoints
             case ["__sim", "faults", "clear"]:
                 _faults.Clear();
                 break;
+            case ["__sim", "load", var action]:
+                await LoadAdminAsync(c, action, body);
+                return;
             default:
                 await ErrorAsync(c, 404, "sim", "sim_no_such_fault", "known faults: drop-streams, expire-tokens, errors, latency, stall-streams, clear");
                 return;
@@ -520,6 +527,79 @@ internal sealed class Endpoints
             w.WriteString("fault", s[^1]);
             w.WriteEndObject();
         });
+    }
+
+    /// <summary>
+    /// <c>POST /__sim/load/start</c> with <c>{"shape": "churn"|"unpack", "rate": R, "changes": N, "seed": S,
+    /// "path": DIR}</c>, <c>/stop</c>, <c>/status</c> (GET too) and <c>/wait</c> with <c>{"seconds": T}</c>;
+    /// each answers with the load's status.
+    /// </summary>
+    private async Task LoadAdminAsync(HttpContext c, string action, JsonElement body)
+    {
+        double Num(string name, double fallback) =>
+            body.ValueKind == JsonValueKind.Object && body.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : fallback;
+
+        LoadStatus status;
+        switch (action)
+        {
+            case "start":
+                var shapeName = Text(body, "shape") ?? "churn";
+                if (!Enum.TryParse<LoadShape>(shapeName, ignoreCase: true, out var shape) || !Enum.IsDefined(shape) || char.IsDigit(shapeName[0]))
+                {
+                    await ErrorAsync(c, 400, "sim", "sim_bad_load", "shape must be churn or unpack");
+                    return;
+                }
+
+                try
+                {
+                    status = _load.Start(new LoadOptions
+                    {
+                        Shape = shape,
+                        Rate = Num("rate", 0),
+                        Changes = (long)Num("changes", 0),
+                        Seed = (int)Num("seed", 1),
+                        Path = Text(body, "path") ?? LoadOptions.DefaultPath,
+                    });
+                }
+                catch (InvalidOperationException e)
+                {
+                    await ErrorAsync(c, 409, "sim", "sim_load_running", e.Message);
+                    return;
+                }
+                catch (ArgumentException e)
+                {
+                    await ErrorAsync(c, 400, "sim", "sim_bad_load", e.Message);
+                    return;
+                }
+
+                break;
+            case "stop":
+                status = await _load.StopAsync();
+                break;
+            case "status":
+                status = _load.Status;
+                break;
+            case "wait":
+                using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(c.RequestAborted))
+                {
+                    timeout.CancelAfter(TimeSpan.FromSeconds(Math.Clamp(Num("seconds", 60), 0, 3600)));
+                    try
+                    {
+                        status = await _load.WaitAsync(timeout.Token);
+                    }
+                    catch (OperationCanceledException) when (!c.RequestAborted.IsCancellationRequested)
+                    {
+                        status = _load.Status;
+                    }
+                }
+
+                break;
+            default:
+                await ErrorAsync(c, 404, "sim", "sim_no_such_load_action", "load actions: start, stop, status, wait");
+                return;
+        }
+
+        await JsonAsync(c, w => ApiJson.WriteLoadStatus(w, status));
     }
 
     private static async Task<long> DrainAsync(HttpContext c)
