@@ -30,6 +30,9 @@ public sealed partial class IcebergIndexStore : IIndexStore
     /// <summary>Snapshots always kept, whatever their age.</summary>
     public const int MinSnapshotsToKeep = 2;
 
+    /// <summary>Manifests of one kind a commit carries before it merges the small ones: bounds what every commit and expiry reads.</summary>
+    public const int MinManifestsToMerge = 16;
+
     /// <summary>The table's identifier in its catalog.</summary>
     public static readonly TableIdentifier TableName = new("qindex", "files");
 
@@ -95,6 +98,7 @@ public sealed partial class IcebergIndexStore : IIndexStore
                 ["history.expire.max-snapshot-age-ms"] = ((long)SnapshotMaxAge.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
                 ["history.expire.min-snapshots-to-keep"] = MinSnapshotsToKeep.ToString(CultureInfo.InvariantCulture),
                 ["qindex.format"] = "1",
+                ["commit.manifest.min-count-to-merge"] = MinManifestsToMerge.ToString(CultureInfo.InvariantCulture),
             };
             var table = await IcebergTable.LoadOrCreateAsync(catalog, TableName, Schema, SortOrder, properties, cancellationToken).ConfigureAwait(false);
             CheckSchema(table.Metadata.CurrentSchema);
