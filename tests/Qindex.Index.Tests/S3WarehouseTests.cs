@@ -47,6 +47,7 @@ public sealed class S3WarehouseTests : IAsyncLifetime
         Assert.Contains(keys, k => k.StartsWith("qindex-test/warehouse/qindex/files/data/", StringComparison.Ordinal) && k.EndsWith(".parquet", StringComparison.Ordinal));
         Assert.Contains(keys, k => k.StartsWith("qindex-test/warehouse/qindex/files/metadata/", StringComparison.Ordinal) && k.EndsWith(".metadata.json", StringComparison.Ordinal));
         Assert.Contains(keys, k => k.Contains("/metadata/snap-", StringComparison.Ordinal));
+        Assert.Contains("qindex-test/warehouse/qindex/files/metadata/version-hint.text", keys);
         Assert.False(Directory.Exists(Path.Combine(_dir, "idx", "warehouse")));
         Assert.Empty(Directory.GetFiles(Path.Combine(_dir, "idx", "staging")));
 

@@ -84,6 +84,13 @@ public sealed class S3FileIO : IFileIO
         }
     }
 
+    public async Task WriteAsync(string location, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        var (bucket, key) = Parse(location);
+        using var body = new MemoryStream(content.ToArray(), writable: false);
+        await _client.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, InputStream = body }, cancellationToken).ConfigureAwait(false);
+    }
+
     public string? LocalPathOf(string location) => null;
 
     public async Task PublishAsync(string localPath, string location, CancellationToken cancellationToken)

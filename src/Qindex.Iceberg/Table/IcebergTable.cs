@@ -93,11 +93,11 @@ public sealed class IcebergTable : IDisposable
         return Manifest.ReadList(await IO.ReadAllBytesAsync(snapshot.ManifestList, cancellationToken).ConfigureAwait(false), snapshot.ManifestList);
     }
 
-    /// <summary>The entries of one manifest.</summary>
+    /// <summary>The entries of one manifest, with snapshot id and sequence numbers inherited from it where left null.</summary>
     public async Task<IReadOnlyList<ManifestEntry>> ReadManifestAsync(ManifestFile manifest, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(manifest);
-        return Manifest.Read(await IO.ReadAllBytesAsync(manifest.ManifestPath, cancellationToken).ConfigureAwait(false), manifest.ManifestPath);
+        return Manifest.Read(await IO.ReadAllBytesAsync(manifest.ManifestPath, cancellationToken).ConfigureAwait(false), manifest);
     }
 
     /// <summary>The live (added or existing) entries of <paramref name="snapshot"/>, or of the current snapshot.</summary>
