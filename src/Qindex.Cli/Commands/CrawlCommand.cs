@@ -12,10 +12,10 @@ internal sealed class CrawlCommand : ICliCommand
     {
         var cluster = new ClusterOptions();
         var index = new IndexOptions();
-        var path = new Option<string>("--path") { Description = "Directory to crawl.", DefaultValueFactory = _ => "/" };
+        var path = new Option<string>("--path") { Description = "Directory to crawl.", DefaultValueFactory = _ => "/" }.IsClusterPath();
         var snapshot = new Option<string>("--snapshot") { Description = "auto (take one and keep it as the baseline), none (live tree), or an existing snapshot id.", DefaultValueFactory = _ => "auto" };
-        var concurrency = new Option<int>("--concurrency") { Description = "Directories listed at once.", DefaultValueFactory = _ => 8 };
-        var retryBudget = new Option<double>("--retry-budget") { Description = "Seconds one request keeps being retried after 429, 503 or a dropped connection before the crawl fails.", DefaultValueFactory = _ => 120 };
+        var concurrency = new Option<int>("--concurrency") { Description = "Directories listed at once.", DefaultValueFactory = _ => 8 }.InRange(1, 1024);
+        var retryBudget = new Option<double>("--retry-budget") { Description = "Seconds one request keeps being retried after 429, 503 or a dropped connection before the crawl fails.", DefaultValueFactory = _ => 120 }.InRange(0.1, 86_400.0);
         var command = new Command(
             "crawl",
             "Crawl a cluster directory into the index, from a snapshot.\n\nExample:\n  qindex crawl --host 127.0.0.1 --port 8000 --ca-cert sim.pem --user admin --password admin --path / --index ./idx");
@@ -30,14 +30,10 @@ internal sealed class CrawlCommand : ICliCommand
             try
             {
                 var (mode, id) = ParseSnapshot(parse.GetValue(snapshot)!);
-                if (parse.GetValue(retryBudget) is not (> 0 and <= 86_400) and var budget)
-                {
-                    throw new ArgumentException($"--retry-budget takes seconds between 0 and 86400, not {budget.ToString(CultureInfo.InvariantCulture)}.");
-                }
-
                 var connection = await cluster.ConnectionAsync(parse, cancellationToken) with { RetryBudget = TimeSpan.FromSeconds(parse.GetValue(retryBudget)) };
                 using var client = new QumuloClient(connection, parse.GetValue(concurrency) * 2);
-                await using var store = await IndexStoreFactory.OpenAsync(index.Location(parse), cancellationToken);
+                await using var creation = index.BeginCreate(parse);
+                await using var store = await creation.OpenAsync(cancellationToken);
                 var options = new CrawlOptions
                 {
                     ClusterHost = connection.Host,
@@ -47,6 +43,7 @@ internal sealed class CrawlCommand : ICliCommand
                     Concurrency = parse.GetValue(concurrency),
                 };
                 var result = await RunWithProgressAsync(new Crawler(client), options, store, cancellationToken);
+                creation.Complete();
                 Console.WriteLine(
                     $"crawled {result.Objects:N0} objects in {result.Directories:N0} directories in {result.Elapsed.TotalSeconds:F1} s " +
                     $"({result.Objects / Math.Max(result.Elapsed.TotalSeconds, 0.001):N0} objects/s); baseline snapshot: {result.SnapshotId?.ToString(CultureInfo.InvariantCulture) ?? "none"}; " +
