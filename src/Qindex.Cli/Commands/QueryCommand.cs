@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Data.Common;
 using System.Text;
 using DuckDB.NET.Data;
