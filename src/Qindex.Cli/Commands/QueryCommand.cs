@@ -3,7 +3,6 @@ using System.Data.Common;
 using System.Text;
 using DuckDB.NET.Data;
 using Qindex.Index.Query;
-using Qindex.Index.Store;
 using Spectre.Console;
 
 namespace Qindex.Cli.Commands;
