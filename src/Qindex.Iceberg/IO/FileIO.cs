@@ -42,7 +42,7 @@ public static class FileIOFactory
         location.StartsWith("s3://", StringComparison.OrdinalIgnoreCase) || location.StartsWith("s3a://", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The FileIO for locations like <paramref name="location"/>.</summary>
-    public static IFileIO For(string location) => IsS3(location) ? new S3FileIO() : new LocalFileIO();
+    public static IFileIO For(string location) => IsS3(location) ? new S3Boundary(new S3FileIO()) : new LocalFileIO();
 
     /// <summary>Joins a location and a relative path with one slash.</summary>
     public static string Combine(string location, string relative) => location.TrimEnd('/') + "/" + relative.TrimStart('/');

@@ -1,0 +1,76 @@
+using Amazon.Runtime;
+
+namespace Qindex.Iceberg.IO;
+
+/// <summary>
+/// Where S3 errors enter qindex: wraps the <see cref="S3FileIO"/> so a refusal (access denied, no
+/// such bucket, throttling past the SDK's retries) or an unreachable endpoint arrives as an
+/// <see cref="IcebergException"/> naming the location, like every other storage failure, instead
+/// of an SDK exception. A missing object stays a <see cref="FileNotFoundException"/>.
+/// </summary>
+internal sealed class S3Boundary(IFileIO inner) : IFileIO
+{
+    public Task<byte[]> ReadAllBytesAsync(string location, CancellationToken cancellationToken) =>
+        GuardAsync(location, () => inner.ReadAllBytesAsync(location, cancellationToken));
+
+    public Task WriteNewAsync(string location, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
+        GuardAsync(location, async () =>
+        {
+            await inner.WriteNewAsync(location, content, cancellationToken).ConfigureAwait(false);
+            return true;
+        });
+
+    public string? LocalPathOf(string location) => inner.LocalPathOf(location);
+
+    public Task PublishAsync(string localPath, string location, CancellationToken cancellationToken) =>
+        GuardAsync(location, async () =>
+        {
+            await inner.PublishAsync(localPath, location, cancellationToken).ConfigureAwait(false);
+            return true;
+        });
+
+    /// <summary>
+    /// A failed delete is an <see cref="IOException"/>, as a local one is, so the callers that
+    /// tolerate a failed delete (an orphan costs space, not correctness) keep doing so.
+    /// </summary>
+    public async Task DeleteAsync(string location, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await GuardAsync(location, async () =>
+            {
+                await inner.DeleteAsync(location, cancellationToken).ConfigureAwait(false);
+                return true;
+            }).ConfigureAwait(false);
+        }
+        catch (IcebergException e)
+        {
+            throw new IOException(e.Message, e);
+        }
+    }
+
+    public Task<string> GetLocalCopyAsync(string location, string cacheDirectory, CancellationToken cancellationToken) =>
+        GuardAsync(location, () => inner.GetLocalCopyAsync(location, cacheDirectory, cancellationToken));
+
+    public void Dispose() => inner.Dispose();
+
+    private static async Task<T> GuardAsync<T>(string location, Func<Task<T>> call)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (AmazonServiceException e)
+        {
+            throw new IcebergException($"{location}: S3 refused the request ({(int)e.StatusCode} {e.ErrorCode}: {e.Message})", e);
+        }
+        catch (AmazonClientException e)
+        {
+            throw new IcebergException($"{location}: cannot reach S3 ({e.Message})", e);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new IcebergException($"{location}: cannot reach S3 ({e.Message})", e);
+        }
+    }
+}
