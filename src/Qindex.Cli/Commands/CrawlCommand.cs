@@ -60,7 +60,7 @@ internal sealed class CrawlCommand : ICliCommand
                 var reason = e is HttpRequestException { InnerException: System.Security.Authentication.AuthenticationException tls }
                     ? $"the cluster's TLS certificate is not trusted ({tls.Message}); give --ca-cert FILE or --pin-sha256 HEX (or --insecure if you accept the risk)"
                     : e.Message;
-                await Console.Error.WriteLineAsync($"crawl failed: {reason}\nThe index was left as it was.");
+                await Console.Error.WriteLineAsync($"crawl failed: {Redaction.Apply(reason)}\nThe index was left as it was.");
                 return 1;
             }
         });

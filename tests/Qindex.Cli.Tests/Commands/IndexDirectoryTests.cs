@@ -61,6 +61,20 @@ public sealed class IndexDirectoryTests : IClassFixture<SimulatorFixture>, IDisp
         AssertNoFileNames(copy, original + "/");
     }
 
+    [Fact]
+    public async Task Index_opened_through_a_symlink_is_the_same_index_and_is_not_rewritten()
+    {
+        var real = Path.Combine(_dir, "real-idx");
+        var link = Path.Combine(_dir, "link-idx");
+        await CliRunner.ImportRowsAsync(real, 12);
+        Directory.CreateSymbolicLink(link, real);
+        var files = Fingerprint(real);
+
+        Assert.Equal(12, await CliRunner.CountRowsAsync(link));
+
+        Assert.Equal(files, Fingerprint(real));
+    }
+
     /// <summary>Every file under <paramref name="directory"/> with its length and content hash.</summary>
     private static string Fingerprint(string directory) => string.Join('\n', Directory
         .EnumerateFiles(directory, "*", SearchOption.AllDirectories)
