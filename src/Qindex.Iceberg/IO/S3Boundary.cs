@@ -4,8 +4,8 @@ namespace Qindex.Iceberg.IO;
 
 /// <summary>
 /// Where S3 errors enter qindex: wraps the <see cref="S3FileIO"/> so a refusal (access denied, no
-/// such bucket, throttling past the SDK's retries) or an unreachable endpoint arrives as an
-/// <see cref="IcebergException"/> naming the location, like every other storage failure, instead
+/// such bucket, throttling past the SDK's retries) or an unreachable endpoint arrives as a
+/// <see cref="StorageException"/> (an <see cref="IOException"/>) naming the location, as a local disk's failure would, instead
 /// of an SDK exception. A missing object stays a <see cref="FileNotFoundException"/>.
 /// </summary>
 internal sealed class S3Boundary(IFileIO inner) : IFileIO
@@ -29,25 +29,12 @@ internal sealed class S3Boundary(IFileIO inner) : IFileIO
             return true;
         });
 
-    /// <summary>
-    /// A failed delete is an <see cref="IOException"/>, as a local one is, so the callers that
-    /// tolerate a failed delete (an orphan costs space, not correctness) keep doing so.
-    /// </summary>
-    public async Task DeleteAsync(string location, CancellationToken cancellationToken)
-    {
-        try
+    public Task DeleteAsync(string location, CancellationToken cancellationToken) =>
+        GuardAsync(location, async () =>
         {
-            await GuardAsync(location, async () =>
-            {
-                await inner.DeleteAsync(location, cancellationToken).ConfigureAwait(false);
-                return true;
-            }).ConfigureAwait(false);
-        }
-        catch (IcebergException e)
-        {
-            throw new IOException(e.Message, e);
-        }
-    }
+            await inner.DeleteAsync(location, cancellationToken).ConfigureAwait(false);
+            return true;
+        });
 
     public Task<string> GetLocalCopyAsync(string location, string cacheDirectory, CancellationToken cancellationToken) =>
         GuardAsync(location, () => inner.GetLocalCopyAsync(location, cacheDirectory, cancellationToken));
@@ -62,15 +49,15 @@ internal sealed class S3Boundary(IFileIO inner) : IFileIO
         }
         catch (AmazonServiceException e)
         {
-            throw new IcebergException($"{location}: S3 refused the request ({(int)e.StatusCode} {e.ErrorCode}: {e.Message})", e);
+            throw new StorageException($"{location}: S3 refused the request ({(int)e.StatusCode} {e.ErrorCode}: {e.Message})", e);
         }
         catch (AmazonClientException e)
         {
-            throw new IcebergException($"{location}: cannot reach S3 ({e.Message})", e);
+            throw new StorageException($"{location}: cannot reach S3 ({e.Message})", e);
         }
         catch (HttpRequestException e)
         {
-            throw new IcebergException($"{location}: cannot reach S3 ({e.Message})", e);
+            throw new StorageException($"{location}: cannot reach S3 ({e.Message})", e);
         }
     }
 }
