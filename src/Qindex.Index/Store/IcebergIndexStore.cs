@@ -38,6 +38,9 @@ public sealed partial class IcebergIndexStore : IIndexStore
 
     private static readonly IReadOnlySet<int> FullBoundColumns = new HashSet<int> { PathFieldId };
 
+    /// <summary>Columns whose bounds are kept whole in data file metrics.</summary>
+    internal static IReadOnlySet<int> FullBoundColumnIds => FullBoundColumns;
+
     private readonly ICatalog _catalog;
     private readonly IcebergTable _table;
     private readonly string _indexDirectory;
@@ -153,7 +156,7 @@ public sealed partial class IcebergIndexStore : IIndexStore
             }
         }
 
-        return new IndexScan(data, deletes) { DataFileLocations = locations };
+        return new IndexScan(data, deletes) { DataFileLocations = locations, ChangesFiles = await ChangesFilesAsync(cancellationToken).ConfigureAwait(false) };
     }
 
     public async Task<IndexStatus> GetStatusAsync(CancellationToken cancellationToken)
