@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Amazon.Runtime;
 
 namespace Qindex.Iceberg.IO;
@@ -38,6 +39,22 @@ internal sealed class S3Boundary(IFileIO inner) : IFileIO
 
     public Task<string> GetLocalCopyAsync(string location, string cacheDirectory, CancellationToken cancellationToken) =>
         GuardAsync(location, () => inner.GetLocalCopyAsync(location, cacheDirectory, cancellationToken));
+
+    public async IAsyncEnumerable<StoredFile> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var files = inner.ListAsync(prefix, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        try
+        {
+            while (await GuardAsync(prefix, async () => await files.MoveNextAsync().ConfigureAwait(false)).ConfigureAwait(false))
+            {
+                yield return files.Current;
+            }
+        }
+        finally
+        {
+            await files.DisposeAsync().ConfigureAwait(false);
+        }
+    }
 
     public void Dispose() => inner.Dispose();
 
