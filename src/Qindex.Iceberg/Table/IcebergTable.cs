@@ -323,6 +323,7 @@ public sealed class IcebergTable : IDisposable
         {
             var metadata = Metadata;
             var keep = metadata.Snapshots.OrderByDescending(s => s.SequenceNumber).Take(retainLast).Select(s => s.SnapshotId).ToHashSet();
+            keep.UnionWith(metadata.ReferencedSnapshotIds);
             if (metadata.CurrentSnapshotId is { } current)
             {
                 keep.Add(current);
