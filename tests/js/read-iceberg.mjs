@@ -1,7 +1,8 @@
 // Reads an Iceberg table with icebird (an implementation qindex did not write) and prints its
 // rows as JSON: BigInt values as strings, timestamps as ISO strings.
-// Usage: node read-iceberg.mjs METADATA_LOCATION
-// METADATA_LOCATION is a file:// URI of a metadata JSON file under TABLE/metadata/.
+// Usage: node read-iceberg.mjs METADATA_LOCATION | TABLE_LOCATION
+// METADATA_LOCATION is a file:// URI of a metadata JSON file under TABLE/metadata/; given the
+// table folder instead, icebird finds the current metadata through metadata/version-hint.text.
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { icebergRead } from 'icebird'
@@ -24,7 +25,7 @@ if (!metadataLocation) {
 }
 const marker = '/metadata/'
 const cut = metadataLocation.lastIndexOf(marker)
-const tableUrl = metadataLocation.slice(0, cut)
-const metadataFileName = metadataLocation.slice(cut + marker.length)
-const rows = await icebergRead({ tableUrl, metadataFileName })
+const rows = cut < 0
+  ? await icebergRead({ tableUrl: metadataLocation.replace(/\/+$/, '') })
+  : await icebergRead({ tableUrl: metadataLocation.slice(0, cut), metadataFileName: metadataLocation.slice(cut + marker.length) })
 process.stdout.write(JSON.stringify(rows, (key, value) => (typeof value === 'bigint' ? value.toString() : value)))

@@ -212,7 +212,8 @@ public sealed class SqlCatalog : ICatalog
         var metadata = TableMetadata.Create(tableLocation, schema, sortOrder, properties, _time.GetUtcNow());
         string metadataLocation = MetadataFiles.Next(tableLocation, null);
         using var io = FileIOFactory.For(metadataLocation);
-        await io.WriteNewAsync(metadataLocation, metadata.ToJsonBytes(), cancellationToken).ConfigureAwait(false);
+        byte[] json = metadata.ToJsonBytes();
+        await io.WriteNewAsync(metadataLocation, json, cancellationToken).ConfigureAwait(false);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -238,7 +239,6 @@ public sealed class SqlCatalog : ICatalog
             Bind(insert, "@name", identifier.Name);
             Bind(insert, "@location", metadataLocation);
             await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            return new LoadedTable(metadata, metadataLocation);
         }
         catch (DbException e)
         {
@@ -248,6 +248,9 @@ public sealed class SqlCatalog : ICatalog
             return await LoadTableAsync(identifier, cancellationToken).ConfigureAwait(false)
                 ?? throw new IcebergException($"cannot create table {identifier} in the SQL catalog ({e.Message})", e);
         }
+
+        await PublishVersionHintAsync(io, metadataLocation, json, cancellationToken).ConfigureAwait(false);
+        return new LoadedTable(metadata, metadataLocation);
     }
 
     public async Task<LoadedTable> CommitAsync(TableIdentifier identifier, LoadedTable baseTable, IReadOnlyList<TableUpdate> updates, CancellationToken cancellationToken)
@@ -257,7 +260,8 @@ public sealed class SqlCatalog : ICatalog
         var metadata = TableUpdates.Apply(baseTable.Metadata, updates, baseTable.MetadataLocation, _time.GetUtcNow());
         string metadataLocation = MetadataFiles.Next(metadata.Location, baseTable.MetadataLocation);
         using var io = FileIOFactory.For(metadataLocation);
-        await io.WriteNewAsync(metadataLocation, metadata.ToJsonBytes(), cancellationToken).ConfigureAwait(false);
+        byte[] json = metadata.ToJsonBytes();
+        await io.WriteNewAsync(metadataLocation, json, cancellationToken).ConfigureAwait(false);
         int swapped;
         try
         {
@@ -274,6 +278,7 @@ public sealed class SqlCatalog : ICatalog
             throw new CommitConflictException($"table {identifier} changed since {baseTable.MetadataLocation} was read");
         }
 
+        await PublishVersionHintAsync(io, metadataLocation, json, cancellationToken).ConfigureAwait(false);
         await DeleteDroppedMetadataAsync(io, baseTable.Metadata, metadata, cancellationToken).ConfigureAwait(false);
         return new LoadedTable(metadata, metadataLocation);
     }
@@ -296,6 +301,22 @@ public sealed class SqlCatalog : ICatalog
         }
     }
 
+    /// <summary>
+    /// The hint is written after the commit landed: failing the commit over it would make the
+    /// caller retry a change that is already in the table. The next commit writes it again.
+    /// </summary>
+    private static async Task PublishVersionHintAsync(IFileIO io, string metadataLocation, byte[] json, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await MetadataFiles.WriteVersionHintAsync(io, metadataLocation, json, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Amazon.S3.AmazonS3Exception)
+        {
+            // See above: the table is correct without the hint; only folder-only readers lag.
+        }
+    }
+
     /// <summary>Metadata files that fell off the metadata log are deleted, so a busy table does not accumulate them.</summary>
     private static async Task DeleteDroppedMetadataAsync(IFileIO io, TableMetadata before, TableMetadata after, CancellationToken cancellationToken)
     {
@@ -303,6 +324,10 @@ public sealed class SqlCatalog : ICatalog
         foreach (var entry in before.MetadataLog.Where(e => !kept.Contains(e.MetadataFile)))
         {
             await io.DeleteAsync(entry.MetadataFile, cancellationToken).ConfigureAwait(false);
+            if (MetadataFiles.HadoopCopyOf(entry.MetadataFile) is { } copy)
+            {
+                await io.DeleteAsync(copy, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 

@@ -14,6 +14,9 @@ public interface IFileIO : IDisposable
     /// <summary>Writes a new file; fails if one already exists there.</summary>
     Task WriteNewAsync(string location, ReadOnlyMemory<byte> content, CancellationToken cancellationToken);
 
+    /// <summary>Writes a file, replacing any there (for pointers such as <c>version-hint.text</c>, never for table files).</summary>
+    Task WriteAsync(string location, ReadOnlyMemory<byte> content, CancellationToken cancellationToken);
+
     /// <summary>
     /// A local path a writer can create the file for <paramref name="location"/> at directly, or
     /// null when the file must be written elsewhere and published with <see cref="PublishAsync"/>.

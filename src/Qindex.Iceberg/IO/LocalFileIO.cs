@@ -42,6 +42,24 @@ public sealed class LocalFileIO : IFileIO
         }
     }
 
+    public async Task WriteAsync(string location, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        string path = ToPath(location);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+
+        // Replaced by a rename, so a reader sees the old content or the new, never a torn file.
+        string temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        try
+        {
+            await File.WriteAllBytesAsync(temp, content, cancellationToken).ConfigureAwait(false);
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
     public string? LocalPathOf(string location) => ToPath(location);
 
     public async IAsyncEnumerable<StoredFile> ListAsync(string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)

@@ -21,6 +21,13 @@ internal sealed class S3Boundary(IFileIO inner) : IFileIO
             return true;
         });
 
+    public Task WriteAsync(string location, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
+        GuardAsync(location, async () =>
+        {
+            await inner.WriteAsync(location, content, cancellationToken).ConfigureAwait(false);
+            return true;
+        });
+
     public string? LocalPathOf(string location) => inner.LocalPathOf(location);
 
     public Task PublishAsync(string localPath, string location, CancellationToken cancellationToken) =>

@@ -1,4 +1,5 @@
 using System.Net;
+using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 
@@ -14,6 +15,9 @@ public sealed class S3FileIO : IFileIO
 {
     private readonly AmazonS3Client _client;
 
+    /// <summary>True for an S3-compatible store: plain signed bodies, no trailing checksums.</summary>
+    private readonly bool _compatible;
+
     public S3FileIO()
         : this(Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_S3") ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL"))
     {
@@ -27,6 +31,13 @@ public sealed class S3FileIO : IFileIO
             config.ServiceURL = endpoint;
             config.ForcePathStyle = true;
             config.AuthenticationRegion = Environment.GetEnvironmentVariable("AWS_REGION") ?? Environment.GetEnvironmentVariable("AWS_DEFAULT_REGION") ?? "us-east-1";
+
+            // S3-compatible stores (MinIO in older releases, Ceph, s3rver) do not all decode
+            // aws-chunked bodies or trailing checksums, which the SDK sends to AWS by default:
+            // they would store the chunk framing as the object. A signed plain body works everywhere.
+            config.RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED;
+            config.ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED;
+            _compatible = true;
         }
 
         _client = new AmazonS3Client(config);
@@ -75,7 +86,7 @@ public sealed class S3FileIO : IFileIO
         try
         {
             await _client.PutObjectAsync(
-                new PutObjectRequest { BucketName = bucket, Key = key, InputStream = body, IfNoneMatch = "*" },
+                new PutObjectRequest { BucketName = bucket, Key = key, InputStream = body, IfNoneMatch = "*", UseChunkEncoding = !_compatible },
                 cancellationToken).ConfigureAwait(false);
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.PreconditionFailed)
@@ -84,12 +95,19 @@ public sealed class S3FileIO : IFileIO
         }
     }
 
+    public async Task WriteAsync(string location, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        var (bucket, key) = Parse(location);
+        using var body = new MemoryStream(content.ToArray(), writable: false);
+        await _client.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, InputStream = body, UseChunkEncoding = !_compatible }, cancellationToken).ConfigureAwait(false);
+    }
+
     public string? LocalPathOf(string location) => null;
 
     public async Task PublishAsync(string localPath, string location, CancellationToken cancellationToken)
     {
         var (bucket, key) = Parse(location);
-        await _client.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, FilePath = localPath }, cancellationToken).ConfigureAwait(false);
+        await _client.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, FilePath = localPath, UseChunkEncoding = !_compatible }, cancellationToken).ConfigureAwait(false);
         File.Delete(localPath);
     }
 

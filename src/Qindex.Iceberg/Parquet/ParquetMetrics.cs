@@ -49,6 +49,7 @@ public static class ParquetMetrics
             var lowerValue = new object?[columns];
             var upperValue = new object?[columns];
             var statsComplete = Enumerable.Repeat(true, columns).ToArray();
+            var boundsComplete = Enumerable.Repeat(true, columns).ToArray();
             for (int g = 0; g < metadata.NumRowGroups; g++)
             {
                 using var rowGroup = reader.RowGroup(g);
@@ -72,7 +73,17 @@ public static class ParquetMetrics
                     }
 
                     nulls[id] = nulls.GetValueOrDefault(id) + stats.NullCount;
-                    if (stats.HasMinMax)
+                    if (!stats.HasMinMax)
+                    {
+                        // Writers drop min/max for long values (over 4 KB for Arrow, DuckDB and
+                        // parquet-mr). A row group with values but no min/max leaves the file's bounds
+                        // unknown: bounds from the other row groups would exclude its rows.
+                        if (chunk.NumValues > stats.NullCount)
+                        {
+                            boundsComplete[c] = false;
+                        }
+                    }
+                    else
                     {
                         var (min, max) = MinMax(stats);
                         if (lowerValue[c] is null || Compare(min, lowerValue[c]!) < 0)
@@ -102,7 +113,7 @@ public static class ParquetMetrics
                     continue;
                 }
 
-                if (lowerValue[c] is { } lo && upperValue[c] is { } hi)
+                if (boundsComplete[c] && lowerValue[c] is { } lo && upperValue[c] is { } hi)
                 {
                     bool full = fullBoundFieldIds.Contains(field.Id);
                     if (Serialize(field.Type, lo, nanosecond[c], isUpper: false, full) is { } l)

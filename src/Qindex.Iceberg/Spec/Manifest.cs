@@ -57,6 +57,20 @@ public static class Manifest
         }
     }
 
+    /// <summary>
+    /// The entries of the manifest <paramref name="manifest"/> names, with what the spec lets a
+    /// writer leave out inherited from it: a null snapshot id is the manifest's added snapshot id,
+    /// a null data or file sequence number of an ADDED entry is the manifest's sequence number.
+    /// Java and pyiceberg write ADDED entries that way; an entry carried into a new manifest as
+    /// EXISTING or DELETED must then hold the inherited numbers explicitly.
+    /// </summary>
+    /// <exception cref="IcebergException">Not a manifest this implementation can read.</exception>
+    public static IReadOnlyList<ManifestEntry> Read(byte[] bytes, ManifestFile manifest)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        return Read(bytes, manifest.ManifestPath).Select(e => e.InheritFrom(manifest)).ToList();
+    }
+
     /// <summary>A manifest list's bytes.</summary>
     public static byte[] WriteList(long snapshotId, long? parentSnapshotId, long sequenceNumber, IEnumerable<ManifestFile> manifests)
     {

@@ -101,11 +101,11 @@ public sealed class IcebergTable : IDisposable
         return Manifest.ReadList(await IO.ReadAllBytesAsync(snapshot.ManifestList, cancellationToken).ConfigureAwait(false), snapshot.ManifestList);
     }
 
-    /// <summary>The entries of one manifest.</summary>
+    /// <summary>The entries of one manifest, with snapshot id and sequence numbers inherited from it where left null.</summary>
     public async Task<IReadOnlyList<ManifestEntry>> ReadManifestAsync(ManifestFile manifest, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(manifest);
-        return Manifest.Read(await IO.ReadAllBytesAsync(manifest.ManifestPath, cancellationToken).ConfigureAwait(false), manifest.ManifestPath);
+        return Manifest.Read(await IO.ReadAllBytesAsync(manifest.ManifestPath, cancellationToken).ConfigureAwait(false), manifest);
     }
 
     /// <summary>The live (added or existing) entries of <paramref name="snapshot"/>, or of the current snapshot.</summary>
@@ -481,6 +481,7 @@ public sealed class IcebergTable : IDisposable
         {
             var metadata = Metadata;
             var keep = metadata.Snapshots.OrderByDescending(s => s.SequenceNumber).Take(retainLast).Select(s => s.SnapshotId).ToHashSet();
+            keep.UnionWith(metadata.ReferencedSnapshotIds);
             if (metadata.CurrentSnapshotId is { } current)
             {
                 keep.Add(current);

@@ -1,5 +1,6 @@
 using ParquetSharp;
 using ParquetSharp.Schema;
+using Qindex.Iceberg.Parquet;
 using Qindex.Index.Records;
 
 namespace Qindex.Index.Store;
@@ -52,7 +53,7 @@ public static class IndexDataFileWriter
         using var properties = new WriterPropertiesBuilder()
             .Compression(Compression.Zstd)
             .MaxRowGroupLength(RowGroupRows)
-            .CreatedBy("qindex")
+            .CreatedBy(ParquetCreatedBy.Value)
             .Build();
         using (var file = new ParquetFileWriter(path, schema, properties))
         {

@@ -84,6 +84,12 @@ public sealed class IndexDirectoryTests : IClassFixture<SimulatorFixture>, IDisp
     /// <summary>No metadata file, manifest list or manifest that a reader follows names <paramref name="oldPrefix"/>.</summary>
     private static void AssertNoFileNames(string index, string oldPrefix)
     {
+        // No metadata file, version hint copy, manifest list or manifest left behind names it either.
+        foreach (var file in Directory.EnumerateFiles(index, "*", SearchOption.AllDirectories).Where(f => !f.EndsWith("catalog.db", StringComparison.Ordinal)))
+        {
+            Assert.True(File.ReadAllBytes(file).AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(oldPrefix)) < 0, file + " names " + oldPrefix);
+        }
+
         using var catalog = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(index, "catalog.db")};Mode=ReadOnly;Pooling=False");
         catalog.Open();
         using var command = catalog.CreateCommand();
