@@ -53,6 +53,16 @@ internal sealed class CrawlCommand : ICliCommand
                     $"crawled {result.Objects:N0} objects in {result.Directories:N0} directories in {result.Elapsed.TotalSeconds:F1} s " +
                     $"({result.Objects / Math.Max(result.Elapsed.TotalSeconds, 0.001):N0} objects/s); baseline snapshot: {result.SnapshotId?.ToString(CultureInfo.InvariantCulture) ?? "none"}; " +
                     $"retries: {client.RetryCount}");
+                if (result.SnapshotsDeleted > 0)
+                {
+                    Console.WriteLine($"deleted {result.SnapshotsDeleted} superseded or leftover qindex snapshot(s) of this index");
+                }
+
+                if (result.SnapshotCleanupFailure is { } cleanup)
+                {
+                    await Console.Error.WriteLineAsync($"warning: could not delete superseded qindex snapshots ({cleanup}); the next crawl or watch start tries again");
+                }
+
                 if (result.Vanished > 0)
                 {
                     Console.WriteLine($"{result.Vanished:N0} directories vanished during the live crawl and were skipped (a watcher's catch-up or the next crawl picks up the change)");
