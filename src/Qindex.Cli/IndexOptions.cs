@@ -17,10 +17,10 @@ internal sealed class IndexOptions
         Required = true,
     }.IsDirectory();
 
-    public Option<string?> CatalogUri { get; } = new("--catalog-uri")
+    public Option<string?> CatalogUri { get; } = new Option<string?>("--catalog-uri")
     {
         Description = "External catalog: postgresql://user@host/db or https://rest-catalog (default: SQLite in --index).",
-    };
+    }.IsCatalogUri();
 
     public Option<string?> Warehouse { get; } = new("--warehouse")
     {

@@ -73,6 +73,22 @@ internal static class OptionValidation
         return option;
     }
 
+    /// <summary>A catalog URI: <c>postgresql://</c> (or <c>postgres://</c>), <c>https://</c> or <c>http://</c>.</summary>
+    public static Option<string?> IsCatalogUri(this Option<string?> option)
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } value
+                && !new[] { "postgresql://", "postgres://", "https://", "http://" }.Any(p => value.StartsWith(p, StringComparison.OrdinalIgnoreCase)))
+            {
+                // The value may hold a password: name the scheme only.
+                var scheme = value.Contains("://", StringComparison.Ordinal) ? value[..value.IndexOf("://", StringComparison.Ordinal)] + "://" : "no scheme";
+                result.AddError($"{option.Name} must be postgresql://user@host/db (SQL catalog) or https://host/ (REST catalog), not {scheme}.");
+            }
+        });
+        return option;
+    }
+
     /// <summary>A directory: not an existing regular file.</summary>
     public static Option<string> IsDirectory(this Option<string> option)
     {

@@ -195,12 +195,7 @@ public sealed partial class QumuloClient : IDisposable
         Action<string>? onComment,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var url = $"v1/files/{FileRefs.Encode(watchedPath)}/notify?recursive={(recursive ? "true" : "false")}";
-        if (filter is { Count: > 0 })
-        {
-            url += "&filter=" + Uri.EscapeDataString(string.Join(',', filter));
-        }
-
+        var url = NotifyUrl(watchedPath, recursive, filter);
         using var response = await SendAsync(
             () => new HttpRequestMessage(HttpMethod.Get, url) { Headers = { Accept = { new MediaTypeWithQualityHeaderValue("text/event-stream") } } },
             authenticated: true,

@@ -48,6 +48,9 @@ public sealed record QumuloConnection
     /// <summary>The longest wait between two attempts (a Retry-After header may ask for longer and is honoured).</summary>
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long the notify stream keeps being reopened after it fails; null (the default) for ever.</summary>
+    public TimeSpan? ReconnectBudget { get; init; }
+
     public Uri BaseAddress => new UriBuilder(Uri.UriSchemeHttps, Host, Port).Uri;
 
     /// <summary>Omits the password and token so a connection can be logged safely.</summary>

@@ -104,6 +104,47 @@ public sealed partial class ErrorReportTests : IClassFixture<SimulatorFixture>, 
     }
 
     [Fact]
+    public async Task Unreachable_s3_warehouse_is_a_clear_error_and_leaves_no_directory()
+    {
+        using var closed = new TcpListener(IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        var index = Path.Combine(_dir, "idx");
+
+        var result = await CliRunner.RunAsync(
+            ["import", "--index", index, "--warehouse", "s3://bucket/prefix", CliRunner.WriteNdjson(_dir, 3)],
+            new Dictionary<string, string?>
+            {
+                ["AWS_ENDPOINT_URL_S3"] = $"http://127.0.0.1:{port}",
+                ["AWS_ACCESS_KEY_ID"] = "test",
+                ["AWS_SECRET_ACCESS_KEY"] = "test",
+                ["AWS_REGION"] = "us-east-1",
+            });
+
+        AssertClearFailure(result, "S3");
+        Assert.False(Directory.Exists(index));
+    }
+
+    [Fact]
+    public async Task Sql_catalog_that_cannot_be_read_is_a_clear_error()
+    {
+        var index = Path.Combine(_dir, "idx");
+        await CliRunner.ImportRowsAsync(index, 5);
+        using (var catalog = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(index, "catalog.db")};Pooling=False"))
+        {
+            catalog.Open();
+            using var command = catalog.CreateCommand();
+            command.CommandText = "DROP TABLE iceberg_tables; CREATE TABLE iceberg_tables (x INTEGER)";
+            command.ExecuteNonQuery();
+        }
+
+        var result = await CliRunner.RunAsync(["status", "--index", index]);
+
+        AssertClearFailure(result, "SQL catalog");
+    }
+
+    [Fact]
     public async Task Sim_serve_on_a_port_in_use_is_a_clear_error()
     {
         using var taken = new TcpListener(IPAddress.Loopback, 0);

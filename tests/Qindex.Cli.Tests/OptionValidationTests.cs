@@ -22,6 +22,7 @@ public sealed class OptionValidationTests : IDisposable
     [InlineData("--seconds", "sim fault errors --host 127.0.0.1 --seconds -5")]
     [InlineData("--max-bad-fraction", "import --index IDX --max-bad-fraction 1.5 FILE")]
     [InlineData("--format", "query --index IDX --format parquet 'SELECT 1'")]
+    [InlineData("--catalog-uri", "status --index IDX --catalog-uri ftp://u:pw@host/")]
     public async Task Bad_value_is_a_usage_error_naming_the_option(string option, string commandLine)
     {
         var file = Path.Combine(_dir, "a-file.ndjson");

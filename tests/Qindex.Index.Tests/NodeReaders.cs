@@ -9,7 +9,7 @@ namespace Qindex.Index.Tests;
 /// </summary>
 internal static class NodeReaders
 {
-    private static string ScriptsDirectory()
+    internal static string ScriptsDirectory()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

@@ -17,7 +17,7 @@ internal sealed class CrawlCommand : ICliCommand
         var path = new Option<string>("--path") { Description = "Directory to crawl.", DefaultValueFactory = _ => "/" }.IsClusterPath();
         var snapshot = new Option<string>("--snapshot") { Description = "auto (take one and keep it as the baseline), none (live tree), or an existing snapshot id.", DefaultValueFactory = _ => "auto" };
         var concurrency = new Option<int>("--concurrency") { Description = "Directories listed at once.", DefaultValueFactory = _ => 8 }.InRange(1, 1024);
-        var retryBudget = new Option<double>("--retry-budget") { Description = "Seconds one request keeps being retried after 429, 503 or a dropped connection before the crawl fails.", DefaultValueFactory = _ => 120 }.InRange(0.1, 86_400.0);
+        var retryBudget = new Option<double>("--retry-budget") { Description = "Seconds one request keeps being retried after 429, 503 or a dropped connection before the crawl fails.", DefaultValueFactory = _ => 120 }.InRange(0.0, 86_400.0);
         var command = new Command(
             "crawl",
             "Crawl a cluster directory into the index, from a snapshot.\n\nExample:\n  qindex crawl --host 127.0.0.1 --port 8000 --ca-cert sim.pem --user admin --password admin --path / --index ./idx");
@@ -32,6 +32,11 @@ internal sealed class CrawlCommand : ICliCommand
             try
             {
                 var (mode, id) = ParseSnapshot(parse.GetValue(snapshot)!);
+                if (parse.GetValue(retryBudget) is not (> 0 and <= 86_400) and var budget)
+                {
+                    throw new ArgumentException($"--retry-budget takes seconds between 0 and 86400, not {budget.ToString(CultureInfo.InvariantCulture)}.");
+                }
+
                 var connection = await cluster.ConnectionAsync(parse, cancellationToken) with { RetryBudget = TimeSpan.FromSeconds(parse.GetValue(retryBudget)) };
                 using var client = new QumuloClient(connection, parse.GetValue(concurrency) * 2);
                 await using var creation = index.BeginCreate(parse);
@@ -50,6 +55,16 @@ internal sealed class CrawlCommand : ICliCommand
                     $"crawled {result.Objects:N0} objects in {result.Directories:N0} directories in {result.Elapsed.TotalSeconds:F1} s " +
                     $"({result.Objects / Math.Max(result.Elapsed.TotalSeconds, 0.001):N0} objects/s); baseline snapshot: {result.SnapshotId?.ToString(CultureInfo.InvariantCulture) ?? "none"}; " +
                     $"retries: {client.RetryCount}");
+                if (result.SnapshotsDeleted > 0)
+                {
+                    Console.WriteLine($"deleted {result.SnapshotsDeleted} superseded or leftover qindex snapshot(s) of this index");
+                }
+
+                if (result.SnapshotCleanupFailure is { } cleanup)
+                {
+                    await Console.Error.WriteLineAsync($"warning: could not delete superseded qindex snapshots ({cleanup}); the next crawl or watch start tries again");
+                }
+
                 if (result.Vanished > 0)
                 {
                     Console.WriteLine($"{result.Vanished:N0} directories vanished during the live crawl and were skipped (a watcher's catch-up or the next crawl picks up the change)");
@@ -67,7 +82,7 @@ internal sealed class CrawlCommand : ICliCommand
                 var reason = e is HttpRequestException { InnerException: System.Security.Authentication.AuthenticationException tls }
                     ? $"the cluster's TLS certificate is not trusted ({tls.Message}); give --ca-cert FILE or --pin-sha256 HEX (or --insecure if you accept the risk)"
                     : e.Message;
-                await Console.Error.WriteLineAsync($"crawl failed: {reason}\nThe index was left as it was.");
+                await Console.Error.WriteLineAsync($"crawl failed: {Redaction.Apply(reason)}\nThe index was left as it was.");
                 return 1;
             }
         });

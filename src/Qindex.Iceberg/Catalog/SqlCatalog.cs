@@ -148,13 +148,20 @@ public sealed class SqlCatalog : ICatalog
     public async Task<string?> LoadMetadataLocationAsync(TableIdentifier identifier, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(identifier);
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT metadata_location FROM iceberg_tables WHERE catalog_name = @catalog AND table_namespace = @namespace AND table_name = @name";
-        Bind(command, "@catalog", Name);
-        Bind(command, "@namespace", identifier.Namespace);
-        Bind(command, "@name", identifier.Name);
-        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+        try
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT metadata_location FROM iceberg_tables WHERE catalog_name = @catalog AND table_namespace = @namespace AND table_name = @name";
+            Bind(command, "@catalog", Name);
+            Bind(command, "@namespace", identifier.Namespace);
+            Bind(command, "@name", identifier.Name);
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+        }
+        catch (DbException e)
+        {
+            throw new IcebergException($"cannot read table {identifier} from the SQL catalog ({e.Message})", e);
+        }
     }
 
     /// <summary>
@@ -168,8 +175,9 @@ public sealed class SqlCatalog : ICatalog
         ArgumentNullException.ThrowIfNull(identifier);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var update = connection.CreateCommand();
+        // The expected location named the table's old place, so it is no previous version here.
         update.CommandText = """
-            UPDATE iceberg_tables SET metadata_location = @new, previous_metadata_location = @old
+            UPDATE iceberg_tables SET metadata_location = @new, previous_metadata_location = NULL
             WHERE catalog_name = @catalog AND table_namespace = @namespace AND table_name = @name AND metadata_location = @old
             """;
         Bind(update, "@new", newLocation);
@@ -255,19 +263,13 @@ public sealed class SqlCatalog : ICatalog
         byte[] json = metadata.ToJsonBytes();
         await io.WriteNewAsync(metadataLocation, json, cancellationToken).ConfigureAwait(false);
         int swapped;
-        await using (var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
-        await using (var update = connection.CreateCommand())
+        try
         {
-            update.CommandText = """
-                UPDATE iceberg_tables SET metadata_location = @new, previous_metadata_location = @old
-                WHERE catalog_name = @catalog AND table_namespace = @namespace AND table_name = @name AND metadata_location = @old
-                """;
-            Bind(update, "@new", metadataLocation);
-            Bind(update, "@old", baseTable.MetadataLocation);
-            Bind(update, "@catalog", Name);
-            Bind(update, "@namespace", identifier.Namespace);
-            Bind(update, "@name", identifier.Name);
-            swapped = await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            swapped = await SwapAsync(identifier, baseTable.MetadataLocation, metadataLocation, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbException e)
+        {
+            throw new IcebergException($"cannot commit table {identifier} to the SQL catalog ({e.Message})", e);
         }
 
         if (swapped != 1)
@@ -279,6 +281,24 @@ public sealed class SqlCatalog : ICatalog
         await PublishVersionHintAsync(io, metadataLocation, json, cancellationToken).ConfigureAwait(false);
         await DeleteDroppedMetadataAsync(io, baseTable.Metadata, metadata, cancellationToken).ConfigureAwait(false);
         return new LoadedTable(metadata, metadataLocation);
+    }
+
+    private async Task<int> SwapAsync(TableIdentifier identifier, string expected, string metadataLocation, CancellationToken cancellationToken)
+    {
+        await using (var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
+        await using (var update = connection.CreateCommand())
+        {
+            update.CommandText = """
+                UPDATE iceberg_tables SET metadata_location = @new, previous_metadata_location = @old
+                WHERE catalog_name = @catalog AND table_namespace = @namespace AND table_name = @name AND metadata_location = @old
+                """;
+            Bind(update, "@new", metadataLocation);
+            Bind(update, "@old", expected);
+            Bind(update, "@catalog", Name);
+            Bind(update, "@namespace", identifier.Namespace);
+            Bind(update, "@name", identifier.Name);
+            return await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Net;
+using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 
@@ -14,6 +15,9 @@ public sealed class S3FileIO : IFileIO
 {
     private readonly AmazonS3Client _client;
 
+    /// <summary>True for an S3-compatible store: plain signed bodies, no trailing checksums.</summary>
+    private readonly bool _compatible;
+
     public S3FileIO()
         : this(Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_S3") ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL"))
     {
@@ -27,6 +31,13 @@ public sealed class S3FileIO : IFileIO
             config.ServiceURL = endpoint;
             config.ForcePathStyle = true;
             config.AuthenticationRegion = Environment.GetEnvironmentVariable("AWS_REGION") ?? Environment.GetEnvironmentVariable("AWS_DEFAULT_REGION") ?? "us-east-1";
+
+            // S3-compatible stores (MinIO in older releases, Ceph, s3rver) do not all decode
+            // aws-chunked bodies or trailing checksums, which the SDK sends to AWS by default:
+            // they would store the chunk framing as the object. A signed plain body works everywhere.
+            config.RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED;
+            config.ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED;
+            _compatible = true;
         }
 
         _client = new AmazonS3Client(config);
@@ -75,7 +86,7 @@ public sealed class S3FileIO : IFileIO
         try
         {
             await _client.PutObjectAsync(
-                new PutObjectRequest { BucketName = bucket, Key = key, InputStream = body, IfNoneMatch = "*" },
+                new PutObjectRequest { BucketName = bucket, Key = key, InputStream = body, IfNoneMatch = "*", UseChunkEncoding = !_compatible },
                 cancellationToken).ConfigureAwait(false);
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.PreconditionFailed)
@@ -88,7 +99,7 @@ public sealed class S3FileIO : IFileIO
     {
         var (bucket, key) = Parse(location);
         using var body = new MemoryStream(content.ToArray(), writable: false);
-        await _client.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, InputStream = body }, cancellationToken).ConfigureAwait(false);
+        await _client.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, InputStream = body, UseChunkEncoding = !_compatible }, cancellationToken).ConfigureAwait(false);
     }
 
     public string? LocalPathOf(string location) => null;
@@ -96,7 +107,7 @@ public sealed class S3FileIO : IFileIO
     public async Task PublishAsync(string localPath, string location, CancellationToken cancellationToken)
     {
         var (bucket, key) = Parse(location);
-        await _client.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, FilePath = localPath }, cancellationToken).ConfigureAwait(false);
+        await _client.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, FilePath = localPath, UseChunkEncoding = !_compatible }, cancellationToken).ConfigureAwait(false);
         File.Delete(localPath);
     }
 
@@ -125,6 +136,29 @@ public sealed class S3FileIO : IFileIO
 
         File.Move(temp, path, overwrite: true);
         return path;
+    }
+
+    public async IAsyncEnumerable<StoredFile> ListAsync(string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var (bucket, key) = Parse(prefix.TrimEnd('/') + "/");
+        string scheme = prefix[..(prefix.IndexOf("://", StringComparison.Ordinal) + 3)];
+        var request = new ListObjectsV2Request { BucketName = bucket, Prefix = key };
+        while (true)
+        {
+            var response = await _client.ListObjectsV2Async(request, cancellationToken).ConfigureAwait(false);
+            foreach (var o in response.S3Objects ?? [])
+            {
+                string location = scheme + bucket + "/" + o.Key;
+                yield return new StoredFile(location, location, o.Size ?? 0, o.LastModified is { } t ? new DateTimeOffset(t.ToUniversalTime(), TimeSpan.Zero) : DateTimeOffset.UnixEpoch);
+            }
+
+            if (response.IsTruncated != true)
+            {
+                yield break;
+            }
+
+            request.ContinuationToken = response.NextContinuationToken;
+        }
     }
 
     public void Dispose() => _client.Dispose();

@@ -51,6 +51,25 @@ public sealed record TableMetadata
 
     public int DefaultSortOrderId { get; init; }
 
+    /// <summary>References other than <c>main</c> (tags, other branches), by name, as other tools wrote them.</summary>
+    public IReadOnlyDictionary<string, SnapshotRef> OtherRefs { get; init; } = new Dictionary<string, SnapshotRef>();
+
+    /// <summary>The <c>partition-specs</c> array as read (null: qindex's single unpartitioned spec).</summary>
+    public JsonElement? PartitionSpecsJson { get; init; }
+
+    /// <summary>The <c>statistics</c> entries (Puffin files), each naming its snapshot.</summary>
+    public IReadOnlyList<JsonElement> Statistics { get; init; } = [];
+
+    /// <summary>The <c>partition-statistics</c> entries, each naming its snapshot.</summary>
+    public IReadOnlyList<JsonElement> PartitionStatistics { get; init; } = [];
+
+    /// <summary>Top-level keys qindex does not model, written back unchanged.</summary>
+    public IReadOnlyDictionary<string, JsonElement> OtherFields { get; init; } = new Dictionary<string, JsonElement>();
+
+    /// <summary>Every snapshot a reference (main, a tag, a branch) points at: expiry must keep them.</summary>
+    public IReadOnlySet<long> ReferencedSnapshotIds =>
+        OtherRefs.Values.Select(r => r.SnapshotId).Concat(CurrentSnapshotId is { } id ? [id] : []).ToHashSet();
+
     /// <summary>The current schema.</summary>
     public Schema CurrentSchema => Schemas.FirstOrDefault(s => s.SchemaId == CurrentSchemaId)
         ?? throw new IcebergException($"table metadata names current schema {CurrentSchemaId}, which it does not hold");
@@ -126,6 +145,9 @@ public sealed record TableMetadata
             LastUpdatedMs = now.ToUnixTimeMilliseconds(),
             Snapshots = Snapshots.Where(s => !snapshotIds.Contains(s.SnapshotId)).ToList(),
             SnapshotLog = SnapshotLog.Where(s => !snapshotIds.Contains(s.SnapshotId)).ToList(),
+            OtherRefs = OtherRefs.Where(r => !snapshotIds.Contains(r.Value.SnapshotId)).ToDictionary(StringComparer.Ordinal),
+            Statistics = Statistics.Where(e => !snapshotIds.Contains(Json.Long(e, "snapshot-id"))).ToList(),
+            PartitionStatistics = PartitionStatistics.Where(e => !snapshotIds.Contains(Json.Long(e, "snapshot-id"))).ToList(),
         };
     }
 
@@ -173,9 +195,18 @@ public sealed record TableMetadata
 
         writer.WriteEndArray();
         writer.WriteNumber("default-spec-id", DefaultSpecId);
-        writer.WriteStartArray("partition-specs");
-        PartitionSpec.WriteUnpartitioned(writer);
-        writer.WriteEndArray();
+        if (PartitionSpecsJson is { } specs)
+        {
+            writer.WritePropertyName("partition-specs");
+            specs.WriteTo(writer);
+        }
+        else
+        {
+            writer.WriteStartArray("partition-specs");
+            PartitionSpec.WriteUnpartitioned(writer);
+            writer.WriteEndArray();
+        }
+
         writer.WriteNumber("last-partition-id", LastPartitionId);
         writer.WriteNumber("default-sort-order-id", DefaultSortOrderId);
         writer.WriteStartArray("sort-orders");
@@ -194,6 +225,12 @@ public sealed record TableMetadata
             writer.WriteNumber("snapshot-id", current);
             writer.WriteString("type", "branch");
             writer.WriteEndObject();
+        }
+
+        foreach (var (name, reference) in OtherRefs.OrderBy(r => r.Key, StringComparer.Ordinal))
+        {
+            writer.WritePropertyName(name);
+            reference.Json.WriteTo(writer);
         }
 
         writer.WriteEndObject();
@@ -224,11 +261,47 @@ public sealed record TableMetadata
         }
 
         writer.WriteEndArray();
+        WriteArray(writer, "statistics", Statistics);
+        WriteArray(writer, "partition-statistics", PartitionStatistics);
+        foreach (var (name, value) in OtherFields)
+        {
+            writer.WritePropertyName(name);
+            value.WriteTo(writer);
+        }
+
         writer.WriteEndObject();
     }
 
+    private static void WriteArray(Utf8JsonWriter writer, string name, IReadOnlyList<JsonElement> elements)
+    {
+        if (elements.Count == 0)
+        {
+            return;
+        }
+
+        writer.WriteStartArray(name);
+        foreach (var element in elements)
+        {
+            element.WriteTo(writer);
+        }
+
+        writer.WriteEndArray();
+    }
+
+    /// <summary>The top-level keys this type models; any other key is kept in <see cref="OtherFields"/>.</summary>
+    private static readonly HashSet<string> ModeledKeys = new(StringComparer.Ordinal)
+    {
+        "format-version", "table-uuid", "location", "last-sequence-number", "last-updated-ms", "last-column-id",
+        "current-schema-id", "schemas", "schema", "default-spec-id", "partition-specs", "partition-spec", "last-partition-id",
+        "default-sort-order-id", "sort-orders", "properties", "current-snapshot-id", "refs", "snapshots", "snapshot-log",
+        "metadata-log", "statistics", "partition-statistics",
+    };
+
     /// <summary>The metadata as the bytes of a metadata file.</summary>
     public byte[] ToJsonBytes() => Json.WriteBytes(WriteJson, indented: true);
+
+    private static List<JsonElement> ArrayOf(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var array) && array.ValueKind == JsonValueKind.Array ? array.EnumerateArray().Select(e => e.Clone()).ToList() : [];
 
     /// <summary>Parses a metadata file.</summary>
     /// <exception cref="IcebergException">Not format v2 metadata this implementation can use.</exception>
@@ -243,9 +316,20 @@ public sealed record TableMetadata
         }
 
         long? current = Json.OptionalLong(root, "current-snapshot-id");
-        if (root.TryGetProperty("refs", out var refs) && refs.TryGetProperty("main", out var main))
+        var otherRefs = new Dictionary<string, SnapshotRef>(StringComparer.Ordinal);
+        if (root.TryGetProperty("refs", out var refs) && refs.ValueKind == JsonValueKind.Object)
         {
-            current = Json.Long(main, "snapshot-id");
+            foreach (var r in refs.EnumerateObject())
+            {
+                if (r.Name == SnapshotRef.Main)
+                {
+                    current = Json.Long(r.Value, "snapshot-id");
+                }
+                else
+                {
+                    otherRefs[r.Name] = SnapshotRef.Parse(r.Value);
+                }
+            }
         }
 
         return new TableMetadata
@@ -271,6 +355,11 @@ public sealed record TableMetadata
                 : [],
             SortOrders = root.TryGetProperty("sort-orders", out var orders) ? orders.EnumerateArray().Select(SortOrder.Parse).ToList() : [SortOrder.Unsorted],
             DefaultSortOrderId = root.TryGetProperty("default-sort-order-id", out var d) ? d.GetInt32() : 0,
+            OtherRefs = otherRefs,
+            PartitionSpecsJson = root.TryGetProperty("partition-specs", out var specs) && specs.ValueKind == JsonValueKind.Array ? specs.Clone() : null,
+            Statistics = ArrayOf(root, "statistics"),
+            PartitionStatistics = ArrayOf(root, "partition-statistics"),
+            OtherFields = root.EnumerateObject().Where(p => !ModeledKeys.Contains(p.Name)).ToDictionary(p => p.Name, p => p.Value.Clone(), StringComparer.Ordinal),
         };
     }
 }

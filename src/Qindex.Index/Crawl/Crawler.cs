@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Threading.Channels;
 using Qindex.Index.Records;
+using Qindex.Index.Snapshots;
 using Qindex.Index.Store;
 using Qindex.Qumulo;
 
@@ -43,7 +44,14 @@ public sealed record CrawlProgress(long Objects, long DirectoriesDone, long Dire
 /// The outcome of a committed crawl. <paramref name="Vanished"/> counts directories a live crawl
 /// (no snapshot) found gone when it came to list them; always 0 from a snapshot.
 /// </summary>
-public sealed record CrawlResult(long Objects, long Directories, long? SnapshotId, TimeSpan Elapsed, long Vanished = 0);
+public sealed record CrawlResult(long Objects, long Directories, long? SnapshotId, TimeSpan Elapsed, long Vanished = 0)
+{
+    /// <summary>Snapshots of this index deleted as superseded or left over.</summary>
+    public int SnapshotsDeleted { get; init; }
+
+    /// <summary>Why a snapshot cleanup failed (the crawl itself succeeded), or null.</summary>
+    public string? SnapshotCleanupFailure { get; init; }
+}
 
 /// <summary>
 /// Crawls a directory tree breadth-first with bounded concurrency into a new picture of the
@@ -76,32 +84,68 @@ public sealed class Crawler
         }
 
         var rootId = live.GetProperty("id").GetString()!;
+        var snapshots = new BaselineSnapshots(_client, BaselineSnapshots.TagOf(store));
+        var previous = (await store.GetStatusAsync(cancellationToken).ConfigureAwait(false)).Baseline;
+        var cleanupFailures = new List<string>();
+        var deleted = 0;
+        if (options.SnapshotMode == CrawlSnapshotMode.Auto)
+        {
+            // A crash (kill -9, power loss) may have left this index's snapshots behind.
+            deleted += await BestEffortAsync(() => snapshots.CleanLeftoversAsync(previous, cancellationToken), cleanupFailures).ConfigureAwait(false);
+        }
+
         long? snapshotId = options.SnapshotMode switch
         {
             CrawlSnapshotMode.None => null,
             CrawlSnapshotMode.Existing => options.SnapshotId ?? throw new ArgumentException("An existing snapshot needs its id.", nameof(options)),
-            _ => (await _client.CreateSnapshotAsync(rootId, $"qindex-crawl-{DateTimeOffset.UtcNow:yyyyMMddTHHmmssZ}", cancellationToken).ConfigureAwait(false)).Id,
+            _ => (await snapshots.CreateAsync(rootId, "crawl", cancellationToken).ConfigureAwait(false)).Id,
         };
 
+        CrawlResult result;
         try
         {
-            var result = await CrawlAsync(rootPath, rootId, snapshotId, options, store, progress, stopwatch, cancellationToken).ConfigureAwait(false);
-            return result;
+            result = await CrawlAsync(rootPath, rootId, snapshotId, options, store, progress, stopwatch, cancellationToken).ConfigureAwait(false);
         }
         catch when (options.SnapshotMode == CrawlSnapshotMode.Auto && snapshotId is { } created)
         {
-            // The snapshot would have become the baseline; without a committed index it is only clutter.
-            // If the cluster cannot be reached to remove it, the crawl's own error still matters more.
+            // The snapshot would have become the baseline; without a committed index it only pins
+            // capacity. If the cluster cannot be reached to remove it, the crawl's own error still
+            // matters more, and the next start removes it.
             try
             {
-                await _client.DeleteSnapshotAsync(created, CancellationToken.None).ConfigureAwait(false);
+                await snapshots.DeleteAsync(created, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception cleanup) when (cleanup is QumuloApiException or HttpRequestException or IOException)
             {
-                // Left for the administrator; its name starts with qindex-crawl-.
+                // Left for the next start's CleanLeftoversAsync.
             }
 
             throw;
+        }
+
+        // Committed: the baseline it replaced, and any older snapshot of this index, are no longer needed.
+        if (options.SnapshotMode == CrawlSnapshotMode.Auto || previous?.ClusterSnapshotId is not null)
+        {
+            deleted += await BestEffortAsync(() => snapshots.DeleteSupersededAsync(previous, snapshotId, cancellationToken), cleanupFailures).ConfigureAwait(false);
+        }
+
+        return result with { SnapshotsDeleted = deleted, SnapshotCleanupFailure = cleanupFailures.FirstOrDefault() };
+    }
+
+    /// <summary>
+    /// Snapshot cleanup never fails a crawl: what it could not delete now, the next start deletes.
+    /// The reason is kept for the command to show (a user without PRIVILEGE_SNAPSHOT_WRITE, say).
+    /// </summary>
+    private static async Task<int> BestEffortAsync(Func<Task<int>> cleanup, List<string> failures)
+    {
+        try
+        {
+            return await cleanup().ConfigureAwait(false);
+        }
+        catch (QumuloApiException e)
+        {
+            failures.Add(e.Message);
+            return 0;
         }
     }
 

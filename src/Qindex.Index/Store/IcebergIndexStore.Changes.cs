@@ -18,6 +18,12 @@ public sealed partial class IcebergIndexStore
 
     public IIndexChangeSet BeginChanges() => new ChangeSet(this);
 
+    /// <summary>Serializes this process's commits: change sets, replaces and compactions.</summary>
+    internal SemaphoreSlim WriteLock => _writeLock;
+
+    /// <summary>Replaces the store's picture of the table (after a compaction, which knows where every row went).</summary>
+    internal void SetLive(LiveIndex? live) => _live = live;
+
     /// <summary>The picture of the current snapshot, rebuilt when another writer moved the table on.</summary>
     private async Task<LiveIndex> CurrentLiveAsync(CancellationToken cancellationToken)
     {
@@ -31,14 +37,16 @@ public sealed partial class IcebergIndexStore
         return _live;
     }
 
-    private string CacheDirectory => Path.Combine(_indexDirectory, "cache");
+    internal string CacheDirectory => Path.Combine(_indexDirectory, "cache");
 
     /// <summary>A local path to write a new file at, and the table location it is published to.</summary>
-    private (string Local, string Location) NewFile(string suffix)
+    internal (string Local, string Location) NewFile(string suffix) => NewFile(_table, suffix);
+
+    private (string Local, string Location) NewFile(IcebergTable table, string suffix)
     {
         string name = DateTimeOffset.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N") + suffix;
-        string location = _table.NewDataLocation(name);
-        string? local = _table.IO.LocalPathOf(location);
+        string location = table.NewDataLocation(name);
+        string? local = table.IO.LocalPathOf(location);
         if (local is null)
         {
             string staging = Path.Combine(_indexDirectory, "staging");
@@ -70,8 +78,8 @@ public sealed partial class IcebergIndexStore
                 var written = new List<string>();
                 try
                 {
-                    var result = await CommitResolutionAsync(live, resolution, baseline, checkpoint, written, cancellationToken).ConfigureAwait(false);
-                    await AppendChangesLogQuietlyAsync(resolution, result, cancellationToken).ConfigureAwait(false);
+                    var (result, log) = await CommitResolutionAsync(live, resolution, baseline, checkpoint, written, cancellationToken).ConfigureAwait(false);
+                    await AppendChangesLogQuietlyAsync(log, cancellationToken).ConfigureAwait(false);
                     return result;
                 }
                 catch (CommitValidationException) when (plan < MaxChangePlans)
@@ -98,7 +106,7 @@ public sealed partial class IcebergIndexStore
         }
     }
 
-    private async Task DeleteQuietlyAsync(IEnumerable<string> locations)
+    internal async Task DeleteQuietlyAsync(IEnumerable<string> locations)
     {
         foreach (var location in locations)
         {
@@ -113,15 +121,30 @@ public sealed partial class IcebergIndexStore
         }
     }
 
-    private async Task<IndexCommitResult> CommitResolutionAsync(LiveIndex live, ChangeResolution resolution, IndexBaseline? baseline, IReadOnlyDictionary<string, string> checkpoint, List<string> written, CancellationToken cancellationToken)
+    private async Task<(IndexCommitResult Result, List<ChangeLogRow> Log)> CommitResolutionAsync(LiveIndex live, ChangeResolution resolution, IndexBaseline? baseline, IReadOnlyDictionary<string, string> checkpoint, List<string> written, CancellationToken cancellationToken)
     {
         var deletes = new List<PositionDelete>();
         var referenced = new HashSet<string>(StringComparer.Ordinal);
         var rows = new List<FileRecord>();
         long upserted = 0, removed = 0;
+        var movedAway = resolution.MovedFrom.Values.ToHashSet(StringComparer.Ordinal);
+        var log = new List<(string Kind, string Path, string? Previous, long? Before, long? After)>();
         foreach (var (path, row) in resolution.Final)
         {
-            bool existed = live.Keys.TryGet(PathKeyIndex.KeyOf(path), out var at);
+            bool existed = live.Keys.TryGet(PathKeyIndex.KeyOf(path), out var at, out long? sizeBefore);
+            if (resolution.MovedFrom.TryGetValue(path, out var from))
+            {
+                log.Add(("rename", path, from, row?.Size, row?.Size));
+            }
+            else if (row is not null)
+            {
+                log.Add((existed ? "update" : "insert", path, null, existed ? sizeBefore : null, row.Size));
+            }
+            else if (existed && !movedAway.Contains(path))
+            {
+                log.Add(("delete", path, null, sizeBefore, null));
+            }
+
             if (existed)
             {
                 string location = live.File(at.File).Location;
@@ -134,7 +157,7 @@ public sealed partial class IcebergIndexStore
                 rows.Add(row);
                 upserted++;
             }
-            else if (existed)
+            else if (existed && !movedAway.Contains(path))
             {
                 removed++;
             }
@@ -201,12 +224,13 @@ public sealed partial class IcebergIndexStore
             int id = live.AddFile(addedData[0]);
             for (int p = 0; p < rows.Count; p++)
             {
-                live.Keys.Set(PathKeyIndex.KeyOf(rows[p].Path), new RowLocator(id, p));
+                live.Keys.Set(PathKeyIndex.KeyOf(rows[p].Path), new RowLocator(id, p), rows[p].Size);
             }
         }
 
         live.SnapshotId = snapshot.SnapshotId;
-        return new IndexCommitResult(upserted, removed, snapshot.SnapshotId);
+        var time = DateTimeOffset.FromUnixTimeMilliseconds(snapshot.TimestampMs);
+        return (new IndexCommitResult(upserted, removed, snapshot.SnapshotId), log.Select(l => new ChangeLogRow(time, l.Kind, l.Path, l.Previous, l.Before, l.After, snapshot.SnapshotId)).ToList());
     }
 
     private static void AddBaseline(Dictionary<string, string> summary, IndexBaseline? baseline)
@@ -306,9 +330,6 @@ public sealed partial class IcebergIndexStore
             }
         }
     }
-
-    /// <summary>Appends what the committed set did to the changes log (filled in with the changes table).</summary>
-    private static Task AppendChangesLogQuietlyAsync(ChangeResolution resolution, IndexCommitResult result, CancellationToken cancellationToken) => Task.CompletedTask;
 
     private static string NameOf(string directoryPath)
     {

@@ -38,6 +38,9 @@ public sealed partial class IcebergIndexStore : IIndexStore
 
     private static readonly IReadOnlySet<int> FullBoundColumns = new HashSet<int> { PathFieldId };
 
+    /// <summary>Columns whose bounds are kept whole in data file metrics.</summary>
+    internal static IReadOnlySet<int> FullBoundColumnIds => FullBoundColumns;
+
     private readonly ICatalog _catalog;
     private readonly IcebergTable _table;
     private readonly string _indexDirectory;
@@ -104,7 +107,10 @@ public sealed partial class IcebergIndexStore : IIndexStore
             if (location.CatalogUri is null && location.Warehouse is null)
             {
                 // Everything the catalog names lives in this directory: follow it when it moves.
-                await IndexRelocation.RelocateIfMovedAsync((SqlCatalog)catalog, TableName, FileIOFactory.Combine(warehouse, $"{TableName.Namespace}/{TableName.Name}"), cancellationToken).ConfigureAwait(false);
+                foreach (var name in new[] { TableName, ChangesTableName })
+                {
+                    await IndexRelocation.RelocateIfMovedAsync((SqlCatalog)catalog, name, FileIOFactory.Combine(warehouse, $"{name.Namespace}/{name.Name}"), cancellationToken).ConfigureAwait(false);
+                }
             }
 
             var properties = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -176,7 +182,7 @@ public sealed partial class IcebergIndexStore : IIndexStore
             }
         }
 
-        return new IndexScan(data, deletes) { DataFileLocations = locations };
+        return new IndexScan(data, deletes) { DataFileLocations = locations, ChangesFiles = await ChangesFilesAsync(cancellationToken).ConfigureAwait(false) };
     }
 
     public async Task<IndexStatus> GetStatusAsync(CancellationToken cancellationToken)

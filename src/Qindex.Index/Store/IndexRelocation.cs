@@ -124,9 +124,10 @@ internal static class IndexRelocation
         }
 
         var written = new List<string>();
-        var superseded = new List<string> { moved };
+        var superseded = new List<string>();
         var manifests = new Dictionary<string, ManifestFile>(StringComparer.Ordinal);
         var snapshots = new List<Snapshot>();
+        (string Location, byte[] Json) newMetadata;
         try
         {
             foreach (var snapshot in metadata.Snapshots)
@@ -159,8 +160,11 @@ internal static class IndexRelocation
                 snapshots.Add(snapshot with { ManifestList = listLocation });
             }
 
-            // The metadata log named files under the old root; they are superseded copies now.
-            superseded.AddRange(metadata.MetadataLog.Select(e => Map(e.MetadataFile)));
+            // The metadata log named files under the old root; they, and their Hadoop-style
+            // vN.metadata.json copies, are superseded copies now.
+            var oldMetadata = metadata.MetadataLog.Select(e => Map(e.MetadataFile)).Append(moved).ToList();
+            superseded.AddRange(oldMetadata);
+            superseded.AddRange(oldMetadata.Select(MetadataFiles.HadoopCopyOf).OfType<string>());
             var relocated = metadata with
             {
                 Location = tableLocation,
@@ -169,13 +173,16 @@ internal static class IndexRelocation
                 LastUpdatedMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
             };
             var metadataLocation = MetadataFiles.Next(tableLocation, moved);
-            await io.WriteNewAsync(metadataLocation, relocated.ToJsonBytes(), cancellationToken).ConfigureAwait(false);
+            var json = relocated.ToJsonBytes();
+            await io.WriteNewAsync(metadataLocation, json, cancellationToken).ConfigureAwait(false);
             written.Add(metadataLocation);
             if (!await catalog.SwapMetadataLocationAsync(table, recorded, metadataLocation, cancellationToken).ConfigureAwait(false))
             {
                 await DeleteAsync(io, written, tableLocation).ConfigureAwait(false);
                 return false;
             }
+
+            newMetadata = (metadataLocation, json);
         }
         catch (Exception) when (written.Count > 0 && !cancellationToken.IsCancellationRequested)
         {
@@ -183,8 +190,18 @@ internal static class IndexRelocation
             throw;
         }
 
-        // The copies that still name the old root: nothing references them any more.
+        // The copies that still name the old root: nothing references them any more. Then the
+        // version hint, for readers given only the table folder, names the relocated metadata.
         await DeleteAsync(io, superseded, tableLocation).ConfigureAwait(false);
+        try
+        {
+            await MetadataFiles.WriteVersionHintAsync(io, newMetadata.Location, newMetadata.Json, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The catalog is the authority and is correct; the next commit writes the hint again.
+        }
+
         return true;
     }
 

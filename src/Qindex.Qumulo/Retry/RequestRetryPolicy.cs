@@ -28,8 +28,8 @@ internal sealed class RequestRetryPolicy
             .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
             {
                 MaxRetryAttempts = int.MaxValue,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
+                BackoffType = Backoff.Type,
+                UseJitter = Backoff.Jitter,
                 Delay = settings.InitialBackoff,
                 MaxDelay = settings.MaxBackoff,
                 ShouldHandle = args =>

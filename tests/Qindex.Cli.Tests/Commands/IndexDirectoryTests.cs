@@ -61,6 +61,20 @@ public sealed class IndexDirectoryTests : IClassFixture<SimulatorFixture>, IDisp
         AssertNoFileNames(copy, original + "/");
     }
 
+    [Fact]
+    public async Task Index_opened_through_a_symlink_is_the_same_index_and_is_not_rewritten()
+    {
+        var real = Path.Combine(_dir, "real-idx");
+        var link = Path.Combine(_dir, "link-idx");
+        await CliRunner.ImportRowsAsync(real, 12);
+        Directory.CreateSymbolicLink(link, real);
+        var files = Fingerprint(real);
+
+        Assert.Equal(12, await CliRunner.CountRowsAsync(link));
+
+        Assert.Equal(files, Fingerprint(real));
+    }
+
     /// <summary>Every file under <paramref name="directory"/> with its length and content hash.</summary>
     private static string Fingerprint(string directory) => string.Join('\n', Directory
         .EnumerateFiles(directory, "*", SearchOption.AllDirectories)
@@ -70,6 +84,12 @@ public sealed class IndexDirectoryTests : IClassFixture<SimulatorFixture>, IDisp
     /// <summary>No metadata file, manifest list or manifest that a reader follows names <paramref name="oldPrefix"/>.</summary>
     private static void AssertNoFileNames(string index, string oldPrefix)
     {
+        // No metadata file, version hint copy, manifest list or manifest left behind names it either.
+        foreach (var file in Directory.EnumerateFiles(index, "*", SearchOption.AllDirectories).Where(f => !f.EndsWith("catalog.db", StringComparison.Ordinal)))
+        {
+            Assert.True(File.ReadAllBytes(file).AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(oldPrefix)) < 0, file + " names " + oldPrefix);
+        }
+
         using var catalog = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(index, "catalog.db")};Mode=ReadOnly;Pooling=False");
         catalog.Open();
         using var command = catalog.CreateCommand();

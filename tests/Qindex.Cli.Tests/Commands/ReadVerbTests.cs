@@ -14,6 +14,7 @@ public sealed class ReadVerbTests : IClassFixture<SimulatorFixture>, IDisposable
     [InlineData("status")]
     [InlineData("query")]
     [InlineData("export")]
+    [InlineData("compact")]
     public async Task Read_verb_on_a_mistyped_index_says_no_index_and_creates_nothing(string verb)
     {
         var index = Path.Combine(_dir, "mistyped-idx");
@@ -21,6 +22,7 @@ public sealed class ReadVerbTests : IClassFixture<SimulatorFixture>, IDisposable
         {
             "query" => ["query", "--index", index, "SELECT count(*) FROM files"],
             "export" => ["export", "--index", index, "--parquet", Path.Combine(_dir, "out")],
+            "compact" => ["compact", "--index", index],
             _ => ["status", "--index", index],
         };
 
