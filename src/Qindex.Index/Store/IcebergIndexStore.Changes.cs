@@ -79,7 +79,7 @@ public sealed partial class IcebergIndexStore
                 try
                 {
                     var (result, log) = await CommitResolutionAsync(live, resolution, baseline, checkpoint, written, cancellationToken).ConfigureAwait(false);
-                    await AppendChangesLogQuietlyAsync(log, cancellationToken).ConfigureAwait(false);
+                    QueueChangesLog(log);
                     return result;
                 }
                 catch (CommitValidationException) when (plan < MaxChangePlans)
@@ -166,22 +166,46 @@ public sealed partial class IcebergIndexStore
         rows.Sort((a, b) => PathOrder.Instance.Compare(a.Path, b.Path));
         var addedData = new List<DataFile>();
         var addedDeletes = new List<DataFile>();
-        if (rows.Count > 0)
+
+        // The two files are independent: write them side by side.
+        var dataTask = rows.Count == 0 ? Task.FromResult<DataFile?>(null) : Task.Run<DataFile?>(
+            async () =>
+            {
+                var (local, location) = NewFile("-rows.parquet");
+                lock (written)
+                {
+                    written.Add(location);
+                }
+
+                IndexDataFileWriter.Write(local, rows, cancellationToken);
+                var file = ParquetMetrics.Read(local, location, Schema, FullBoundColumns, FileContent.Data, SortOrder.OrderId);
+                await _table.IO.PublishAsync(local, location, cancellationToken).ConfigureAwait(false);
+                return file;
+            },
+            cancellationToken);
+        var deleteTask = deletes.Count == 0 ? Task.FromResult<DataFile?>(null) : Task.Run<DataFile?>(
+            async () =>
+            {
+                var (local, location) = NewFile("-deletes.parquet");
+                lock (written)
+                {
+                    written.Add(location);
+                }
+
+                PositionDeleteFile.Write(local, deletes);
+                var file = ParquetMetrics.Read(local, location, PositionDeleteFile.Schema, PositionDeleteFile.FullBoundColumns, FileContent.PositionDeletes);
+                await _table.IO.PublishAsync(local, location, cancellationToken).ConfigureAwait(false);
+                return file;
+            },
+            cancellationToken);
+        if (await dataTask.ConfigureAwait(false) is { } dataFile)
         {
-            var (local, location) = NewFile("-rows.parquet");
-            written.Add(location);
-            IndexDataFileWriter.Write(local, rows, cancellationToken);
-            addedData.Add(ParquetMetrics.Read(local, location, Schema, FullBoundColumns, FileContent.Data, SortOrder.OrderId));
-            await _table.IO.PublishAsync(local, location, cancellationToken).ConfigureAwait(false);
+            addedData.Add(dataFile);
         }
 
-        if (deletes.Count > 0)
+        if (await deleteTask.ConfigureAwait(false) is { } deleteFile)
         {
-            var (local, location) = NewFile("-deletes.parquet");
-            written.Add(location);
-            PositionDeleteFile.Write(local, deletes);
-            addedDeletes.Add(ParquetMetrics.Read(local, location, PositionDeleteFile.Schema, PositionDeleteFile.FullBoundColumns, FileContent.PositionDeletes));
-            await _table.IO.PublishAsync(local, location, cancellationToken).ConfigureAwait(false);
+            addedDeletes.Add(deleteFile);
         }
 
         var summary = new Dictionary<string, string>(StringComparer.Ordinal)
