@@ -24,7 +24,7 @@ internal sealed class ChangeSetBenchmark : IBenchmark
 
     public string Name => "changes";
 
-    public string Description => "change sets: --rows N (default 1000000) --scenarios scattered,rename,cow,churn --batch 10000 --churn-batches 100 --cow-changes 200";
+    public string Description => "change sets: --rows N (default 1000000) --scenarios cow,scattered,rename,churn --batch 10000 --churn-batches 100 --cow-changes 30 --threshold 16";
 
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
@@ -32,7 +32,8 @@ internal sealed class ChangeSetBenchmark : IBenchmark
         var scenarios = ImportDataset.Arg(args, "--scenarios", "scattered,rename,cow,churn").Split(',');
         int batch = int.Parse(ImportDataset.Arg(args, "--batch", "10000"), CultureInfo.InvariantCulture);
         int churnBatches = int.Parse(ImportDataset.Arg(args, "--churn-batches", "100"), CultureInfo.InvariantCulture);
-        int cowChanges = int.Parse(ImportDataset.Arg(args, "--cow-changes", "200"), CultureInfo.InvariantCulture);
+        int cowChanges = int.Parse(ImportDataset.Arg(args, "--cow-changes", "30"), CultureInfo.InvariantCulture);
+        int threshold = int.Parse(ImportDataset.Arg(args, "--threshold", "16"), CultureInfo.InvariantCulture);
         string root = ImportDataset.Arg(args, "--dir", ImportDataset.DefaultRoot);
         string dir = Path.Combine(root, string.Create(CultureInfo.InvariantCulture, $"changes-{rows}"));
         if (Directory.Exists(dir))
@@ -101,7 +102,7 @@ internal sealed class ChangeSetBenchmark : IBenchmark
         {
             var before = await index.GetStatusAsync(cancellationToken);
             int minimumBefore = (int)((before.Rows + IcebergIndexStore.DefaultRunRows - 1) / IcebergIndexStore.DefaultRunRows);
-            var options = new MaintenanceOptions { Compaction = new CompactionOptions { FileThreshold = 16 }, OrphanMinAge = null };
+            var options = new MaintenanceOptions { Compaction = new CompactionOptions { FileThreshold = threshold }, OrphanMinAge = null };
             using var stop = new CancellationTokenSource();
             int compactions = 0;
             var maintenance = Task.Run(
@@ -136,7 +137,7 @@ internal sealed class ChangeSetBenchmark : IBenchmark
             await maintenance;
             var after = await index.GetStatusAsync(cancellationToken);
             int minimumAfter = (int)((after.Rows + IcebergIndexStore.DefaultRunRows - 1) / IcebergIndexStore.DefaultRunRows);
-            Row($"churn: {churnBatches} batches of {batch:N0} with compaction running", rows, total, sw.Elapsed.TotalSeconds, string.Create(CultureInfo.InvariantCulture, $"{compactions} compactions; files before {before.DataFiles + before.DeleteFiles} (minimum {minimumBefore}), after {after.DataFiles + after.DeleteFiles} (minimum {minimumAfter}, threshold 16)"));
+            Row($"churn: {churnBatches} batches of {batch:N0} with compaction running", rows, total, sw.Elapsed.TotalSeconds, string.Create(CultureInfo.InvariantCulture, $"{compactions} compactions; files before {before.DataFiles + before.DeleteFiles} (minimum {minimumBefore}), after {after.DataFiles + after.DeleteFiles} (minimum {minimumAfter}, threshold {threshold})"));
 
             await using var engine = await QueryEngine.OpenAsync(index, cancellationToken);
             var times = new List<double>();
@@ -158,7 +159,7 @@ internal sealed class ChangeSetBenchmark : IBenchmark
         return 0;
 
         void Row(string scenario, long tableRows, long changes, double seconds, string notes) =>
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {scenario} | {tableRows:N0} | {changes:N0} | {seconds:F2} | {(changes > 0 ? (changes / seconds).ToString("N0", CultureInfo.InvariantCulture) : "")} | {notes} |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {scenario} | {tableRows:N0} | {changes:N0} | {seconds:F2} | {(changes > 0 ? (changes / seconds).ToString(changes / seconds < 10 ? "F2" : "N0", CultureInfo.InvariantCulture) : "")} | {notes} |"));
     }
 
     private static async Task<int> ApplyBatchAsync(IcebergIndexStore store, Workload state, int size, CancellationToken cancellationToken)
