@@ -13,6 +13,13 @@ public sealed record CompactionOptions
     /// <summary>Compact even below the threshold whenever there is anything to fold or merge (the <c>qindex compact</c> command).</summary>
     public bool Force { get; init; }
 
+    /// <summary>
+    /// Share of deleted rows (position deletes against the table's rows) from which a due
+    /// compaction rewrites every file; below it, only the files not yet full are merged and the
+    /// delete files combined, which costs the recent changes rather than the table.
+    /// </summary>
+    public double MajorDeleteRatio { get; init; } = 0.1;
+
     /// <summary>Rows per output data file.</summary>
     public int RowsPerFile { get; init; } = Store.IcebergIndexStore.DefaultRunRows;
 }

@@ -57,6 +57,13 @@ public static class IndexCompactor
             return new CompactionResult(false, 0, 0, rows, "the table has equality deletes, which qindex does not apply");
         }
 
+        double deletedShare = (double)deletes.Sum(f => f.RecordCount) / Math.Max(1, data.Sum(f => f.RecordCount));
+        var small = data.Where(f => f.RecordCount < options.RowsPerFile && f.SortOrderId == IcebergIndexStore.SortOrder.OrderId).ToList();
+        if (!options.Force && deletedShare < options.MajorDeleteRatio && small.Count + deletes.Count - 2 >= Math.Max(1, options.FileThreshold / 2))
+        {
+            return await MinorAsync(store, baseSnapshot, small, deletes, rows, options, cancellationToken).ConfigureAwait(false);
+        }
+
         // The store's picture is rebuilt from the output below; drop the old one first so two
         // key indexes of the whole table are never in memory together.
         store.SetLive(null);
@@ -144,13 +151,9 @@ public static class IndexCompactor
                         BaseSnapshotId = baseSnapshot?.SnapshotId,
                         Removed = data.Concat(deletes).Select(f => f.FilePath).ToHashSet(StringComparer.Ordinal),
                         Added = added,
-                        ReadDeleteTargets = async (file, token) =>
-                        {
-                            string local = await table.IO.GetLocalCopyAsync(file.FilePath, store.CacheDirectory, token).ConfigureAwait(false);
-                            return PositionDeleteFile.Read(local).Select(d => d.FilePath).ToHashSet(StringComparer.Ordinal);
-                        },
-                        Summary = new Dictionary<string, string> { ["qindex.compaction"] = "true" },
-                        InheritSummary = key => key.StartsWith("qindex.", StringComparison.Ordinal) && !key.StartsWith("qindex.rows-", StringComparison.Ordinal),
+                        ReadDeleteTargets = (file, token) => ReadDeleteTargetsAsync(store, file, token),
+                        Summary = new Dictionary<string, string> { ["qindex.compaction"] = "major" },
+                        InheritSummary = InheritQindexKeys,
                     },
                     cancellationToken).ConfigureAwait(false);
             }
@@ -176,6 +179,128 @@ public static class IndexCompactor
                 await runs.DisposeAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// A minor compaction: merges the data files that are not yet full (what change sets wrote)
+    /// with their deletes applied into full sorted files, and combines every delete file into one
+    /// that names only rows of the remaining files. It costs the recent changes, not the table;
+    /// the rare major compaction restores disjoint files and drops the accumulated deletes.
+    /// </summary>
+    private static async Task<CompactionResult> MinorAsync(IcebergIndexStore store, Snapshot? baseSnapshot, List<DataFile> small, List<DataFile> deletes, long rows, CompactionOptions options, CancellationToken cancellationToken)
+    {
+        var table = store.Table;
+        var smallSet = small.Select(f => f.FilePath).ToHashSet(StringComparer.Ordinal);
+        var kept = new List<PositionDelete>();
+        var applied = new Dictionary<string, HashSet<long>>(StringComparer.Ordinal);
+        foreach (var file in deletes)
+        {
+            string local = await table.IO.GetLocalCopyAsync(file.FilePath, store.CacheDirectory, cancellationToken).ConfigureAwait(false);
+            foreach (var d in PositionDeleteFile.Read(local))
+            {
+                if (!smallSet.Contains(d.FilePath))
+                {
+                    kept.Add(d);
+                }
+                else if (applied.TryGetValue(d.FilePath, out var set))
+                {
+                    set.Add(d.Position);
+                }
+                else
+                {
+                    applied[d.FilePath] = [d.Position];
+                }
+            }
+        }
+
+        var inputs = new List<MergeInput>();
+        foreach (var file in small)
+        {
+            string local = await table.IO.GetLocalCopyAsync(file.FilePath, store.CacheDirectory, cancellationToken).ConfigureAwait(false);
+            inputs.Add(new MergeInput(local, applied.GetValueOrDefault(file.FilePath)));
+        }
+
+        var outputs = new List<(string Local, string Location)>();
+        var moved = new List<(UInt128 Key, int File, int Position, long? Size)>();
+        var written = await SortedMerge.MergeAsync(
+            inputs,
+            options.RowsPerFile,
+            () =>
+            {
+                var file = store.NewFile("-compacted.parquet");
+                outputs.Add(file);
+                return file.Local;
+            },
+            (file, position, row) => moved.Add((PathKeyIndex.KeyOf(row.Path), file, position, row.Size)),
+            cancellationToken).ConfigureAwait(false);
+        var added = new List<DataFile>(written.Count + 1);
+        for (int i = 0; i < written.Count; i++)
+        {
+            added.Add(ParquetMetrics.Read(outputs[i].Local, outputs[i].Location, IcebergIndexStore.Schema, IcebergIndexStore.FullBoundColumnIds, FileContent.Data, IcebergIndexStore.SortOrder.OrderId));
+            await table.IO.PublishAsync(outputs[i].Local, outputs[i].Location, cancellationToken).ConfigureAwait(false);
+        }
+
+        var created = outputs.Select(o => o.Location).ToList();
+        if (kept.Count > 0)
+        {
+            var (local, location) = store.NewFile("-deletes.parquet");
+            created.Add(location);
+            PositionDeleteFile.Write(local, kept);
+            added.Add(ParquetMetrics.Read(local, location, PositionDeleteFile.Schema, PositionDeleteFile.FullBoundColumns, FileContent.PositionDeletes));
+            await table.IO.PublishAsync(local, location, cancellationToken).ConfigureAwait(false);
+        }
+
+        Snapshot snapshot;
+        try
+        {
+            snapshot = await table.CommitAsync(
+                new RewriteFiles
+                {
+                    BaseSnapshotId = baseSnapshot?.SnapshotId,
+                    Removed = small.Concat(deletes).Select(f => f.FilePath).ToHashSet(StringComparer.Ordinal),
+                    Added = added,
+                    ReadDeleteTargets = (file, token) => ReadDeleteTargetsAsync(store, file, token),
+                    Summary = new Dictionary<string, string> { ["qindex.compaction"] = "minor" },
+                    InheritSummary = InheritQindexKeys,
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (CommitValidationException e)
+        {
+            await store.DeleteQuietlyAsync(created).ConfigureAwait(false);
+            return new CompactionResult(false, 0, 0, rows, e.Message);
+        }
+
+        // Every live row of the merged files has a new place; the rest of the picture stands.
+        if (store.Live is { } picture && picture.SnapshotId == baseSnapshot?.SnapshotId)
+        {
+            foreach (var file in small)
+            {
+                picture.ForgetFile(file.FilePath);
+            }
+
+            var ids = added.Where(f => f.Content == FileContent.Data).Select(picture.AddFile).ToList();
+            foreach (var (key, file, position, size) in moved)
+            {
+                picture.Keys.Set(key, new RowLocator(ids[file], position), size);
+            }
+
+            picture.SnapshotId = snapshot.SnapshotId;
+        }
+        else
+        {
+            store.SetLive(null);
+        }
+
+        return new CompactionResult(true, small.Count + deletes.Count, added.Count, rows, string.Create(CultureInfo.InvariantCulture, $"minor: {small.Count} data and {deletes.Count} delete file(s) rewritten as {added.Count}"));
+    }
+
+    private static bool InheritQindexKeys(string key) => key.StartsWith("qindex.", StringComparison.Ordinal) && !key.StartsWith("qindex.rows-", StringComparison.Ordinal);
+
+    private static async Task<IReadOnlySet<string>> ReadDeleteTargetsAsync(IcebergIndexStore store, DataFile file, CancellationToken cancellationToken)
+    {
+        string local = await store.Table.IO.GetLocalCopyAsync(file.FilePath, store.CacheDirectory, cancellationToken).ConfigureAwait(false);
+        return PositionDeleteFile.Read(local).Select(d => d.FilePath).ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>Whether some two data files' path ranges overlap (by their manifest bounds).</summary>

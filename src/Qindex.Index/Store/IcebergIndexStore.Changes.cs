@@ -24,6 +24,9 @@ public sealed partial class IcebergIndexStore
     /// <summary>Replaces the store's picture of the table (after a compaction, which knows where every row went).</summary>
     internal void SetLive(LiveIndex? live) => _live = live;
 
+    /// <summary>The store's current picture, if it has one.</summary>
+    internal LiveIndex? Live => _live;
+
     /// <summary>The picture of the current snapshot, rebuilt when another writer moved the table on.</summary>
     private async Task<LiveIndex> CurrentLiveAsync(CancellationToken cancellationToken)
     {
@@ -79,7 +82,7 @@ public sealed partial class IcebergIndexStore
                 try
                 {
                     var (result, log) = await CommitResolutionAsync(live, resolution, baseline, checkpoint, written, cancellationToken).ConfigureAwait(false);
-                    await AppendChangesLogQuietlyAsync(log, cancellationToken).ConfigureAwait(false);
+                    QueueChangesLog(log);
                     return result;
                 }
                 catch (CommitValidationException) when (plan < MaxChangePlans)
@@ -166,22 +169,46 @@ public sealed partial class IcebergIndexStore
         rows.Sort((a, b) => PathOrder.Instance.Compare(a.Path, b.Path));
         var addedData = new List<DataFile>();
         var addedDeletes = new List<DataFile>();
-        if (rows.Count > 0)
+
+        // The two files are independent: write them side by side.
+        var dataTask = rows.Count == 0 ? Task.FromResult<DataFile?>(null) : Task.Run<DataFile?>(
+            async () =>
+            {
+                var (local, location) = NewFile("-rows.parquet");
+                lock (written)
+                {
+                    written.Add(location);
+                }
+
+                IndexDataFileWriter.Write(local, rows, cancellationToken);
+                var file = ParquetMetrics.Read(local, location, Schema, FullBoundColumns, FileContent.Data, SortOrder.OrderId);
+                await _table.IO.PublishAsync(local, location, cancellationToken).ConfigureAwait(false);
+                return file;
+            },
+            cancellationToken);
+        var deleteTask = deletes.Count == 0 ? Task.FromResult<DataFile?>(null) : Task.Run<DataFile?>(
+            async () =>
+            {
+                var (local, location) = NewFile("-deletes.parquet");
+                lock (written)
+                {
+                    written.Add(location);
+                }
+
+                PositionDeleteFile.Write(local, deletes);
+                var file = ParquetMetrics.Read(local, location, PositionDeleteFile.Schema, PositionDeleteFile.FullBoundColumns, FileContent.PositionDeletes);
+                await _table.IO.PublishAsync(local, location, cancellationToken).ConfigureAwait(false);
+                return file;
+            },
+            cancellationToken);
+        if (await dataTask.ConfigureAwait(false) is { } dataFile)
         {
-            var (local, location) = NewFile("-rows.parquet");
-            written.Add(location);
-            IndexDataFileWriter.Write(local, rows, cancellationToken);
-            addedData.Add(ParquetMetrics.Read(local, location, Schema, FullBoundColumns, FileContent.Data, SortOrder.OrderId));
-            await _table.IO.PublishAsync(local, location, cancellationToken).ConfigureAwait(false);
+            addedData.Add(dataFile);
         }
 
-        if (deletes.Count > 0)
+        if (await deleteTask.ConfigureAwait(false) is { } deleteFile)
         {
-            var (local, location) = NewFile("-deletes.parquet");
-            written.Add(location);
-            PositionDeleteFile.Write(local, deletes);
-            addedDeletes.Add(ParquetMetrics.Read(local, location, PositionDeleteFile.Schema, PositionDeleteFile.FullBoundColumns, FileContent.PositionDeletes));
-            await _table.IO.PublishAsync(local, location, cancellationToken).ConfigureAwait(false);
+            addedDeletes.Add(deleteFile);
         }
 
         var summary = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -340,18 +367,31 @@ public sealed partial class IcebergIndexStore
     /// <summary>The snapshot's live rows whose path starts with <paramref name="prefix"/>, found through file bounds.</summary>
     private async Task<List<(string Path, FileRecord? Row)>> LiveRowsUnderAsync(LiveIndex live, string prefix, bool wholeRows, Dictionary<int, string[]> pathCache, CancellationToken cancellationToken)
     {
-        var result = new List<(string, FileRecord?)>();
-        foreach (var (id, file) in live.Files.ToList())
+        var candidates = live.Files.Where(f => f.File.MayHoldPrefix(prefix)).ToList();
+        var locals = new string[candidates.Count];
+        for (int i = 0; i < candidates.Count; i++)
         {
-            if (!file.MayHoldPrefix(prefix))
+            locals[i] = await _table.IO.GetLocalCopyAsync(candidates[i].File.Location, CacheDirectory, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Files are read side by side; the key index is only read here, never written.
+        var perFile = new List<(string, FileRecord?)>[candidates.Count];
+        await Parallel.ForAsync(0, candidates.Count, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount }, async (i, token) =>
+        {
+            int id = candidates[i].Id;
+            string[]? paths;
+            lock (pathCache)
             {
-                continue;
+                pathCache.TryGetValue(id, out paths);
             }
 
-            string local = await _table.IO.GetLocalCopyAsync(file.Location, CacheDirectory, cancellationToken).ConfigureAwait(false);
-            if (!pathCache.TryGetValue(id, out var paths))
+            if (paths is null)
             {
-                pathCache[id] = paths = DataFileRows.ReadPaths(local);
+                paths = DataFileRows.ReadPaths(locals[i]);
+                lock (pathCache)
+                {
+                    pathCache[id] = paths;
+                }
             }
 
             var positions = new List<int>();
@@ -367,21 +407,19 @@ public sealed partial class IcebergIndexStore
 
             if (positions.Count == 0)
             {
-                continue;
+                perFile[i] = [];
             }
-
-            if (wholeRows)
+            else if (wholeRows)
             {
-                var rows = await DataFileRows.ReadRowsAsync(local, positions, cancellationToken).ConfigureAwait(false);
-                result.AddRange(positions.Select(p => (paths[p], (FileRecord?)rows[p])));
+                var rows = await DataFileRows.ReadRowsAsync(locals[i], positions, token).ConfigureAwait(false);
+                perFile[i] = positions.Select(p => (paths[p], (FileRecord?)rows[p])).ToList();
             }
             else
             {
-                result.AddRange(positions.Select(p => (paths[p], (FileRecord?)null)));
+                perFile[i] = positions.Select(p => (paths[p], (FileRecord?)null)).ToList();
             }
-        }
-
-        return result;
+        }).ConfigureAwait(false);
+        return perFile.SelectMany(f => f).ToList();
     }
 
     /// <summary>A change set: changes collected in order, resolved and committed by the store.</summary>

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using DuckDB.NET.Data;
-using Qindex.Iceberg;
 using Qindex.Iceberg.Catalog;
 using Qindex.Iceberg.Parquet;
 using Qindex.Iceberg.Spec;
@@ -15,6 +14,8 @@ namespace Qindex.Index.Store;
 /// append) between the two loses that set's log rows, never the index change itself, and a
 /// restarted watcher does not log it again because its checkpoint already moved past it. The log
 /// is therefore complete except for such gaps, which <see cref="ChangesLogFailures"/> counts.
+/// Appends run in the background behind the commits (one at a time, in commit order); queries,
+/// maintenance and disposal wait for them.
 /// </summary>
 public sealed partial class IcebergIndexStore
 {
@@ -25,6 +26,11 @@ public sealed partial class IcebergIndexStore
     public static readonly TimeSpan DefaultChangesRetention = TimeSpan.FromDays(30);
 
     private IcebergTable? _changesTable;
+
+    // Appends run one after another behind the commits that produced them, so the caller's next
+    // batch overlaps the previous batch's log append; readers and disposal wait for the tail.
+    private Task _changesLogTail = Task.CompletedTask;
+    private readonly SemaphoreSlim _changesLock = new(1, 1);
 
     /// <summary>Change rows older than this are removed by <see cref="MaintainChangesAsync"/> (a whole file at a time, once all its rows are older).</summary>
     public TimeSpan ChangesRetention { get; set; } = DefaultChangesRetention;
@@ -64,6 +70,25 @@ public sealed partial class IcebergIndexStore
         return _changesTable;
     }
 
+    /// <summary>Queues a committed change set's log rows behind the appends already queued.</summary>
+    private void QueueChangesLog(List<ChangeLogRow> rows)
+    {
+        if (rows.Count == 0 || !ChangesLogEnabled)
+        {
+            return;
+        }
+
+        var previous = _changesLogTail;
+        _changesLogTail = Task.Run(async () =>
+        {
+            await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await AppendChangesLogQuietlyAsync(rows, CancellationToken.None).ConfigureAwait(false);
+        });
+    }
+
+    /// <summary>Waits until every committed change set's log rows are appended (or counted as failed).</summary>
+    public Task FlushChangesLogAsync() => _changesLogTail.WaitAsync(Timeout.InfiniteTimeSpan);
+
     /// <summary>Appends a committed change set's rows to the changes table; a failure is counted, never thrown (the index change has landed).</summary>
     private async Task AppendChangesLogQuietlyAsync(List<ChangeLogRow> rows, CancellationToken cancellationToken)
     {
@@ -72,6 +97,7 @@ public sealed partial class IcebergIndexStore
             return;
         }
 
+        await _changesLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var table = (await OpenChangesTableAsync(create: true, cancellationToken).ConfigureAwait(false))!;
@@ -82,16 +108,23 @@ public sealed partial class IcebergIndexStore
             await table.RefreshAsync(cancellationToken).ConfigureAwait(false);
             await table.CommitAsync(new FileChange { Added = [file] }, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IcebergException or IOException or UnauthorizedAccessException or ParquetSharp.ParquetException or Amazon.S3.AmazonS3Exception)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
+            // Runs in the background after the index commit landed: whatever failed is counted
+            // and reported, never allowed to stop the appends queued behind it.
             ChangesLogFailures++;
             LastChangesLogError = e.Message;
+        }
+        finally
+        {
+            _changesLock.Release();
         }
     }
 
     /// <summary>The live data files of the changes table (local paths), empty when it does not exist.</summary>
     private async Task<IReadOnlyList<string>> ChangesFilesAsync(CancellationToken cancellationToken)
     {
+        await FlushChangesLogAsync().ConfigureAwait(false);
         var table = await OpenChangesTableAsync(create: false, cancellationToken).ConfigureAwait(false);
         if (table is null)
         {
@@ -115,6 +148,20 @@ public sealed partial class IcebergIndexStore
     /// </summary>
     /// <returns>Files removed by retention and files merged.</returns>
     public async Task<(int Expired, int Merged)> MaintainChangesAsync(int fileThreshold, CancellationToken cancellationToken)
+    {
+        await FlushChangesLogAsync().ConfigureAwait(false);
+        await _changesLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await MaintainChangesLockedAsync(fileThreshold, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _changesLock.Release();
+        }
+    }
+
+    private async Task<(int Expired, int Merged)> MaintainChangesLockedAsync(int fileThreshold, CancellationToken cancellationToken)
     {
         var table = await OpenChangesTableAsync(create: false, cancellationToken).ConfigureAwait(false);
         if (table is null)

@@ -232,6 +232,9 @@ public sealed partial class IcebergIndexStore : IIndexStore
 
     public async ValueTask DisposeAsync()
     {
+        await FlushChangesLogAsync().ConfigureAwait(false);
+        _changesTable?.Dispose();
+        _changesLock.Dispose();
         _writeLock.Dispose();
         _table.Dispose();
         await _catalog.DisposeAsync().ConfigureAwait(false);

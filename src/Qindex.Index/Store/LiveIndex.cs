@@ -68,6 +68,18 @@ internal sealed class LiveIndex
         }
     }
 
+    /// <summary>
+    /// Forgets a data file without touching the keys: for a rewrite that sets a new locator for
+    /// every live row the file held.
+    /// </summary>
+    public void ForgetFile(string location)
+    {
+        if (_ids.Remove(location, out int id))
+        {
+            _files[id] = null;
+        }
+    }
+
     private static string? Bound(IReadOnlyDictionary<int, byte[]>? bounds) =>
         bounds is not null && bounds.TryGetValue(IcebergIndexStore.PathFieldId, out var b) ? Encoding.UTF8.GetString(b) : null;
 

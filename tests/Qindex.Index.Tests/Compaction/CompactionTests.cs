@@ -101,6 +101,57 @@ public sealed class CompactionTests : IDisposable
     }
 
     [Fact]
+    public async Task A_minor_compaction_merges_recent_files_and_combines_deletes_without_rewriting_the_table()
+    {
+        await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(_dir), CancellationToken.None, runRows: 30);
+        var expected = ChangeSetTests.Tree();
+        await ChangeSetTests.ReplaceAsync(store, expected);
+        var fullFiles = (await store.ScanAsync(CancellationToken.None)).DataFiles.Where(f => new FileInfo(f).Exists).ToHashSet(StringComparer.Ordinal);
+        for (int i = 0; i < 4; i++)
+        {
+            await using var changes = store.BeginChanges();
+            changes.Upsert(ChangeSetTests.Row($"/a/f{i:D2}", 7000 + i));
+            changes.Upsert(ChangeSetTests.Row($"/m{i}", i));
+            if (i > 0)
+            {
+                changes.Upsert(ChangeSetTests.Row($"/m{i - 1}", 50 + i)); // replaces a row of a file the minor compaction merges
+            }
+
+            await changes.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
+            expected[$"/a/f{i:D2}"] = 7000 + i;
+            expected[$"/m{i}"] = i;
+            if (i > 0)
+            {
+                expected[$"/m{i - 1}"] = 50 + i;
+            }
+        }
+
+        var result = await IndexCompactor.CompactAsync(store, new CompactionOptions { FileThreshold = 2, RowsPerFile = 30 }, CancellationToken.None);
+        Assert.True(result.Compacted, result.Reason);
+        Assert.StartsWith("minor", result.Reason, StringComparison.Ordinal);
+        var status = await store.GetStatusAsync(CancellationToken.None);
+        Assert.Equal(1, status.DeleteFiles);
+        Assert.Equal(expected.Count, status.Rows);
+        var liveFiles = (await store.ScanAsync(CancellationToken.None)).DataFiles.ToHashSet(StringComparer.Ordinal);
+        Assert.Equal(fullFiles.Count - 1, fullFiles.Count(liveFiles.Contains)); // only the crawl's last, partial file was merged
+        Assert.Equal(expected.OrderBy(p => p.Key, StringComparer.Ordinal), (await ChangeSetTests.QueryAsync(store)).OrderBy(p => p.Key, StringComparer.Ordinal));
+
+        // The picture was carried over, not rebuilt: the next set finds rows in the merged file.
+        await using (var changes = store.BeginChanges())
+        {
+            changes.Delete("/m0");
+            changes.Upsert(ChangeSetTests.Row("/a/f01", 1));
+            await changes.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
+        }
+
+        expected.Remove("/m0");
+        expected["/a/f01"] = 1;
+        Assert.Equal(expected.OrderBy(p => p.Key, StringComparer.Ordinal), (await ChangeSetTests.QueryAsync(store)).OrderBy(p => p.Key, StringComparer.Ordinal));
+        using var read = await NodeReaders.ReadIcebergAsync(store.Table.MetadataLocation);
+        Assert.Equal(expected.Count, read.RootElement.GetArrayLength());
+    }
+
+    [Fact]
     public async Task Two_writers_racing_a_compaction_lose_nothing()
     {
         var location = new IndexLocation(_dir);
