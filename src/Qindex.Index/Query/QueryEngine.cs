@@ -74,6 +74,8 @@ public sealed class QueryEngine : IAsyncDisposable
             await using var view = connection.CreateCommand();
             view.CommandText = BuildFilesView(scan);
             await view.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            view.CommandText = BuildChangesView(scan);
+            await view.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             return new QueryEngine(connection);
         }
         catch
@@ -104,10 +106,42 @@ public sealed class QueryEngine : IAsyncDisposable
 
         sb.Append(", filename = true, file_row_number = true) d WHERE NOT EXISTS (SELECT 1 FROM read_parquet(")
             .Append(ListLiteral(scan.PositionDeleteFiles.Select(LocalPath)))
-            .Append(") x WHERE ")
+            .Append(") x");
+        if (scan.DataFileLocations is { } locations)
+        {
+            if (locations.Count != scan.DataFiles.Count)
+            {
+                throw new ArgumentException($"the scan names {locations.Count} locations for {scan.DataFiles.Count} data files", nameof(scan));
+            }
+
+            // A delete names the data file by its table location (s3://..., file:///... with
+            // percent escapes); DuckDB knows the file by the local path it read. Match through
+            // the pair, never by rewriting one into the other.
+            sb.Append(" JOIN (VALUES ")
+                .Append(string.Join(", ", scan.DataFiles.Select((f, i) => "(" + Literal(LocalPath(f)) + ", " + Literal(locations[i]) + ")")))
+                .Append(") m(local_path, location) ON x.file_path = m.location WHERE m.local_path = d.filename AND x.pos = d.file_row_number)");
+            return sb.ToString();
+        }
+
+        sb.Append(" WHERE ")
             .Append(NormalizedPathSql("x.file_path"))
             .Append(" = d.filename AND x.pos = d.file_row_number)");
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// The SQL that defines the <c>changes</c> view over the changes table: one row per applied
+    /// change (time, kind, path, previous_path, size_before, size_after, snapshot_id), times as
+    /// TIMESTAMP in UTC like the <c>files</c> view.
+    /// </summary>
+    public static string BuildChangesView(IndexScan scan)
+    {
+        ArgumentNullException.ThrowIfNull(scan);
+        const string empty = "SELECT CAST(NULL AS TIMESTAMP) AS \"time\", CAST(NULL AS VARCHAR) AS kind, CAST(NULL AS VARCHAR) AS path, CAST(NULL AS VARCHAR) AS previous_path, CAST(NULL AS BIGINT) AS size_before, CAST(NULL AS BIGINT) AS size_after, CAST(NULL AS BIGINT) AS snapshot_id WHERE false";
+        return scan.ChangesFiles.Count == 0
+            ? "CREATE OR REPLACE TEMP VIEW changes AS " + empty
+            : "CREATE OR REPLACE TEMP VIEW changes AS SELECT CAST(\"time\" AS TIMESTAMP) AS \"time\", kind, path, previous_path, size_before, size_after, snapshot_id FROM read_parquet("
+                + ListLiteral(scan.ChangesFiles.Select(LocalPath)) + ")";
     }
 
     private static string SelectList(string prefix) => string.Join(", ", IndexColumns.All.Select(c =>

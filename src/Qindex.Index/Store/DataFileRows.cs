@@ -1,0 +1,128 @@
+using ParquetSharp;
+using Qindex.Index.Import;
+using Qindex.Index.Records;
+
+namespace Qindex.Index.Store;
+
+/// <summary>Reads what the store needs from one local data file: its paths by position, or whole rows at chosen positions.</summary>
+internal static class DataFileRows
+{
+    /// <summary>Every row's path, indexed by row position.</summary>
+    public static string[] ReadPaths(string localPath) => ReadPathsAndSizes(localPath, sizes: false).Paths;
+
+    /// <summary>Every row's path and size, indexed by row position.</summary>
+    public static (string[] Paths, long?[] Sizes) ReadPathsAndSizes(string localPath, bool sizes = true)
+    {
+        using var reader = new ParquetFileReader(localPath);
+        var metadata = reader.FileMetaData;
+        int column = PathColumn(localPath, metadata.Schema);
+        int sizeColumn = sizes ? SizeColumn(metadata.Schema) : -1;
+        var result = new string[checked((int)metadata.NumRows)];
+        var sizeValues = new long?[sizeColumn >= 0 ? result.Length : 0];
+        int at = 0;
+        for (int g = 0; g < metadata.NumRowGroups; g++)
+        {
+            using var rowGroup = reader.RowGroup(g);
+            int rows = checked((int)rowGroup.MetaData.NumRows);
+            using var pathColumn = rowGroup.Column(column);
+            using var r = pathColumn.LogicalReader<string>();
+            int read = r.ReadBatch(result.AsSpan(at, rows));
+            if (read != rows)
+            {
+                throw new IndexStoreException($"{localPath}: row group {g} has {rows} rows but {read} paths");
+            }
+
+            if (sizeColumn >= 0)
+            {
+                ReadSizes(rowGroup.Column(sizeColumn), sizeValues.AsSpan(at, rows));
+            }
+
+            at += rows;
+        }
+
+        return (result, sizeValues);
+    }
+
+    private static void ReadSizes(ColumnReader column, Span<long?> into)
+    {
+        using (column)
+        {
+            if (column.ColumnDescriptor.MaxDefinitionLevel == 0)
+            {
+                using var r = column.LogicalReader<long>();
+                var values = r.ReadAll(into.Length);
+                for (int i = 0; i < values.Length; i++)
+                {
+                    into[i] = values[i];
+                }
+            }
+            else
+            {
+                using var r = column.LogicalReader<long?>();
+                r.ReadBatch(into);
+            }
+        }
+    }
+
+    private static int SizeColumn(SchemaDescriptor schema)
+    {
+        int fieldId = IndexColumns.All.First(c => c.Name == "size").FieldId;
+        for (int i = 0; i < schema.NumColumns; i++)
+        {
+            var column = schema.Column(i);
+            if (column.SchemaNode.FieldId == fieldId && column.PhysicalType == PhysicalType.Int64)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>The whole rows at <paramref name="positions"/> (ascending), keyed by position.</summary>
+    public static async Task<Dictionary<int, FileRecord>> ReadRowsAsync(string localPath, IReadOnlyCollection<int> positions, CancellationToken cancellationToken)
+    {
+        var wanted = positions as IReadOnlySet<int> ?? positions.ToHashSet();
+        var result = new Dictionary<int, FileRecord>(wanted.Count);
+        if (wanted.Count == 0)
+        {
+            return result;
+        }
+
+        int at = 0;
+        await IndexParquetReader.ReadAsync(
+            localPath,
+            null,
+            batch =>
+            {
+                foreach (var row in batch)
+                {
+                    if (wanted.Contains(at))
+                    {
+                        result[at] = row;
+                    }
+
+                    at++;
+                }
+
+                return ValueTask.CompletedTask;
+            },
+            bad => throw new IndexStoreException($"{localPath}: row {bad} of a data file has no path"),
+            cancellationToken).ConfigureAwait(false);
+        return result;
+    }
+
+    private static int PathColumn(string localPath, SchemaDescriptor schema)
+    {
+        for (int i = 0; i < schema.NumColumns; i++)
+        {
+            var column = schema.Column(i);
+            if (column.SchemaNode.FieldId == IcebergIndexStore.PathFieldId || (column.SchemaNode.FieldId < 0 && column.Name == "path"))
+            {
+                return i;
+            }
+        }
+
+        throw new IndexStoreException($"{localPath}: a data file without a path column");
+    }
+}
