@@ -81,6 +81,29 @@ public sealed class ImportBoundsTests : IDisposable
         Assert.Equal(paths.Select(Encoding.UTF8.GetBytes).Max(ByteOrder.Instance), upper);
     }
 
+    /// <summary>Issue 8 build 5: compaction sorts what the import left unsorted; its files declare path required.</summary>
+    [Fact]
+    public async Task Compaction_turns_imported_files_into_sorted_disjoint_files_with_path_required()
+    {
+        var sources = Path.Combine(_dir, "users.parquet");
+        await PipelineFixtures.WriteUsersParquetAsync(sources, 700);
+        await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(Path.Combine(_dir, "index")), CancellationToken.None);
+        await IndexImporter.ImportAsync(ImportSources.Expand([sources]), store, null, CancellationToken.None);
+        Assert.All(await store.Table.LiveEntriesAsync(CancellationToken.None), e => Assert.Equal(0, e.DataFile.SortOrderId));
+
+        var result = await Qindex.Index.Compaction.IndexCompactor.CompactAsync(store, new Qindex.Index.Compaction.CompactionOptions { Force = true, RowsPerFile = 250 }, CancellationToken.None);
+        Assert.True(result.Compacted);
+        Assert.True(await Compaction.CompactionTests.AssertSortedAndDisjointAsync(store) >= 3);
+        var files = (await store.ScanAsync(CancellationToken.None)).DataFiles;
+        Assert.Equal(700, files.Sum(f => ReadPaths(f).Count));
+        foreach (var file in files)
+        {
+            using var reader = new ParquetSharp.ParquetFileReader(file);
+            using var path = reader.FileMetaData.Schema.Column(0).SchemaNode;
+            Assert.Equal(ParquetSharp.Repetition.Required, path.Repetition);
+        }
+    }
+
     private sealed class ByteOrder : IComparer<byte[]>
     {
         public static readonly ByteOrder Instance = new();
