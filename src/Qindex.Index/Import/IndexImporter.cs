@@ -21,6 +21,9 @@ public static class IndexImporter
     /// <summary>Bad inputs kept for the report; the rest are only counted.</summary>
     public const int MaxBadListed = 20;
 
+    /// <summary>Parquet files imported at once (each through its own DuckDB, which uses every core).</summary>
+    public const int BulkFilesAtOnce = 2;
+
     /// <summary>Reads every file into one replacing commit of <paramref name="store"/>.</summary>
     /// <exception cref="ImportSourceException">A file cannot be read; nothing is committed.</exception>
     /// <exception cref="ImportRefusedException">
@@ -54,17 +57,55 @@ public static class IndexImporter
 
         await using var writer = store.BeginReplace();
         var bulk = writer as IBulkIndexWriter;
-        await using var bulkImport = bulk is not null && files.Any(f => f.Format == ImportFormat.Parquet)
-            ? await ParquetBulkImport.OpenAsync(cancellationToken).ConfigureAwait(false)
-            : null;
-        foreach (var file in files)
+
+        // Parquet files go through DuckDB, two at a time: one file's serial phases (footer,
+        // final flush) overlap the other's parallel ones. Bad rows are listed in file order.
+        var bulkFiles = bulk is null ? [] : files.Where(f => f.Format == ImportFormat.Parquet).ToList();
+        var badByFile = new List<BadInput>[bulkFiles.Count];
+        var badCountByFile = new long[bulkFiles.Count];
+        var progressLock = new Lock();
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, bulkFiles.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = BulkFilesAtOnce, CancellationToken = cancellationToken },
+            async (i, ct) =>
+            {
+                var file = bulkFiles[i];
+                lock (progressLock)
+                {
+                    progress?.Report(new ImportProgress(file.Path, filesDone, bytes, writer.RowsAdded));
+                }
+
+                var listed = badByFile[i] = [];
+                await using var bulkImport = await ParquetBulkImport.OpenAsync(ct).ConfigureAwait(false);
+                await bulkImport.ImportFileAsync(
+                    file.Path,
+                    bulk!,
+                    ingestTs,
+                    b =>
+                    {
+                        badCountByFile[i]++;
+                        if (listed.Count < MaxBadListed)
+                        {
+                            listed.Add(b);
+                        }
+                    },
+                    ct).ConfigureAwait(false);
+                lock (progressLock)
+                {
+                    bytes += file.Length;
+                    filesDone++;
+                }
+            }).ConfigureAwait(false);
+        for (var i = 0; i < bulkFiles.Count; i++)
+        {
+            badCount += badCountByFile[i];
+            bad.AddRange(badByFile[i].Take(MaxBadListed - bad.Count));
+        }
+
+        foreach (var file in files.Where(f => bulk is null || f.Format != ImportFormat.Parquet))
         {
             progress?.Report(new ImportProgress(file.Path, filesDone, bytes, writer.RowsAdded));
-            if (file.Format == ImportFormat.Parquet && bulkImport is not null)
-            {
-                await bulkImport.ImportFileAsync(file.Path, bulk!, ingestTs, OnBad, cancellationToken).ConfigureAwait(false);
-            }
-            else if (file.Format == ImportFormat.Parquet)
+            if (file.Format == ImportFormat.Parquet)
             {
                 await IndexParquetReader.ReadAsync(
                     file.Path,

@@ -9,9 +9,11 @@ namespace Qindex.Index.Import;
 
 /// <summary>
 /// The fast path for Parquet input: DuckDB reads each source file, normalizes types (integers
-/// widened or narrowed with range checks, times to UTC microseconds), sorts it by path and writes
-/// it as one index data file with Iceberg field ids, all in native code and on every core. The
-/// result is the same as reading record by record, at a fraction of the cost.
+/// widened or narrowed with range checks, times to UTC microseconds) and writes it as one index
+/// data file with Iceberg field ids, rows in the order they come, all in native code and on every
+/// core. The rows are the same as reading record by record, at a fraction of the cost. Files are
+/// not sorted (sorting cost as much as the rest of the import, see docs/decisions/0004): each is
+/// registered unsorted with its true path bounds, and compaction sorts them later.
 /// </summary>
 public sealed class ParquetBulkImport : IAsyncDisposable
 {
@@ -24,6 +26,13 @@ public sealed class ParquetBulkImport : IAsyncDisposable
     {
         var connection = new DuckDBConnection("DataSource=:memory:");
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (var order = connection.CreateCommand())
+        {
+            // Rows need no order within an import file; without it DuckDB writes on every core.
+            order.CommandText = "SET preserve_insertion_order = false";
+            await order.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         await using (var tz = connection.CreateCommand())
         {
             tz.CommandText = "SET TimeZone = 'UTC'";
@@ -40,7 +49,7 @@ public sealed class ParquetBulkImport : IAsyncDisposable
         return new ParquetBulkImport(connection);
     }
 
-    /// <summary>Imports one Parquet file into <paramref name="writer"/> as one sorted data file.</summary>
+    /// <summary>Imports one Parquet file into <paramref name="writer"/> as one unsorted data file.</summary>
     /// <exception cref="ImportSourceException">The file or one of its columns cannot be read.</exception>
     public async Task ImportFileAsync(string source, IBulkIndexWriter writer, DateTimeOffset ingestTs, Action<BadInput> onBad, CancellationToken cancellationToken)
     {
@@ -108,7 +117,7 @@ public sealed class ParquetBulkImport : IAsyncDisposable
             await using (var copy = _connection.CreateCommand())
             {
                 copy.CommandText =
-                    $"COPY (SELECT {select} FROM {src} WHERE path IS NOT NULL AND path <> '' ORDER BY path) " +
+                    $"COPY (SELECT {select} FROM {src} WHERE path IS NOT NULL AND path <> '') " +
                     $"TO {QueryEngine.Literal(target)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {IndexDataFileWriter.RowGroupRows}, FIELD_IDS {{{fieldIds}}})";
                 await copy.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
@@ -130,7 +139,7 @@ public sealed class ParquetBulkImport : IAsyncDisposable
             var (lower, upper) = r.GetBoolean(3)
                 ? (r.GetString(1), r.GetString(2))
                 : await ScanBoundsAsync(target, cancellationToken).ConfigureAwait(false);
-            writer.AddDataFile(new IndexDataFile(target, rows, new FileInfo(target).Length, lower, upper));
+            writer.AddDataFile(new IndexDataFile(target, rows, new FileInfo(target).Length, lower, upper) { Sorted = false });
         }
         catch (DuckDBException e)
         {

@@ -246,7 +246,7 @@ public sealed partial class IcebergIndexStore : IIndexStore
         foreach (var file in files)
         {
             string location = _table.NewDataLocation(Path.GetFileName(file.Path));
-            added.Add(ParquetMetrics.Read(file.Path, location, Schema, FullBoundColumns, FileContent.Data, SortOrder.OrderId));
+            added.Add(ParquetMetrics.Read(file.Path, location, Schema, FullBoundColumns, FileContent.Data, file.Sorted ? SortOrder.OrderId : SortOrder.Unsorted.OrderId));
             await _table.IO.PublishAsync(file.Path, location, cancellationToken).ConfigureAwait(false);
         }
 

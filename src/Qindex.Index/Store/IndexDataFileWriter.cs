@@ -9,9 +9,16 @@ namespace Qindex.Index.Store;
 /// <param name="Path">Local path of the file.</param>
 /// <param name="RecordCount">Rows in the file.</param>
 /// <param name="FileSizeInBytes">Size on disk.</param>
-/// <param name="LowerPath">Smallest path in the file (first row; the file is sorted by path).</param>
-/// <param name="UpperPath">Largest path in the file (last row).</param>
-public sealed record IndexDataFile(string Path, long RecordCount, long FileSizeInBytes, string LowerPath, string UpperPath);
+/// <param name="LowerPath">Smallest path in the file.</param>
+/// <param name="UpperPath">Largest path in the file.</param>
+public sealed record IndexDataFile(string Path, long RecordCount, long FileSizeInBytes, string LowerPath, string UpperPath)
+{
+    /// <summary>
+    /// True when rows are in path order (crawls, compaction); false for bulk imports, which write
+    /// rows as they come and leave sorting to compaction. Decides the file's sort order id.
+    /// </summary>
+    public bool Sorted { get; init; } = true;
+}
 
 /// <summary>
 /// Writes a batch of records, already sorted by path, as one Parquet data file whose columns carry

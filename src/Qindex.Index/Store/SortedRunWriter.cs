@@ -92,16 +92,16 @@ public sealed class SortedRunWriter : IAsyncDisposable
     /// </summary>
     public string NewDataFilePath() => Path.Combine(_directory, $"{FilePrefix}-{Interlocked.Increment(ref _sequence) - 1:D5}.parquet");
 
-    /// <summary>Registers a data file, sorted by path, that was written at <see cref="NewDataFilePath"/>.</summary>
+    /// <summary>Registers a data file that was written at <see cref="NewDataFilePath"/> (sorted or not, as it says).</summary>
     public void AddDataFile(IndexDataFile file)
     {
         ArgumentNullException.ThrowIfNull(file);
+        // Bulk imports register files from several tasks at once.
         lock (_files)
         {
             _files.Add(file);
+            RowsAdded += file.RecordCount;
         }
-
-        RowsAdded += file.RecordCount;
     }
 
     /// <summary>The files now belong to a committed snapshot; disposing keeps them.</summary>

@@ -62,6 +62,55 @@ public sealed class ImportBoundsTests : IDisposable
         Assert.Equal(70_001, holder.ValueCounts![IcebergIndexStore.PathFieldId]);
     }
 
+    /// <summary>Issue 8 build 5: a bulk import writes rows as they come and says so in the manifest.</summary>
+    [Fact]
+    public async Task Bulk_imported_files_are_registered_unsorted_with_bounds_that_hold_every_row()
+    {
+        var source = Path.Combine(_dir, "users.parquet");
+        await PipelineFixtures.WriteUsersParquetAsync(source, 3000);
+        await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(Path.Combine(_dir, "index")), CancellationToken.None);
+        var result = await IndexImporter.ImportAsync(ImportSources.Expand([source]), store, null, CancellationToken.None);
+        Assert.Equal(3000, result.RowsImported);
+        var entry = Assert.Single(await store.Table.LiveEntriesAsync(CancellationToken.None));
+        Assert.Equal(Qindex.Iceberg.Spec.SortOrder.Unsorted.OrderId, entry.DataFile.SortOrderId);
+        var paths = ReadPaths(Assert.Single((await store.ScanAsync(CancellationToken.None)).DataFiles));
+        Assert.Equal(3000, paths.Count);
+        byte[] lower = entry.DataFile.LowerBounds![IcebergIndexStore.PathFieldId];
+        byte[] upper = entry.DataFile.UpperBounds![IcebergIndexStore.PathFieldId];
+        Assert.Equal(paths.Select(Encoding.UTF8.GetBytes).Min(ByteOrder.Instance), lower);
+        Assert.Equal(paths.Select(Encoding.UTF8.GetBytes).Max(ByteOrder.Instance), upper);
+    }
+
+    /// <summary>Issue 8 build 5: compaction sorts what the import left unsorted; its files declare path required.</summary>
+    [Fact]
+    public async Task Compaction_turns_imported_files_into_sorted_disjoint_files_with_path_required()
+    {
+        var sources = Path.Combine(_dir, "users.parquet");
+        await PipelineFixtures.WriteUsersParquetAsync(sources, 700);
+        await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(Path.Combine(_dir, "index")), CancellationToken.None);
+        await IndexImporter.ImportAsync(ImportSources.Expand([sources]), store, null, CancellationToken.None);
+        Assert.All(await store.Table.LiveEntriesAsync(CancellationToken.None), e => Assert.Equal(0, e.DataFile.SortOrderId));
+
+        var result = await Qindex.Index.Compaction.IndexCompactor.CompactAsync(store, new Qindex.Index.Compaction.CompactionOptions { Force = true, RowsPerFile = 250 }, CancellationToken.None);
+        Assert.True(result.Compacted);
+        Assert.True(await Compaction.CompactionTests.AssertSortedAndDisjointAsync(store) >= 3);
+        var files = (await store.ScanAsync(CancellationToken.None)).DataFiles;
+        Assert.Equal(700, files.Sum(f => ReadPaths(f).Count));
+        foreach (var file in files)
+        {
+            using var reader = new ParquetSharp.ParquetFileReader(file);
+            using var path = reader.FileMetaData.Schema.Column(0).SchemaNode;
+            Assert.Equal(ParquetSharp.Repetition.Required, path.Repetition);
+        }
+    }
+
+    private sealed class ByteOrder : IComparer<byte[]>
+    {
+        public static readonly ByteOrder Instance = new();
+
+        public int Compare(byte[]? x, byte[]? y) => x.AsSpan().SequenceCompareTo(y);
+    }
+
     private static List<string> ReadPaths(string dataFile)
     {
         using var reader = new ParquetSharp.ParquetFileReader(dataFile);
