@@ -81,7 +81,9 @@ internal sealed class CrawlCommand : ICliCommand
             {
                 var reason = e is HttpRequestException { InnerException: System.Security.Authentication.AuthenticationException tls }
                     ? $"the cluster's TLS certificate is not trusted ({tls.Message}); give --ca-cert FILE or --pin-sha256 HEX (or --insecure if you accept the risk)"
-                    : e.Message;
+                    : e is QumuloApiException { Status: System.Net.HttpStatusCode.Forbidden } && e.Message.Contains("PRIVILEGE_SNAPSHOT_WRITE", StringComparison.Ordinal)
+                        ? e.Message + "; without that privilege, crawl the live tree with --snapshot none"
+                        : e.Message;
                 await Console.Error.WriteLineAsync($"crawl failed: {Redaction.Apply(reason)}\nThe index was left as it was.");
                 return 1;
             }

@@ -147,6 +147,12 @@ public sealed class Crawler
             failures.Add(e.Message);
             return 0;
         }
+        catch (OperationCanceledException)
+        {
+            // Interrupted after the commit landed: the crawl succeeded; the next start cleans up.
+            failures.Add("interrupted");
+            return 0;
+        }
     }
 
     private async Task<CrawlResult> CrawlAsync(
