@@ -25,9 +25,9 @@ internal sealed class SimCommand : ICliCommand
     private static Command BuildServe()
     {
         var host = new Option<string>("--host") { Description = "Address to listen on.", DefaultValueFactory = _ => "127.0.0.1" };
-        var port = new Option<int>("--port") { Description = "Port to listen on (HTTPS).", DefaultValueFactory = _ => 8000 };
-        var objects = new Option<long>("--objects") { Description = "Objects in the generated tree (10 to 10,000,000).", DefaultValueFactory = _ => 100_000 };
-        var wide = new Option<int>("--wide") { Description = "Also serve a directory /wide/ holding this many files (for example 1000000).", DefaultValueFactory = _ => 0 };
+        var port = new Option<int>("--port") { Description = "Port to listen on (HTTPS).", DefaultValueFactory = _ => 8000 }.IsPort(allowAny: true);
+        var objects = new Option<long>("--objects") { Description = "Objects in the generated tree (10 to 10,000,000).", DefaultValueFactory = _ => 100_000 }.InRange(10L, 10_000_000L);
+        var wide = new Option<int>("--wide") { Description = "Also serve a directory /wide/ holding this many files (for example 1000000).", DefaultValueFactory = _ => 0 }.AtLeast(0);
         var seed = new Option<int>("--seed") { Description = "Seed of the generated tree.", DefaultValueFactory = _ => 1 };
         var certOut = new Option<string?>("--cert-out") { Description = "Write the self-signed certificate (PEM) here, for clients' --ca-cert." };
         var user = new Option<string>("--user") { Description = "Administrator user.", DefaultValueFactory = _ => "admin" };
@@ -78,7 +78,6 @@ internal sealed class SimCommand : ICliCommand
                     Objects = parse.GetValue(objects),
                     WideDirectoryEntries = parse.GetValue(wide),
                     Seed = parse.GetValue(seed),
-                    CertOut = parse.GetValue(certOut),
                     User = parse.GetValue(user)!,
                     Password = parse.GetValue(password)!,
                     MaxEventsPerMessage = parse.GetValue(maxEvents),
@@ -94,6 +93,18 @@ internal sealed class SimCommand : ICliCommand
                         : null,
                 },
                 cancellationToken);
+            if (parse.GetValue(certOut) is { } pem)
+            {
+                try
+                {
+                    await File.WriteAllTextAsync(pem, server.CertificatePem, cancellationToken);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new CommandException($"--cert-out {pem}: cannot write the certificate ({e.Message})", e);
+                }
+            }
+
             Console.WriteLine($"serving {parse.GetValue(objects):N0} objects (seed {parse.GetValue(seed)}) at {server.BaseAddress}");
             if (parse.GetValue(wide) is > 0 and var wideEntries)
             {
@@ -101,9 +112,9 @@ internal sealed class SimCommand : ICliCommand
             }
 
             Console.WriteLine($"certificate SHA-256: {server.CertificateSha256}");
-            if (parse.GetValue(certOut) is { } pem)
+            if (parse.GetValue(certOut) is { } written)
             {
-                Console.WriteLine($"certificate PEM written to {pem}");
+                Console.WriteLine($"certificate PEM written to {written}");
             }
 
             if (server.Load.Status.Options is { } running)
@@ -193,9 +204,9 @@ internal sealed class SimCommand : ICliCommand
         var cluster = new ClusterOptions();
         var kind = new Argument<string>("kind") { Description = "drop-streams, expire-tokens, errors, latency, stall-streams or clear." };
         var status = new Option<int>("--status") { Description = "errors: 429 or 503.", DefaultValueFactory = _ => 503 };
-        var fraction = new Option<double>("--fraction") { Description = "errors: share of requests answered with --status.", DefaultValueFactory = _ => 0.5 };
-        var seconds = new Option<double>("--seconds") { Description = "errors, latency, stall-streams: how long.", DefaultValueFactory = _ => 10 };
-        var ms = new Option<int>("--ms") { Description = "latency: milliseconds added to each request.", DefaultValueFactory = _ => 100 };
+        var fraction = new Option<double>("--fraction") { Description = "errors: share of requests answered with --status.", DefaultValueFactory = _ => 0.5 }.InRange(0.0, 1.0);
+        var seconds = new Option<double>("--seconds") { Description = "errors, latency, stall-streams: how long.", DefaultValueFactory = _ => 10 }.AtLeast(0.0);
+        var ms = new Option<int>("--ms") { Description = "latency: milliseconds added to each request.", DefaultValueFactory = _ => 100 }.AtLeast(0);
         var command = new Command(
             "fault",
             "Inject a fault into a running simulator.\n\nExample:\n  qindex sim fault errors --status 429 --fraction 0.3 --seconds 20 --host 127.0.0.1 --port 8000 --ca-cert sim.pem");
@@ -209,14 +220,7 @@ internal sealed class SimCommand : ICliCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             // The fault API needs no login; only the TLS settings of the connection matter.
-            var connection = new QumuloConnection
-            {
-                Host = parse.GetValue(cluster.Host)!,
-                Port = parse.GetValue(cluster.Port),
-                CaCertificateFile = parse.GetValue(cluster.CaCert),
-                PinSha256 = parse.GetValue(cluster.PinSha256),
-                Insecure = parse.GetValue(cluster.Insecure),
-            };
+            var connection = cluster.TlsOnlyConnection(parse);
             using var handler = new SocketsHttpHandler();
             TlsPolicy.Configure(handler, connection);
 
@@ -247,9 +251,9 @@ internal sealed class SimCommand : ICliCommand
     private static Command BuildChurn()
     {
         var cluster = new ClusterOptions();
-        var path = new Option<string>("--path") { Description = "Directory to churn (absolute, not the root); a scratch directory is made beside it.", Required = true };
-        var ops = new Option<int>("--ops") { Description = "Steps to run.", DefaultValueFactory = _ => 1000 };
-        var rate = new Option<double>("--rate") { Description = "Steps per second at most (0: unlimited).", DefaultValueFactory = _ => 0 };
+        var path = new Option<string>("--path") { Description = "Directory to churn (absolute, not the root); a scratch directory is made beside it.", Required = true }.IsClusterPath();
+        var ops = new Option<int>("--ops") { Description = "Steps to run.", DefaultValueFactory = _ => 1000 }.AtLeast(0);
+        var rate = new Option<double>("--rate") { Description = "Steps per second at most (0: unlimited).", DefaultValueFactory = _ => 0 }.AtLeast(0.0);
         var seed = new Option<int>("--seed") { Description = "Seed: the same seed on the same starting tree gives the same steps.", DefaultValueFactory = _ => 1 };
         var command = new Command(
             "churn",

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using Qindex.Index.Store;
 
 namespace Qindex.Cli.Commands;
 
@@ -19,54 +18,46 @@ internal sealed class StatusCommand : ICliCommand
         command.Options.Add(json);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            try
+            await using var store = await index.OpenExistingAsync(parse, cancellationToken);
+            var status = await store.GetStatusAsync(cancellationToken);
+            if (parse.GetValue(json))
             {
-                await using var store = await IndexStoreFactory.OpenAsync(index.Location(parse), cancellationToken);
-                var status = await store.GetStatusAsync(cancellationToken);
-                if (parse.GetValue(json))
+                var payload = new Dictionary<string, object?>
                 {
-                    var payload = new Dictionary<string, object?>
-                    {
-                        ["rows"] = status.Rows,
-                        ["data_bytes"] = status.DataBytes,
-                        ["data_files"] = status.DataFiles,
-                        ["delete_files"] = status.DeleteFiles,
-                        ["snapshots"] = status.Snapshots,
-                        ["baseline_cluster_host"] = status.Baseline?.ClusterHost,
-                        ["baseline_root_path"] = status.Baseline?.RootPath,
-                        ["baseline_cluster_snapshot_id"] = status.Baseline?.ClusterSnapshotId,
-                        ["baseline_taken"] = status.Baseline?.Taken.ToString("O", CultureInfo.InvariantCulture),
-                        ["last_commit"] = status.LastCommit?.ToString("O", CultureInfo.InvariantCulture),
-                        ["table_location"] = status.TableLocation,
-                    };
-                    Console.WriteLine(JsonSerializer.Serialize(payload, JsonOptions));
-                }
-                else
+                    ["rows"] = status.Rows,
+                    ["data_bytes"] = status.DataBytes,
+                    ["data_files"] = status.DataFiles,
+                    ["delete_files"] = status.DeleteFiles,
+                    ["snapshots"] = status.Snapshots,
+                    ["baseline_cluster_host"] = status.Baseline?.ClusterHost,
+                    ["baseline_root_path"] = status.Baseline?.RootPath,
+                    ["baseline_cluster_snapshot_id"] = status.Baseline?.ClusterSnapshotId,
+                    ["baseline_taken"] = status.Baseline?.Taken.ToString("O", CultureInfo.InvariantCulture),
+                    ["last_commit"] = status.LastCommit?.ToString("O", CultureInfo.InvariantCulture),
+                    ["table_location"] = status.TableLocation,
+                };
+                Console.WriteLine(JsonSerializer.Serialize(payload, JsonOptions));
+            }
+            else
+            {
+                var lines = new (string, string)[]
                 {
-                    var lines = new (string, string)[]
-                    {
-                        ("rows", status.Rows.ToString("N0", CultureInfo.InvariantCulture)),
-                        ("data bytes", status.DataBytes.ToString("N0", CultureInfo.InvariantCulture)),
-                        ("data files", status.DataFiles.ToString(CultureInfo.InvariantCulture)),
-                        ("delete files", status.DeleteFiles.ToString(CultureInfo.InvariantCulture)),
-                        ("snapshots", status.Snapshots.ToString(CultureInfo.InvariantCulture)),
-                        ("baseline", status.Baseline is { } b ? $"{b.ClusterHost}:{b.RootPath} snapshot {b.ClusterSnapshotId ?? "(none)"} taken {b.Taken:O}" : "(none: imported or empty)"),
-                        ("last commit", status.LastCommit?.ToString("O", CultureInfo.InvariantCulture) ?? "(never)"),
-                        ("table", status.TableLocation),
-                    };
-                    foreach (var (name, value) in lines)
-                    {
-                        Console.WriteLine($"{name,-13} {value}");
-                    }
+                    ("rows", status.Rows.ToString("N0", CultureInfo.InvariantCulture)),
+                    ("data bytes", status.DataBytes.ToString("N0", CultureInfo.InvariantCulture)),
+                    ("data files", status.DataFiles.ToString(CultureInfo.InvariantCulture)),
+                    ("delete files", status.DeleteFiles.ToString(CultureInfo.InvariantCulture)),
+                    ("snapshots", status.Snapshots.ToString(CultureInfo.InvariantCulture)),
+                    ("baseline", status.Baseline is { } b ? $"{b.ClusterHost}:{b.RootPath} snapshot {b.ClusterSnapshotId ?? "(none)"} taken {b.Taken:O}" : "(none: imported or empty)"),
+                    ("last commit", status.LastCommit?.ToString("O", CultureInfo.InvariantCulture) ?? "(never)"),
+                    ("table", status.TableLocation),
+                };
+                foreach (var (name, value) in lines)
+                {
+                    Console.WriteLine($"{name,-13} {value}");
                 }
+            }
 
-                return 0;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or IndexStoreException)
-            {
-                await Console.Error.WriteLineAsync("error: " + e.Message);
-                return 1;
-            }
+            return 0;
         });
         return command;
     }
