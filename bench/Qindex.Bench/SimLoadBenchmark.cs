@@ -29,8 +29,8 @@ internal sealed class SimLoadBenchmark : IBenchmark
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"A generated tree of {objects:N0} objects; each burst is {changes:N0} changes under its own directory; rate {(rate > 0 ? rate.ToString("N0", CultureInfo.InvariantCulture) + " changes/s" : "unlimited")}; {Environment.ProcessorCount} cores."));
         Console.WriteLine();
-        Console.WriteLine("| shape | notify stream | changes | seconds | changes/s | events | events/s | events received | stream kept up |");
-        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---|");
+        Console.WriteLine("| shape | notify stream | changes | seconds | changes/s | process CPU s | changes per CPU s | events | events/s | events received | stream kept up |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         int run = 0;
         foreach (var shape in new[] { LoadShape.Churn, LoadShape.Unpack })
         {
@@ -41,6 +41,8 @@ internal sealed class SimLoadBenchmark : IBenchmark
                 server.Load.Start(new LoadOptions { Shape = LoadShape.Churn, Path = path, Changes = 1, Seed = run });
                 await server.Load.WaitAsync(cancellationToken);
 
+                using var process = Process.GetCurrentProcess();
+                var cpuBefore = process.TotalProcessorTime;
                 var (status, received, keptUp) = await BurstAsync(server, new LoadOptions { Shape = shape, Path = path, Changes = changes, Rate = rate, Seed = run }, watch, cancellationToken);
                 if (status.Error is not null)
                 {
@@ -48,10 +50,12 @@ internal sealed class SimLoadBenchmark : IBenchmark
                     return 1;
                 }
 
+                process.Refresh();
+                var cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
                 var seconds = status.Elapsed.TotalSeconds;
                 Console.WriteLine(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"| {shape.ToString().ToLowerInvariant()} | {(watch ? "yes" : "no")} | {status.Changes:N0} | {seconds:F2} | {status.ChangesPerSecond:N0} | {status.Events:N0} | {status.Events / seconds:N0} | {(watch ? received.ToString("N0", CultureInfo.InvariantCulture) : "-")} | {(watch ? (keptUp ? "yes" : "no, watch dropped") : "-")} |"));
+                    $"| {shape.ToString().ToLowerInvariant()} | {(watch ? "yes" : "no")} | {status.Changes:N0} | {seconds:F2} | {status.ChangesPerSecond:N0} | {cpu:F2} | {status.Changes / cpu:N0} | {status.Events:N0} | {status.Events / seconds:N0} | {(watch ? received.ToString("N0", CultureInfo.InvariantCulture) : "-")} | {(watch ? (keptUp ? "yes" : "no, watch dropped") : "-")} |"));
             }
         }
 
