@@ -23,11 +23,12 @@ internal sealed class SimLoadBenchmark : IBenchmark
         var objects = long.Parse(ImportDataset.Arg(args, "--objects", "1000000"), CultureInfo.InvariantCulture);
         var changes = long.Parse(ImportDataset.Arg(args, "--changes", "100000"), CultureInfo.InvariantCulture);
         var rate = double.Parse(ImportDataset.Arg(args, "--rate", "0"), CultureInfo.InvariantCulture);
-        await using var server = await SimulatorServer.StartAsync(new SimulatorOptions { Objects = objects, Seed = 1 }, cancellationToken);
+        var capacity = int.Parse(ImportDataset.Arg(args, "--watch-capacity", "65536"), CultureInfo.InvariantCulture);
+        await using var server = await SimulatorServer.StartAsync(new SimulatorOptions { Objects = objects, Seed = 1, WatchCapacity = capacity }, cancellationToken);
 
         Console.WriteLine($"Command: `dotnet run -c Release --project bench/Qindex.Bench -- sim-load {string.Join(' ', args)}`");
         Console.WriteLine();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"A generated tree of {objects:N0} objects; each burst is {changes:N0} changes under its own directory; rate {(rate > 0 ? rate.ToString("N0", CultureInfo.InvariantCulture) + " changes/s" : "unlimited")}; {Environment.ProcessorCount} cores."));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"A generated tree of {objects:N0} objects; each burst is {changes:N0} changes under its own directory; rate {(rate > 0 ? rate.ToString("N0", CultureInfo.InvariantCulture) + " changes/s" : "unlimited")}; a notify stream holds {capacity:N0} unsent events before it is dropped; {Environment.ProcessorCount} cores. Process CPU covers the burst and, with a stream, delivering and parsing every event."));
         Console.WriteLine();
         Console.WriteLine("| shape | notify stream | changes | seconds | changes/s | process CPU s | changes per CPU s | events | events/s | events received | stream kept up |");
         Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");

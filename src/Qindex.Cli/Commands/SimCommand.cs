@@ -37,6 +37,11 @@ internal sealed class SimCommand : ICliCommand
             Description = $"Most notifications in one notify (SSE) message; pending ones are drained up to this many (assumed default: {SimulatorOptions.DefaultMaxEventsPerMessage}).",
             DefaultValueFactory = _ => SimulatorOptions.DefaultMaxEventsPerMessage,
         }.AtLeast(1);
+        var watchCapacity = new Option<int>("--watch-capacity")
+        {
+            Description = "Notifications a notify stream may hold unsent before the simulator drops it, as a cluster drops a stream that cannot keep up.",
+            DefaultValueFactory = _ => Qindex.Simulator.Model.ClusterModel.DefaultWatchCapacity,
+        }.AtLeast(1);
         var load = new Option<double>("--load") { Description = "Start an in-simulator load of this many changes a second (the churn mix, applied to the model with its notifications); 0 for none.", DefaultValueFactory = _ => 0 }.AtLeast(0.0);
         var loadChanges = new Option<long>("--load-changes") { Description = "Stop the load after this many changes (0: run until Ctrl-C).", DefaultValueFactory = _ => 0 }.AtLeast(0L);
         var loadSeed = new Option<int>("--load-seed") { Description = "Seed of the load: the same seed on the same tree gives the same changes.", DefaultValueFactory = _ => 1 };
@@ -53,7 +58,7 @@ internal sealed class SimCommand : ICliCommand
         var command = new Command(
             "serve",
             "Serve a simulated cluster over HTTPS until Ctrl-C. A second user reader/reader lacks the right to recursive watches.\n\nExample:\n  qindex sim serve --port 8000 --objects 1000000 --seed 7 --cert-out sim.pem");
-        foreach (var option in new Option[] { host, port, objects, wide, seed, certOut, user, password, maxEvents, load, loadChanges, loadSeed, loadPath, loadShape })
+        foreach (var option in new Option[] { host, port, objects, wide, seed, certOut, user, password, maxEvents, watchCapacity, load, loadChanges, loadSeed, loadPath, loadShape })
         {
             command.Options.Add(option);
         }
@@ -71,6 +76,7 @@ internal sealed class SimCommand : ICliCommand
                     User = parse.GetValue(user)!,
                     Password = parse.GetValue(password)!,
                     MaxEventsPerMessage = parse.GetValue(maxEvents),
+                    WatchCapacity = parse.GetValue(watchCapacity),
                     Load = parse.GetValue(load) > 0 || parse.GetValue(loadChanges) > 0
                         ? new LoadOptions
                         {
