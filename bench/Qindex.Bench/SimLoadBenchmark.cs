@@ -23,14 +23,15 @@ internal sealed class SimLoadBenchmark : IBenchmark
         var objects = long.Parse(ImportDataset.Arg(args, "--objects", "1000000"), CultureInfo.InvariantCulture);
         var changes = long.Parse(ImportDataset.Arg(args, "--changes", "100000"), CultureInfo.InvariantCulture);
         var rate = double.Parse(ImportDataset.Arg(args, "--rate", "0"), CultureInfo.InvariantCulture);
-        await using var server = await SimulatorServer.StartAsync(new SimulatorOptions { Objects = objects, Seed = 1 }, cancellationToken);
+        var capacity = int.Parse(ImportDataset.Arg(args, "--watch-capacity", "65536"), CultureInfo.InvariantCulture);
+        await using var server = await SimulatorServer.StartAsync(new SimulatorOptions { Objects = objects, Seed = 1, WatchCapacity = capacity }, cancellationToken);
 
         Console.WriteLine($"Command: `dotnet run -c Release --project bench/Qindex.Bench -- sim-load {string.Join(' ', args)}`");
         Console.WriteLine();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"A generated tree of {objects:N0} objects; each burst is {changes:N0} changes under its own directory; rate {(rate > 0 ? rate.ToString("N0", CultureInfo.InvariantCulture) + " changes/s" : "unlimited")}; {Environment.ProcessorCount} cores."));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"A generated tree of {objects:N0} objects; each burst is {changes:N0} changes under its own directory; rate {(rate > 0 ? rate.ToString("N0", CultureInfo.InvariantCulture) + " changes/s" : "unlimited")}; a notify stream holds {capacity:N0} unsent events before it is dropped; {Environment.ProcessorCount} cores. Process CPU covers the burst and, with a stream, delivering and parsing every event."));
         Console.WriteLine();
-        Console.WriteLine("| shape | notify stream | changes | seconds | changes/s | events | events/s | events received | stream kept up |");
-        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---|");
+        Console.WriteLine("| shape | notify stream | changes | seconds | changes/s | process CPU s | changes per CPU s | events | events/s | events received | stream kept up |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         int run = 0;
         foreach (var shape in new[] { LoadShape.Churn, LoadShape.Unpack })
         {
@@ -41,6 +42,8 @@ internal sealed class SimLoadBenchmark : IBenchmark
                 server.Load.Start(new LoadOptions { Shape = LoadShape.Churn, Path = path, Changes = 1, Seed = run });
                 await server.Load.WaitAsync(cancellationToken);
 
+                using var process = Process.GetCurrentProcess();
+                var cpuBefore = process.TotalProcessorTime;
                 var (status, received, keptUp) = await BurstAsync(server, new LoadOptions { Shape = shape, Path = path, Changes = changes, Rate = rate, Seed = run }, watch, cancellationToken);
                 if (status.Error is not null)
                 {
@@ -48,10 +51,12 @@ internal sealed class SimLoadBenchmark : IBenchmark
                     return 1;
                 }
 
+                process.Refresh();
+                var cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
                 var seconds = status.Elapsed.TotalSeconds;
                 Console.WriteLine(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"| {shape.ToString().ToLowerInvariant()} | {(watch ? "yes" : "no")} | {status.Changes:N0} | {seconds:F2} | {status.ChangesPerSecond:N0} | {status.Events:N0} | {status.Events / seconds:N0} | {(watch ? received.ToString("N0", CultureInfo.InvariantCulture) : "-")} | {(watch ? (keptUp ? "yes" : "no, watch dropped") : "-")} |"));
+                    $"| {shape.ToString().ToLowerInvariant()} | {(watch ? "yes" : "no")} | {status.Changes:N0} | {seconds:F2} | {status.ChangesPerSecond:N0} | {cpu:F2} | {status.Changes / cpu:N0} | {status.Events:N0} | {status.Events / seconds:N0} | {(watch ? received.ToString("N0", CultureInfo.InvariantCulture) : "-")} | {(watch ? (keptUp ? "yes" : "no, watch dropped") : "-")} |"));
             }
         }
 

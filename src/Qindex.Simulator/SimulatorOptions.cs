@@ -38,6 +38,13 @@ public sealed record SimulatorOptions
     /// </summary>
     public int MaxEventsPerMessage { get; init; } = DefaultMaxEventsPerMessage;
 
+    /// <summary>
+    /// Notifications a notify stream may hold unsent before the simulator drops it (as a real
+    /// cluster drops a stream that cannot keep up; the client must then catch up). Raise it for
+    /// bursts the watcher is meant to absorb late rather than lose.
+    /// </summary>
+    public int WatchCapacity { get; init; } = Model.ClusterModel.DefaultWatchCapacity;
+
     /// <summary>A load to start as soon as the server listens (<c>sim serve --load RATE</c>), or null.</summary>
     public LoadOptions? Load { get; init; }
 }

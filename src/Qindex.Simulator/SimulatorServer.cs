@@ -55,6 +55,7 @@ public sealed class SimulatorServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxEventsPerMessage, 1, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.WatchCapacity, 1, nameof(options));
         options.Load?.Validate();
         var cluster = options.Objects <= 1
             ? ClusterModel.CreateEmpty()

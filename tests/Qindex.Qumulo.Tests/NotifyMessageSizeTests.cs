@@ -59,6 +59,18 @@ public sealed class NotifyMessageSizeTests
         Assert.Contains("not dropped", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_stream_that_falls_behind_its_capacity_is_dropped_and_its_response_ends()
+    {
+        await using var server = await SimulatorServer.StartAsync(new SimulatorOptions { Objects = 1, WatchCapacity = 10 });
+        server.Cluster.CreateDirectory("/", "archive");
+        var batches = await CollectAsync(server, SimulatorHelpers.Connection(server), FileAdded, expectedEvents: 50, () => CreateFiles(server, 50));
+
+        // The stream ended by itself (no timeout) with at most what its queue held: the rest was never sent.
+        Assert.InRange(batches.Sum(b => b.Count), 0, 10);
+        Assert.Equal(0, server.Cluster.WatcherCount);
+    }
+
     private static string FilePath(int i) => "/archive/" + FileName(i);
 
     private static string FileName(int i) => "unpacked file with a long name, number " + i.ToString("D5", CultureInfo.InvariantCulture) + ".dat";

@@ -36,40 +36,35 @@ internal sealed class SimCommand : ICliCommand
         {
             Description = $"Most notifications in one notify (SSE) message; pending ones are drained up to this many (assumed default: {SimulatorOptions.DefaultMaxEventsPerMessage}).",
             DefaultValueFactory = _ => SimulatorOptions.DefaultMaxEventsPerMessage,
-        };
-        maxEvents.Validators.Add(result =>
+        }.AtLeast(1);
+        var watchCapacity = new Option<int>("--watch-capacity")
         {
-            if (result.GetValueOrDefault<int>() < 1)
+            Description = "Notifications a notify stream may hold unsent before the simulator drops it, as a cluster drops a stream that cannot keep up.",
+            DefaultValueFactory = _ => Qindex.Simulator.Model.ClusterModel.DefaultWatchCapacity,
+        }.AtLeast(1);
+        var load = new Option<double>("--load") { Description = "Start an in-simulator load of this many changes a second (the churn mix, applied to the model with its notifications); 0 for none.", DefaultValueFactory = _ => 0 }.AtLeast(0.0);
+        var loadChanges = new Option<long>("--load-changes") { Description = "Stop the load after this many changes (0: run until Ctrl-C).", DefaultValueFactory = _ => 0 }.AtLeast(0L);
+        var loadSeed = new Option<int>("--load-seed") { Description = "Seed of the load: the same seed on the same tree gives the same changes.", DefaultValueFactory = _ => 1 };
+        var loadPath = new Option<string>("--load-path") { Description = "Directory the load changes, not the root (made if missing; a scratch directory beside it takes moves out and in).", DefaultValueFactory = _ => LoadOptions.DefaultPath }.IsClusterPath();
+        loadPath.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string>() is { } value && value.Trim('/').Length == 0)
             {
-                result.AddError("--max-events-per-message must be at least 1.");
+                result.AddError("--load-path must be a directory other than the root: the load makes a scratch directory beside it.");
             }
         });
-        var load = new Option<double>("--load") { Description = "Start an in-simulator load of this many changes a second (the churn mix, applied to the model with its notifications); 0 for none.", DefaultValueFactory = _ => 0 };
-        var loadChanges = new Option<long>("--load-changes") { Description = "Stop the load after this many changes (0: run until Ctrl-C).", DefaultValueFactory = _ => 0 };
-        var loadSeed = new Option<int>("--load-seed") { Description = "Seed of the load: the same seed on the same tree gives the same changes.", DefaultValueFactory = _ => 1 };
-        var loadPath = new Option<string>("--load-path") { Description = "Directory the load changes (made if missing; a scratch directory beside it takes moves out and in).", DefaultValueFactory = _ => LoadOptions.DefaultPath };
         var loadShape = new Option<string>("--load-shape") { Description = "churn (the mix of sim churn) or unpack (one archive's tree of creates and writes).", DefaultValueFactory = _ => "churn" };
         loadShape.AcceptOnlyFromAmong("churn", "unpack");
         var command = new Command(
             "serve",
             "Serve a simulated cluster over HTTPS until Ctrl-C. A second user reader/reader lacks the right to recursive watches.\n\nExample:\n  qindex sim serve --port 8000 --objects 1000000 --seed 7 --cert-out sim.pem");
-        foreach (var option in new Option[] { host, port, objects, wide, seed, certOut, user, password, maxEvents, load, loadChanges, loadSeed, loadPath, loadShape })
+        foreach (var option in new Option[] { host, port, objects, wide, seed, certOut, user, password, maxEvents, watchCapacity, load, loadChanges, loadSeed, loadPath, loadShape })
         {
             command.Options.Add(option);
         }
 
         command.SetAction(async (parse, cancellationToken) =>
         {
-            try
-            {
-                new LoadOptions { Rate = parse.GetValue(load), Changes = parse.GetValue(loadChanges), Path = parse.GetValue(loadPath)! }.Validate();
-            }
-            catch (ArgumentException e)
-            {
-                await Console.Error.WriteLineAsync($"sim serve: {e.Message}");
-                return 1;
-            }
-
             await using var server = await SimulatorServer.StartAsync(
                 new SimulatorOptions
                 {
@@ -81,6 +76,7 @@ internal sealed class SimCommand : ICliCommand
                     User = parse.GetValue(user)!,
                     Password = parse.GetValue(password)!,
                     MaxEventsPerMessage = parse.GetValue(maxEvents),
+                    WatchCapacity = parse.GetValue(watchCapacity),
                     Load = parse.GetValue(load) > 0 || parse.GetValue(loadChanges) > 0
                         ? new LoadOptions
                         {

@@ -246,10 +246,24 @@ public sealed class QueryEngine : IAsyncDisposable
 
     /// <summary>Runs <paramref name="sql"/> and returns a reader over its rows.</summary>
     /// <exception cref="QueryException">The SQL is not valid or fails.</exception>
-    public async Task<DbDataReader> ExecuteReaderAsync(string sql, CancellationToken cancellationToken)
+    public Task<DbDataReader> ExecuteReaderAsync(string sql, CancellationToken cancellationToken) =>
+        ExecuteReaderAsync(sql, [], cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="sql"/> with its <c>?</c> placeholders bound, in order, to
+    /// <paramref name="parameters"/> (values never pasted into the SQL), and returns a reader over its rows.
+    /// </summary>
+    /// <exception cref="QueryException">The SQL is not valid or fails.</exception>
+    public async Task<DbDataReader> ExecuteReaderAsync(string sql, IReadOnlyList<object?> parameters, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(parameters);
         var command = _connection.CreateCommand();
         command.CommandText = sql;
+        foreach (var value in parameters)
+        {
+            command.Parameters.Add(new DuckDBParameter(value ?? DBNull.Value));
+        }
+
         try
         {
             return await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);

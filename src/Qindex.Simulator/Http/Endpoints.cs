@@ -397,7 +397,7 @@ internal sealed class Endpoints
 
         recursive &= _recursiveMode == "ENABLED";
         var filter = q.TryGetValue("filter", out var f) ? f.ToString().Split(',', StringSplitOptions.RemoveEmptyEntries) : null;
-        using var subscription = _cluster.Subscribe(reference, recursive, filter);
+        using var subscription = _cluster.Subscribe(reference, recursive, filter, _options.WatchCapacity);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(c.RequestAborted, _faults.StreamsToken);
         var token = linked.Token;
         c.Response.StatusCode = 200;
