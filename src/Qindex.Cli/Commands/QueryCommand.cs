@@ -1,9 +1,7 @@
-using System.CommandLine;
 using System.Data.Common;
 using System.Text;
 using Qindex.Index.Query;
 using Qindex.Index.Store;
-using Spectre.Console;
 
 namespace Qindex.Cli.Commands;
 

@@ -1,0 +1,268 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using Qindex.Index.Records;
+using Qindex.Index.Store;
+using Qindex.Qumulo;
+
+namespace Qindex.Index.Watch;
+
+/// <summary>How a plan was resolved against the cluster.</summary>
+/// <param name="Upserts">Rows written from the cluster's answers.</param>
+/// <param name="Deletes">Paths the cluster no longer has.</param>
+/// <param name="AttributeRequests">Single-entry attribute requests sent.</param>
+/// <param name="Listings">Directory listings used instead of one request per entry.</param>
+public sealed record ApplyStats(long Upserts, long Deletes, long AttributeRequests, long Listings);
+
+/// <summary>
+/// Resolves a <see cref="WatchPlan"/> against the cluster and writes it into a change set:
+/// structural steps first (no requests), then crawls of moved-in directories, then refreshes.
+/// Refreshes are grouped by directory: where many fall in one directory, that directory is
+/// listed (1,000 entries a request) instead of fetching each entry. A 404 means the object is
+/// gone. Reads are live, or at a cluster snapshot for a catch-up.
+/// </summary>
+public sealed class PlanApplier
+{
+    private const string DirectoryType = "FS_FILE_TYPE_DIRECTORY";
+    private readonly QumuloClient _client;
+    private readonly WatchOptions _options;
+
+    public PlanApplier(QumuloClient client, WatchOptions options)
+    {
+        _client = client;
+        _options = options;
+    }
+
+    /// <summary>Applies <paramref name="plan"/> to <paramref name="changes"/> (nothing is committed here).</summary>
+    public async Task<ApplyStats> ApplyAsync(WatchPlan plan, IIndexChangeSet changes, long? snapshot, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(changes);
+        var ingestTs = DateTimeOffset.UtcNow;
+        long upserts = 0, deletes = 0, requests = 0, listings = 0;
+
+        foreach (var step in plan.Structural)
+        {
+            switch (step.Kind)
+            {
+                case StructuralKind.Delete:
+                    changes.Delete(step.Path);
+                    break;
+                case StructuralKind.DeleteSubtree:
+                    changes.DeleteSubtree(step.Path);
+                    break;
+                case StructuralKind.MoveSubtree:
+                    changes.MoveSubtree(step.Path, step.NewPath!);
+                    break;
+            }
+        }
+
+        foreach (var directory in plan.Crawl)
+        {
+            changes.DeleteSubtree(directory);
+            var (rows, listed) = await CrawlAsync(directory, snapshot, changes, ingestTs, cancellationToken).ConfigureAwait(false);
+            upserts += rows;
+            listings += listed;
+        }
+
+        var groups = plan.Refresh.GroupBy(p => WatchPaths.Parent(p) ?? p, StringComparer.Ordinal).ToList();
+        var found = new ConcurrentDictionary<string, JsonElement>(StringComparer.Ordinal);
+        var missing = new ConcurrentBag<string>();
+        var single = new List<string>();
+        foreach (var group in groups)
+        {
+            if (group.Count() >= _options.ListThreshold && WatchPaths.Parent(group.First()) is { } parent)
+            {
+                listings += await ListGroupAsync(parent, group.ToList(), snapshot, found, missing, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                single.AddRange(group);
+            }
+        }
+
+        await Parallel.ForEachAsync(
+            single,
+            new ParallelOptions { MaxDegreeOfParallelism = _options.ResolveConcurrency, CancellationToken = cancellationToken },
+            async (path, token) =>
+            {
+                Interlocked.Increment(ref requests);
+                if (await GetOrNullAsync(path, snapshot, token).ConfigureAwait(false) is { } attributes)
+                {
+                    found[path] = attributes;
+                }
+                else
+                {
+                    missing.Add(path);
+                }
+            }).ConfigureAwait(false);
+
+        // Write in plan order so the outcome does not depend on which request answered first.
+        var missingSet = missing.ToHashSet(StringComparer.Ordinal);
+        foreach (var path in plan.Refresh)
+        {
+            if (found.TryGetValue(path, out var attributes))
+            {
+                var record = FileRecordParser.Parse(attributes, ingestTs);
+                if (record.Path != path && WatchPaths.WithoutSlash(record.Path) == WatchPaths.WithoutSlash(path))
+                {
+                    // Asked without the slash, answered as a directory (or the other way): drop the other spelling.
+                    changes.Delete(path);
+                }
+
+                changes.Upsert(record);
+                upserts++;
+            }
+            else if (missingSet.Contains(path))
+            {
+                if (path.EndsWith('/'))
+                {
+                    changes.DeleteSubtree(path);
+                }
+                else
+                {
+                    changes.Delete(path);
+                    changes.Delete(path + "/");
+                }
+
+                deletes++;
+            }
+        }
+
+        return new ApplyStats(upserts, deletes, requests, listings);
+    }
+
+    private async Task<long> ListGroupAsync(
+        string parent, List<string> paths, long? snapshot, ConcurrentDictionary<string, JsonElement> found, ConcurrentBag<string> missing, CancellationToken cancellationToken)
+    {
+        var wanted = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var path in paths)
+        {
+            var key = WatchPaths.WithoutSlash(path);
+            if (!wanted.TryGetValue(key, out var list))
+            {
+                wanted[key] = list = [];
+            }
+
+            list.Add(path);
+        }
+
+        long pages = 0;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            await foreach (var page in _client.ListEntryPagesAsync(parent, snapshot, _options.PageSize, cancellationToken).ConfigureAwait(false))
+            {
+                using (page)
+                {
+                    pages++;
+                    if (!page.RootElement.TryGetProperty("files", out var files) || files.ValueKind != JsonValueKind.Array)
+                    {
+                        continue;
+                    }
+
+                    foreach (var file in files.EnumerateArray())
+                    {
+                        if (file.TryGetProperty("path", out var p) && p.GetString() is { } entryPath
+                            && wanted.TryGetValue(WatchPaths.WithoutSlash(entryPath), out var keys))
+                        {
+                            var clone = file.Clone();
+                            foreach (var key in keys)
+                            {
+                                found[key] = clone;
+                                seen.Add(key);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        catch (QumuloApiException e) when (e.Status == HttpStatusCode.NotFound)
+        {
+            // The directory itself is gone: so is every entry asked for in it.
+        }
+
+        foreach (var path in paths)
+        {
+            if (!seen.Contains(path))
+            {
+                missing.Add(path);
+            }
+        }
+
+        return Math.Max(pages, 1);
+    }
+
+    private async Task<(long Rows, long Listings)> CrawlAsync(string directory, long? snapshot, IIndexChangeSet changes, DateTimeOffset ingestTs, CancellationToken cancellationToken)
+    {
+        if (await GetOrNullAsync(directory, snapshot, cancellationToken).ConfigureAwait(false) is not { } root)
+        {
+            return (0, 0);
+        }
+
+        changes.Upsert(FileRecordParser.Parse(root, ingestTs));
+        long rows = 1, listings = 0;
+        var level = new List<string> { root.GetProperty("id").GetString()! };
+        while (level.Count > 0)
+        {
+            var next = new ConcurrentBag<string>();
+            var records = new ConcurrentQueue<FileRecord>();
+            await Parallel.ForEachAsync(
+                level,
+                new ParallelOptions { MaxDegreeOfParallelism = _options.ResolveConcurrency, CancellationToken = cancellationToken },
+                async (id, token) =>
+                {
+                    try
+                    {
+                        await foreach (var page in _client.ListEntryPagesAsync(id, snapshot, _options.PageSize, token).ConfigureAwait(false))
+                        {
+                            using (page)
+                            {
+                                Interlocked.Increment(ref listings);
+                                if (!page.RootElement.TryGetProperty("files", out var files) || files.ValueKind != JsonValueKind.Array)
+                                {
+                                    continue;
+                                }
+
+                                foreach (var file in files.EnumerateArray())
+                                {
+                                    var record = FileRecordParser.Parse(file, ingestTs);
+                                    records.Enqueue(record);
+                                    if (record.Type == DirectoryType && record.Id is { } childId)
+                                    {
+                                        next.Add(childId);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    catch (QumuloApiException e) when (e.Status == HttpStatusCode.NotFound)
+                    {
+                        // Removed while being listed: its own event follows in the stream.
+                    }
+                }).ConfigureAwait(false);
+
+            foreach (var record in records)
+            {
+                changes.Upsert(record);
+                rows++;
+            }
+
+            level = next.ToList();
+        }
+
+        return (rows, listings);
+    }
+
+    private async Task<JsonElement?> GetOrNullAsync(string path, long? snapshot, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _client.GetAttributesAsync(path, snapshot, cancellationToken).ConfigureAwait(false);
+        }
+        catch (QumuloApiException e) when (e.Status == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+}
