@@ -193,7 +193,7 @@ public sealed class EventCoalescer
     private void Rekey(string oldDirectory, string newDirectory)
     {
         var bare = WatchPaths.WithoutSlash(oldDirectory);
-        var moved = _order.Where(p => _pending.ContainsKey(p) && (p.StartsWith(oldDirectory, StringComparison.Ordinal) || p == bare)).ToList();
+        var moved = _order.Where(p => _pending.ContainsKey(p) && (p.StartsWith(oldDirectory, StringComparison.Ordinal) || p == bare)).Distinct(StringComparer.Ordinal).ToList();
         foreach (var path in moved)
         {
             var isCrawl = _pending[path];

@@ -26,11 +26,19 @@ public sealed class PlanApplier
     private const string DirectoryType = "FS_FILE_TYPE_DIRECTORY";
     private readonly QumuloClient _client;
     private readonly WatchOptions _options;
+    private readonly HardLinkMap? _links;
+    private readonly IHardLinkSource? _linkSource;
 
-    public PlanApplier(QumuloClient client, WatchOptions options)
+    /// <param name="client">The cluster.</param>
+    /// <param name="options">Concurrency, listing threshold and page size.</param>
+    /// <param name="links">Hard-linked paths by id (null: links are not followed).</param>
+    /// <param name="linkSource">Where the other paths of a newly linked id are found.</param>
+    public PlanApplier(QumuloClient client, WatchOptions options, HardLinkMap? links = null, IHardLinkSource? linkSource = null)
     {
         _client = client;
         _options = options;
+        _links = links;
+        _linkSource = linkSource;
     }
 
     /// <summary>Applies <paramref name="plan"/> to <paramref name="changes"/> (nothing is committed here).</summary>
@@ -47,12 +55,15 @@ public sealed class PlanApplier
             {
                 case StructuralKind.Delete:
                     changes.Delete(step.Path);
+                    _links?.Remove(step.Path);
                     break;
                 case StructuralKind.DeleteSubtree:
                     changes.DeleteSubtree(step.Path);
+                    _links?.RemoveSubtree(step.Path);
                     break;
                 case StructuralKind.MoveSubtree:
                     changes.MoveSubtree(step.Path, step.NewPath!);
+                    _links?.MoveSubtree(step.Path, step.NewPath!);
                     break;
             }
         }
@@ -60,6 +71,7 @@ public sealed class PlanApplier
         foreach (var directory in plan.Crawl)
         {
             changes.DeleteSubtree(directory);
+            _links?.RemoveSubtree(directory);
             var (rows, listed) = await CrawlAsync(directory, snapshot, changes, ingestTs, cancellationToken).ConfigureAwait(false);
             upserts += rows;
             listings += listed;
@@ -99,11 +111,57 @@ public sealed class PlanApplier
 
         // Write in plan order so the outcome does not depend on which request answered first.
         var missingSet = missing.ToHashSet(StringComparer.Ordinal);
-        foreach (var path in plan.Refresh)
+        var linked = new HashSet<string>(StringComparer.Ordinal);
+        var newlyLinked = new HashSet<string>(StringComparer.Ordinal);
+        var done = new HashSet<string>(StringComparer.Ordinal);
+        Write(plan.Refresh, found, missingSet, changes, ingestTs, linked, newlyLinked, done, ref upserts, ref deletes);
+
+        if (_links is not null && linked.Count > 0)
         {
+            // Another link of a touched file changed num_links (and ctime) without an event of its own.
+            var siblings = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var id in linked)
+            {
+                siblings.UnionWith(_links.PathsOf(id));
+                if (newlyLinked.Contains(id) && _linkSource is not null)
+                {
+                    siblings.UnionWith(await _linkSource.PathsOfAsync(id, cancellationToken).ConfigureAwait(false));
+                }
+            }
+
+            siblings.ExceptWith(done);
+            var siblingFound = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+            var siblingMissing = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var path in siblings)
+            {
+                requests++;
+                if (await GetOrNullAsync(path, snapshot, cancellationToken).ConfigureAwait(false) is { } attributes)
+                {
+                    siblingFound[path] = attributes;
+                }
+                else
+                {
+                    siblingMissing.Add(path);
+                }
+            }
+
+            Write(siblings.Order(StringComparer.Ordinal).ToList(), siblingFound, siblingMissing, changes, ingestTs, [], [], done, ref upserts, ref deletes);
+        }
+
+        return new ApplyStats(upserts, deletes, requests, listings);
+    }
+
+    private void Write(
+        IReadOnlyList<string> paths, IReadOnlyDictionary<string, JsonElement> found, IReadOnlySet<string> missing, IIndexChangeSet changes, DateTimeOffset ingestTs,
+        HashSet<string> linked, HashSet<string> newlyLinked, HashSet<string> done, ref long upserts, ref long deletes)
+    {
+        foreach (var path in paths)
+        {
+            done.Add(path);
             if (found.TryGetValue(path, out var attributes))
             {
                 var record = FileRecordParser.Parse(attributes, ingestTs);
+                done.Add(record.Path);
                 if (record.Path != path && WatchPaths.WithoutSlash(record.Path) == WatchPaths.WithoutSlash(path))
                 {
                     // Asked without the slash, answered as a directory (or the other way): drop the other spelling.
@@ -112,24 +170,48 @@ public sealed class PlanApplier
 
                 changes.Upsert(record);
                 upserts++;
+                if (_links is not null && record.Id is { } id)
+                {
+                    var known = _links.Contains(id);
+                    _links.Remove(path);
+                    if (record.NumLinks > 1)
+                    {
+                        if (!known)
+                        {
+                            newlyLinked.Add(id);
+                        }
+
+                        _links.Add(id, record.Path);
+                        linked.Add(id);
+                    }
+                    else if (known)
+                    {
+                        _links.Remove(record.Path);
+                        linked.Add(id);
+                    }
+                }
             }
-            else if (missingSet.Contains(path))
+            else if (missing.Contains(path))
             {
                 if (path.EndsWith('/'))
                 {
                     changes.DeleteSubtree(path);
+                    _links?.RemoveSubtree(path);
                 }
                 else
                 {
                     changes.Delete(path);
                     changes.Delete(path + "/");
+                    if (_links?.IdOf(path) is { } id)
+                    {
+                        linked.Add(id);
+                        _links.Remove(path);
+                    }
                 }
 
                 deletes++;
             }
         }
-
-        return new ApplyStats(upserts, deletes, requests, listings);
     }
 
     private async Task<long> ListGroupAsync(
@@ -246,6 +328,10 @@ public sealed class PlanApplier
             {
                 changes.Upsert(record);
                 rows++;
+                if (record.NumLinks > 1 && record.Id is { } id)
+                {
+                    _links?.Add(id, record.Path);
+                }
             }
 
             level = next.ToList();

@@ -36,12 +36,21 @@ public sealed class Watcher
     private readonly ILogger _logger;
     private readonly TouchedPathJournal _journal;
     private readonly PlanApplier _applier;
+    private readonly HardLinkMap _links = new();
+    private readonly IHardLinkSource _linkSource;
     private readonly string _root;
     private IndexBaseline? _baseline;
     private DateTimeOffset _baselineAt = DateTimeOffset.MinValue;
     private DateTimeOffset _maintainedAt = DateTimeOffset.UtcNow;
 
-    public Watcher(QumuloClient client, IIndexStore store, string indexDirectory, WatchOptions options, WatchMetrics metrics, ILogger logger)
+    /// <param name="client">The cluster.</param>
+    /// <param name="store">The index.</param>
+    /// <param name="indexDirectory">The local index directory (holds the touched-path journal).</param>
+    /// <param name="options">What to watch and how.</param>
+    /// <param name="metrics">Where counts go.</param>
+    /// <param name="logger">Where messages go.</param>
+    /// <param name="linkSource">Where hard links are looked up (default: a query of the index).</param>
+    public Watcher(QumuloClient client, IIndexStore store, string indexDirectory, WatchOptions options, WatchMetrics metrics, ILogger logger, IHardLinkSource? linkSource = null)
     {
         _client = client;
         _store = store;
@@ -50,7 +59,8 @@ public sealed class Watcher
         _logger = logger;
         _root = WatchPaths.AsDirectory(options.RootPath);
         _journal = new TouchedPathJournal(indexDirectory);
-        _applier = new PlanApplier(client, options);
+        _linkSource = linkSource ?? new IndexHardLinkSource(store);
+        _applier = new PlanApplier(client, options, _links, _linkSource);
     }
 
     /// <summary>Called after every committed batch or catch-up (for the command line's live counts and for tests).</summary>
@@ -328,6 +338,7 @@ public sealed class Watcher
         };
         var result = await catchUp.RunAsync(_baseline, checkpoint, cancellationToken).ConfigureAwait(false);
         _baseline = result.Baseline;
+        _links.Reset(await _linkSource.LinkedAsync(cancellationToken).ConfigureAwait(false));
         _baselineAt = DateTimeOffset.UtcNow;
         _metrics.CatchUps.WithLabels(result.Mode == CatchUpMode.Diff ? "diff" : "recrawl").Inc();
         _metrics.LastApplied.SetToCurrentTimeUtc();

@@ -75,6 +75,17 @@ public sealed class EventCoalescerTests
     }
 
     [Fact]
+    public void A_path_recreated_after_its_directory_was_renamed_follows_the_second_rename()
+    {
+        // Failed before the fix: the second rename met the path twice in the pending order and threw.
+        var plan = Plan(
+            """[{"type":"child_file_added","path":"a/x","spine":["1","2","3"]},{"type":"child_dir_moved_from","path":"a","spine":["1","2"]},{"type":"child_dir_moved_to","path":"b","spine":["1","2"]},{"type":"child_file_added","path":"a/x","spine":["1","4","5"]},{"type":"child_dir_moved_from","path":"a","spine":["1","4"]},{"type":"child_dir_moved_to","path":"c","spine":["1","4"]}]""");
+        Assert.Single(plan.Refresh, p => p == "/w/c/x");
+        Assert.Single(plan.Refresh, p => p == "/w/b/x");
+        Assert.DoesNotContain("/w/a/x", plan.Refresh);
+    }
+
+    [Fact]
     public void A_moved_from_alone_is_a_move_out_that_deletes_the_subtree()
     {
         var plan = Plan("""[{"type":"child_dir_moved_from","path":"gone","spine":["1","7"]},{"type":"child_mtime_changed","path":"","spine":["1"]}]""");

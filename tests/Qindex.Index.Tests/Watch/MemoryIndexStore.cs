@@ -8,7 +8,7 @@ namespace Qindex.Index.Tests.Watch;
 /// pipeline asks of a store independently of Iceberg. Follows the IIndexChangeSet contract:
 /// changes apply in order at commit, nothing is visible before it.
 /// </summary>
-internal sealed class MemoryIndexStore : IIndexStore
+internal sealed class MemoryIndexStore : IIndexStore, Qindex.Index.Watch.IHardLinkSource
 {
     private readonly object _gate = new();
     private SortedDictionary<string, FileRecord> _rows = new(StringComparer.Ordinal);
@@ -44,6 +44,12 @@ internal sealed class MemoryIndexStore : IIndexStore
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    public Task<IReadOnlyList<(string Id, string Path)>> LinkedAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<(string Id, string Path)>>(Rows.Values.Where(r => r.NumLinks > 1 && r.Id is not null).Select(r => (r.Id!, r.Path)).ToList());
+
+    public Task<IReadOnlyList<string>> PathsOfAsync(string id, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<string>>(Rows.Values.Where(r => r.Id == id).Select(r => r.Path).ToList());
 
     private sealed class Writer(MemoryIndexStore store) : IIndexWriter
     {
