@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using Polly;
+using Polly.Retry;
 using Qindex.Iceberg.Catalog;
 using Qindex.Iceberg.IO;
 using Qindex.Iceberg.Spec;
@@ -23,6 +25,12 @@ public sealed record FileChange
 
     /// <summary>Extra snapshot summary properties.</summary>
     public IReadOnlyDictionary<string, string> Summary { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// Which of the parent snapshot's summary properties carry forward when <see cref="Summary"/>
+    /// does not set them (decided against the parent the commit actually lands on).
+    /// </summary>
+    public Func<string, bool>? InheritSummary { get; init; }
 }
 
 /// <summary>What snapshot expiry removed.</summary>
@@ -114,35 +122,98 @@ public sealed class IcebergTable : IDisposable
     /// Commits <paramref name="change"/> as one snapshot. When another writer commits first, the
     /// manifests are rebuilt on the new state and the commit retried, up to <see cref="MaxCommitAttempts"/> times.
     /// </summary>
-    public async Task<Snapshot> CommitAsync(FileChange change, CancellationToken cancellationToken)
+    public Task<Snapshot> CommitAsync(FileChange change, CancellationToken cancellationToken) =>
+        CommitCoreAsync(change, null, cancellationToken);
+
+    /// <summary>
+    /// Commits <paramref name="operation"/> as one snapshot. When another writer commits first, the
+    /// operation checks that its assumptions still hold on the new state (a row delta, that the
+    /// files it deletes from are still live; a rewrite, that no new delete targets a file it
+    /// removes), then its manifests are rebuilt and the commit retried.
+    /// </summary>
+    /// <exception cref="CommitValidationException">A concurrent commit invalidated the operation; rebuild it on the new state.</exception>
+    public Task<Snapshot> CommitAsync(SnapshotOperation operation, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return CommitCoreAsync(operation.ToFileChange(), operation, cancellationToken);
+    }
+
+    private async Task<Snapshot> CommitCoreAsync(FileChange change, SnapshotOperation? operation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(change);
-        for (int attempt = 1; ; attempt++)
+        int attempt = 0;
+        return await CommitRetry.ExecuteAsync(
+            async token =>
+            {
+                if (attempt++ > 0)
+                {
+                    await RefreshAsync(token).ConfigureAwait(false);
+                }
+
+                if (operation is not null && Metadata.CurrentSnapshotId != operation.BaseSnapshotId)
+                {
+                    await operation.ValidateAsync(this, token).ConfigureAwait(false);
+                }
+
+                var written = new List<string>();
+                bool sent = false;
+                try
+                {
+                    var (snapshot, updates) = await PrepareAsync(change, written, token).ConfigureAwait(false);
+                    sent = true;
+                    _loaded = await _catalog.CommitAsync(Identifier, _loaded, updates, token).ConfigureAwait(false);
+                    return snapshot;
+                }
+                catch (Exception e) when (!sent || e is CommitConflictException)
+                {
+                    // Nothing references the files written for this attempt. After any other failure
+                    // of the catalog call the commit may have landed (a lost answer), so the files are
+                    // left in place: an orphan costs disk, a deleted manifest would break the table.
+                    await DeleteQuietlyAsync(written).ConfigureAwait(false);
+                    throw;
+                }
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The one retry policy for commits: a conflict (another writer committed first) is retried on
+    /// the new state with exponential backoff and jitter; anything else fails at once.
+    /// </summary>
+    private static readonly ResiliencePipeline CommitRetry = new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
         {
-            var written = new List<string>();
-            bool sent = false;
-            try
+            ShouldHandle = new PredicateBuilder().Handle<CommitConflictException>(),
+            MaxRetryAttempts = MaxCommitAttempts - 1,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromMilliseconds(25),
+            MaxDelay = TimeSpan.FromSeconds(2),
+        })
+        .Build();
+
+    /// <summary>
+    /// The snapshots committed after <paramref name="baseSnapshotId"/> on the main branch, newest
+    /// first. Fails when the base is no longer an ancestor of the current snapshot (expired, or the
+    /// branch was reset), because then what happened since cannot be known.
+    /// </summary>
+    public IReadOnlyList<Snapshot> SnapshotsSince(long? baseSnapshotId)
+    {
+        var byId = Metadata.Snapshots.ToDictionary(s => s.SnapshotId);
+        var result = new List<Snapshot>();
+        long? id = Metadata.CurrentSnapshotId;
+        while (id != baseSnapshotId)
+        {
+            if (id is null || !byId.TryGetValue(id.Value, out var snapshot))
             {
-                var (snapshot, updates) = await PrepareAsync(change, written, cancellationToken).ConfigureAwait(false);
-                sent = true;
-                _loaded = await _catalog.CommitAsync(Identifier, _loaded, updates, cancellationToken).ConfigureAwait(false);
-                return snapshot;
+                throw new CommitValidationException($"snapshot {baseSnapshotId} is no longer an ancestor of the current snapshot; the operation must be rebuilt on the current state");
             }
-            catch (CommitConflictException) when (attempt < MaxCommitAttempts)
-            {
-                await DeleteQuietlyAsync(written).ConfigureAwait(false);
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 25 * (1 << attempt)) * (0.5 + Random.Shared.NextDouble())), cancellationToken).ConfigureAwait(false);
-                await RefreshAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (!sent || e is CommitConflictException)
-            {
-                // Nothing references the files written for this attempt. After any other failure
-                // of the catalog call the commit may have landed (a lost answer), so the files are
-                // left in place: an orphan costs disk, a deleted manifest would break the table.
-                await DeleteQuietlyAsync(written).ConfigureAwait(false);
-                throw;
-            }
+
+            result.Add(snapshot);
+            id = snapshot.ParentSnapshotId;
         }
+
+        return result;
     }
 
     private async Task DeleteQuietlyAsync(IEnumerable<string> locations)
@@ -202,6 +273,7 @@ public sealed class IcebergTable : IDisposable
             }
         }
 
+        manifests = await MergeManifestsAsync(manifests, snapshotId, sequence, written, cancellationToken).ConfigureAwait(false);
         if (remaining.Count > 0)
         {
             throw new IcebergException($"cannot remove {remaining.Count} file(s) that are no longer live, for example {remaining.First()} (another writer rewrote them)");
@@ -231,6 +303,63 @@ public sealed class IcebergTable : IDisposable
             Summarize(change, removedEntries, parent),
             metadata.CurrentSchemaId);
         return (snapshot, [new AddSnapshotUpdate(snapshot), new SetMainBranchUpdate(snapshotId)]);
+    }
+
+    /// <summary>Manifests of one content beyond which a commit merges the small ones into one (Iceberg's <c>commit.manifest.min-count-to-merge</c>).</summary>
+    public int MinManifestsToMerge
+    {
+        get => Metadata.Properties.TryGetValue("commit.manifest.min-count-to-merge", out var v) && int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 1 ? n : 100;
+    }
+
+    /// <summary>Manifests at least this large are never merged (Iceberg's <c>commit.manifest.target-size-bytes</c>).</summary>
+    public const long TargetManifestBytes = 8L << 20;
+
+    /// <summary>
+    /// Keeps the manifest count bounded: when a commit would carry more than
+    /// <see cref="MinManifestsToMerge"/> manifests of one content, the small ones are rewritten as
+    /// one manifest of their live entries (status existing, sequence numbers kept).
+    /// </summary>
+    private async Task<List<ManifestFile>> MergeManifestsAsync(List<ManifestFile> manifests, long snapshotId, long sequence, List<string> written, CancellationToken cancellationToken)
+    {
+        int threshold = MinManifestsToMerge;
+        var result = new List<ManifestFile>(manifests.Count);
+        foreach (var group in manifests.GroupBy(m => m.Content))
+        {
+            var small = group.Where(m => m.ManifestLength < TargetManifestBytes).ToList();
+            if (group.Count() <= threshold || small.Count < 2)
+            {
+                result.AddRange(group);
+                continue;
+            }
+
+            result.AddRange(group.Where(m => m.ManifestLength >= TargetManifestBytes));
+            var entries = new List<ManifestEntry>();
+            foreach (var manifest in small)
+            {
+                foreach (var e in await ReadManifestAsync(manifest, cancellationToken).ConfigureAwait(false))
+                {
+                    if (e.Status != ManifestEntryStatus.Deleted)
+                    {
+                        // Added entries may leave their sequence numbers to be inherited from the
+                        // manifest; once carried into another manifest they must be explicit.
+                        entries.Add(e with
+                        {
+                            Status = ManifestEntryStatus.Existing,
+                            SnapshotId = e.SnapshotId ?? manifest.AddedSnapshotId,
+                            SequenceNumber = e.SequenceNumber ?? manifest.SequenceNumber,
+                            FileSequenceNumber = e.FileSequenceNumber ?? manifest.SequenceNumber,
+                        });
+                    }
+                }
+            }
+
+            if (entries.Count > 0)
+            {
+                result.Add(await WriteManifestAsync(group.Key, entries, snapshotId, sequence, written, cancellationToken).ConfigureAwait(false));
+            }
+        }
+
+        return result;
     }
 
     private static FileContent ContentGroup(FileContent content) => content == FileContent.Data ? FileContent.Data : FileContent.PositionDeletes;
@@ -281,7 +410,24 @@ public sealed class IcebergTable : IDisposable
         string operation = removed.Count == 0 && addedDeletes.Count == 0 ? SnapshotOperations.Append
             : addedData.Count == 0 && addedDeletes.Count == 0 ? SnapshotOperations.Delete
             : SnapshotOperations.Overwrite;
-        var summary = new Dictionary<string, string>(change.Summary, StringComparer.Ordinal)
+        var summary = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (parent is not null && change.InheritSummary is { } inherit)
+        {
+            foreach (var (key, value) in parent.Summary)
+            {
+                if (inherit(key))
+                {
+                    summary[key] = value;
+                }
+            }
+        }
+
+        foreach (var (key, value) in change.Summary)
+        {
+            summary[key] = value;
+        }
+
+        var standard = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["operation"] = operation,
             ["added-data-files"] = S(addedData.Count),
@@ -295,6 +441,10 @@ public sealed class IcebergTable : IDisposable
             ["removed-position-deletes"] = S(removedDeletes.Sum(f => f.RecordCount)),
             ["removed-files-size"] = S(removed.Sum(e => e.DataFile.FileSizeInBytes)),
         };
+        foreach (var (key, value) in standard)
+        {
+            summary[key] = value;
+        }
 
         // Totals carry forward from the parent, so no commit has to read every manifest.
         long Total(string key) => parent is null ? 0 : long.Parse(parent.Summary[key], CultureInfo.InvariantCulture);

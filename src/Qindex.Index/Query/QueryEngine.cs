@@ -104,7 +104,24 @@ public sealed class QueryEngine : IAsyncDisposable
 
         sb.Append(", filename = true, file_row_number = true) d WHERE NOT EXISTS (SELECT 1 FROM read_parquet(")
             .Append(ListLiteral(scan.PositionDeleteFiles.Select(LocalPath)))
-            .Append(") x WHERE ")
+            .Append(") x");
+        if (scan.DataFileLocations is { } locations)
+        {
+            if (locations.Count != scan.DataFiles.Count)
+            {
+                throw new ArgumentException($"the scan names {locations.Count} locations for {scan.DataFiles.Count} data files", nameof(scan));
+            }
+
+            // A delete names the data file by its table location (s3://..., file:///... with
+            // percent escapes); DuckDB knows the file by the local path it read. Match through
+            // the pair, never by rewriting one into the other.
+            sb.Append(" JOIN (VALUES ")
+                .Append(string.Join(", ", scan.DataFiles.Select((f, i) => "(" + Literal(LocalPath(f)) + ", " + Literal(locations[i]) + ")")))
+                .Append(") m(local_path, location) ON x.file_path = m.location WHERE m.local_path = d.filename AND x.pos = d.file_row_number)");
+            return sb.ToString();
+        }
+
+        sb.Append(" WHERE ")
             .Append(NormalizedPathSql("x.file_path"))
             .Append(" = d.filename AND x.pos = d.file_row_number)");
         return sb.ToString();

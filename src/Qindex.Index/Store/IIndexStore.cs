@@ -32,7 +32,15 @@ public sealed record IndexStatus(
 /// <summary>The files a reader must combine to see the current state of the index.</summary>
 /// <param name="DataFiles">Absolute paths or URIs of live Parquet data files.</param>
 /// <param name="PositionDeleteFiles">Absolute paths or URIs of live position-delete files (may be empty).</param>
-public sealed record IndexScan(IReadOnlyList<string> DataFiles, IReadOnlyList<string> PositionDeleteFiles);
+public sealed record IndexScan(IReadOnlyList<string> DataFiles, IReadOnlyList<string> PositionDeleteFiles)
+{
+    /// <summary>
+    /// The table locations of <see cref="DataFiles"/>, in the same order: what position-delete
+    /// files name. Null when the data files are named by their own paths (a plain directory).
+    /// On an S3 warehouse the local path is a cache copy and only the location matches a delete.
+    /// </summary>
+    public IReadOnlyList<string>? DataFileLocations { get; init; }
+}
 
 /// <summary>
 /// The index table (Iceberg table <c>qindex.files</c>) as the pipeline sees it. Crawl and import

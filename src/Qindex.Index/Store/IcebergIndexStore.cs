@@ -16,7 +16,7 @@ namespace Qindex.Index.Store;
 /// adds the new ones; old snapshots are expired after <see cref="SnapshotMaxAge"/>, keeping at
 /// least <see cref="MinSnapshotsToKeep"/>, so a reader that started on one can finish.
 /// </summary>
-public sealed class IcebergIndexStore : IIndexStore
+public sealed partial class IcebergIndexStore : IIndexStore
 {
     /// <summary>Rows per sorted run and data file.</summary>
     public const int DefaultRunRows = 131_072;
@@ -30,6 +30,9 @@ public sealed class IcebergIndexStore : IIndexStore
     /// <summary>Snapshots always kept, whatever their age.</summary>
     public const int MinSnapshotsToKeep = 2;
 
+    /// <summary>Manifests of one kind a commit carries before it merges the small ones: bounds what every commit and expiry reads.</summary>
+    public const int MinManifestsToMerge = 16;
+
     /// <summary>The table's identifier in its catalog.</summary>
     public static readonly TableIdentifier TableName = new("qindex", "files");
 
@@ -39,6 +42,10 @@ public sealed class IcebergIndexStore : IIndexStore
     private readonly IcebergTable _table;
     private readonly string _indexDirectory;
     private readonly int _runRows;
+
+    // One change set or replace commits at a time in this process; other processes are fenced by the catalog.
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private LiveIndex? _live;
 
     private IcebergIndexStore(ICatalog catalog, IcebergTable table, string indexDirectory, int runRows)
     {
@@ -91,6 +98,7 @@ public sealed class IcebergIndexStore : IIndexStore
                 ["history.expire.max-snapshot-age-ms"] = ((long)SnapshotMaxAge.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
                 ["history.expire.min-snapshots-to-keep"] = MinSnapshotsToKeep.ToString(CultureInfo.InvariantCulture),
                 ["qindex.format"] = "1",
+                ["commit.manifest.min-count-to-merge"] = MinManifestsToMerge.ToString(CultureInfo.InvariantCulture),
             };
             var table = await IcebergTable.LoadOrCreateAsync(catalog, TableName, Schema, SortOrder, properties, cancellationToken).ConfigureAwait(false);
             CheckSchema(table.Metadata.CurrentSchema);
@@ -123,22 +131,29 @@ public sealed class IcebergIndexStore : IIndexStore
         return new Writer(this, new SortedRunWriter(staging, _runRows, prefix));
     }
 
-    public IIndexChangeSet BeginChanges() => throw new NotSupportedException("row-level changes are being built (issue 8)");
-
     public async Task<IndexScan> ScanAsync(CancellationToken cancellationToken)
     {
         await _table.RefreshAsync(cancellationToken).ConfigureAwait(false);
         var live = await _table.LiveEntriesAsync(cancellationToken).ConfigureAwait(false);
         string cache = Path.Combine(_indexDirectory, "cache");
         var data = new List<string>();
+        var locations = new List<string>();
         var deletes = new List<string>();
         foreach (var entry in live)
         {
             string path = await _table.IO.GetLocalCopyAsync(entry.DataFile.FilePath, cache, cancellationToken).ConfigureAwait(false);
-            (entry.DataFile.Content == FileContent.Data ? data : deletes).Add(path);
+            if (entry.DataFile.Content == FileContent.Data)
+            {
+                data.Add(path);
+                locations.Add(entry.DataFile.FilePath);
+            }
+            else
+            {
+                deletes.Add(path);
+            }
         }
 
-        return new IndexScan(data, deletes);
+        return new IndexScan(data, deletes) { DataFileLocations = locations };
     }
 
     public async Task<IndexStatus> GetStatusAsync(CancellationToken cancellationToken)
@@ -157,7 +172,13 @@ public sealed class IcebergIndexStore : IIndexStore
             metadata.Snapshots.Count,
             current is null ? null : BaselineOf(current.Summary),
             current?.Timestamp,
-            metadata.Location);
+            metadata.Location)
+        {
+            Checkpoint = current is null
+                ? new Dictionary<string, string>()
+                : current.Summary.Where(p => p.Key.StartsWith(CheckpointPrefix, StringComparison.Ordinal))
+                    .ToDictionary(p => p.Key[CheckpointPrefix.Length..], p => p.Value, StringComparer.Ordinal),
+        };
     }
 
     private static IndexBaseline? BaselineOf(IReadOnlyDictionary<string, string> summary) =>
@@ -169,8 +190,20 @@ public sealed class IcebergIndexStore : IIndexStore
                 DateTimeOffset.Parse(summary.GetValueOrDefault(SummaryKeys.BaselineTaken, "0001-01-01T00:00:00Z"), CultureInfo.InvariantCulture))
             : null;
 
+    /// <summary>
+    /// Expires snapshots older than <see cref="SnapshotMaxAge"/> (keeping at least
+    /// <see cref="MinSnapshotsToKeep"/>) and deletes the files only they referenced. Housekeeping
+    /// run on a schedule and by <c>qindex compact</c>, never inside a commit.
+    /// </summary>
+    public async Task<ExpiryResult> ExpireSnapshotsAsync(CancellationToken cancellationToken)
+    {
+        await _table.RefreshAsync(cancellationToken).ConfigureAwait(false);
+        return await _table.ExpireSnapshotsAsync(DateTimeOffset.UtcNow - SnapshotMaxAge, MinSnapshotsToKeep, cancellationToken).ConfigureAwait(false);
+    }
+
     public async ValueTask DisposeAsync()
     {
+        _writeLock.Dispose();
         _table.Dispose();
         await _catalog.DisposeAsync().ConfigureAwait(false);
     }
@@ -185,14 +218,16 @@ public sealed class IcebergIndexStore : IIndexStore
             await _table.IO.PublishAsync(file.Path, location, cancellationToken).ConfigureAwait(false);
         }
 
-        await _table.CommitAsync(new FileChange { Added = added, RemoveAll = true, Summary = summary }, cancellationToken).ConfigureAwait(false);
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await _table.ExpireSnapshotsAsync(DateTimeOffset.UtcNow - SnapshotMaxAge, MinSnapshotsToKeep, cancellationToken).ConfigureAwait(false);
+            _live = null;
+            await _table.RefreshAsync(cancellationToken).ConfigureAwait(false);
+            await _table.CommitAsync(new Overwrite { BaseSnapshotId = _table.Metadata.CurrentSnapshotId, Added = added, Summary = summary }, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IcebergException or IOException)
+        finally
         {
-            // Expiry is housekeeping after a commit that has landed: the next commit tries again.
+            _writeLock.Release();
         }
     }
 
@@ -203,6 +238,9 @@ public sealed class IcebergIndexStore : IIndexStore
         public const string RootPath = "qindex.root-path";
         public const string ClusterSnapshotId = "qindex.cluster-snapshot-id";
         public const string BaselineTaken = "qindex.baseline-taken";
+
+        /// <summary>Whether <paramref name="key"/> is one of the baseline's keys.</summary>
+        public static bool IsBaselineKey(string key) => key is ClusterHost or RootPath or ClusterSnapshotId or BaselineTaken;
     }
 
     private sealed class Writer(IcebergIndexStore store, SortedRunWriter runs) : IBulkIndexWriter

@@ -1,0 +1,438 @@
+using System.Globalization;
+using Qindex.Iceberg;
+using Qindex.Iceberg.Parquet;
+using Qindex.Iceberg.Spec;
+using Qindex.Iceberg.Table;
+using Qindex.Index.Records;
+
+namespace Qindex.Index.Store;
+
+/// <summary>The row-level write path: change sets resolved against the key index, committed as a row delta.</summary>
+public sealed partial class IcebergIndexStore
+{
+    /// <summary>Prefix of the snapshot summary keys that hold a change set's checkpoint.</summary>
+    public const string CheckpointPrefix = "qindex.checkpoint.";
+
+    /// <summary>How often a change set is planned again after a concurrent commit (a compaction) invalidated it.</summary>
+    private const int MaxChangePlans = 5;
+
+    public IIndexChangeSet BeginChanges() => new ChangeSet(this);
+
+    /// <summary>The picture of the current snapshot, rebuilt when another writer moved the table on.</summary>
+    private async Task<LiveIndex> CurrentLiveAsync(CancellationToken cancellationToken)
+    {
+        await _table.RefreshAsync(cancellationToken).ConfigureAwait(false);
+        if (_live is null || _live.SnapshotId != _table.Metadata.CurrentSnapshotId)
+        {
+            _live = null;
+            _live = await LiveIndex.BuildAsync(_table, CacheDirectory, cancellationToken).ConfigureAwait(false);
+        }
+
+        return _live;
+    }
+
+    private string CacheDirectory => Path.Combine(_indexDirectory, "cache");
+
+    /// <summary>A local path to write a new file at, and the table location it is published to.</summary>
+    private (string Local, string Location) NewFile(string suffix)
+    {
+        string name = DateTimeOffset.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N") + suffix;
+        string location = _table.NewDataLocation(name);
+        string? local = _table.IO.LocalPathOf(location);
+        if (local is null)
+        {
+            string staging = Path.Combine(_indexDirectory, "staging");
+            Directory.CreateDirectory(staging);
+            local = Path.Combine(staging, name);
+        }
+        else
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(local)!);
+        }
+
+        return (local, location);
+    }
+
+    private async Task<IndexCommitResult> CommitChangesAsync(IReadOnlyList<IndexChange> changes, IndexBaseline? baseline, IReadOnlyDictionary<string, string> checkpoint, CancellationToken cancellationToken)
+    {
+        if (changes.Count == 0 && baseline is null && checkpoint.Count == 0)
+        {
+            return new IndexCommitResult(0, 0, 0);
+        }
+
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            for (int plan = 1; ; plan++)
+            {
+                var live = await CurrentLiveAsync(cancellationToken).ConfigureAwait(false);
+                var resolution = await ResolveAsync(live, changes, cancellationToken).ConfigureAwait(false);
+                var written = new List<string>();
+                try
+                {
+                    var result = await CommitResolutionAsync(live, resolution, baseline, checkpoint, written, cancellationToken).ConfigureAwait(false);
+                    await AppendChangesLogQuietlyAsync(resolution, result, cancellationToken).ConfigureAwait(false);
+                    return result;
+                }
+                catch (CommitValidationException) when (plan < MaxChangePlans)
+                {
+                    // A compaction rewrote a file this set deletes from: plan again on its output.
+                    _live = null;
+                    await DeleteQuietlyAsync(written).ConfigureAwait(false);
+                }
+                catch (IcebergException e)
+                {
+                    _live = null;
+                    throw new IndexStoreException($"cannot commit the changes to the index: {e.Message}", e);
+                }
+                catch
+                {
+                    _live = null;
+                    throw;
+                }
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async Task DeleteQuietlyAsync(IEnumerable<string> locations)
+    {
+        foreach (var location in locations)
+        {
+            try
+            {
+                await _table.IO.DeleteAsync(location, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or Amazon.S3.AmazonS3Exception)
+            {
+                // An unreferenced file; orphan cleanup removes it later.
+            }
+        }
+    }
+
+    private async Task<IndexCommitResult> CommitResolutionAsync(LiveIndex live, ChangeResolution resolution, IndexBaseline? baseline, IReadOnlyDictionary<string, string> checkpoint, List<string> written, CancellationToken cancellationToken)
+    {
+        var deletes = new List<PositionDelete>();
+        var referenced = new HashSet<string>(StringComparer.Ordinal);
+        var rows = new List<FileRecord>();
+        long upserted = 0, removed = 0;
+        foreach (var (path, row) in resolution.Final)
+        {
+            bool existed = live.Keys.TryGet(PathKeyIndex.KeyOf(path), out var at);
+            if (existed)
+            {
+                string location = live.File(at.File).Location;
+                deletes.Add(new PositionDelete(location, at.Position));
+                referenced.Add(location);
+            }
+
+            if (row is not null)
+            {
+                rows.Add(row);
+                upserted++;
+            }
+            else if (existed)
+            {
+                removed++;
+            }
+        }
+
+        rows.Sort((a, b) => PathOrder.Instance.Compare(a.Path, b.Path));
+        var addedData = new List<DataFile>();
+        var addedDeletes = new List<DataFile>();
+        if (rows.Count > 0)
+        {
+            var (local, location) = NewFile("-rows.parquet");
+            written.Add(location);
+            IndexDataFileWriter.Write(local, rows, cancellationToken);
+            addedData.Add(ParquetMetrics.Read(local, location, Schema, FullBoundColumns, FileContent.Data, SortOrder.OrderId));
+            await _table.IO.PublishAsync(local, location, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (deletes.Count > 0)
+        {
+            var (local, location) = NewFile("-deletes.parquet");
+            written.Add(location);
+            PositionDeleteFile.Write(local, deletes);
+            addedDeletes.Add(ParquetMetrics.Read(local, location, PositionDeleteFile.Schema, PositionDeleteFile.FullBoundColumns, FileContent.PositionDeletes));
+            await _table.IO.PublishAsync(local, location, cancellationToken).ConfigureAwait(false);
+        }
+
+        var summary = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["qindex.rows-upserted"] = upserted.ToString(CultureInfo.InvariantCulture),
+            ["qindex.rows-deleted"] = removed.ToString(CultureInfo.InvariantCulture),
+        };
+        AddBaseline(summary, baseline);
+        foreach (var (key, value) in checkpoint)
+        {
+            summary[CheckpointPrefix + key] = value;
+        }
+
+        var snapshot = await _table.CommitAsync(
+            new RowDelta
+            {
+                BaseSnapshotId = live.SnapshotId,
+                AddedDataFiles = addedData,
+                AddedDeleteFiles = addedDeletes,
+                ReferencedDataFiles = referenced,
+                Summary = summary,
+                InheritSummary = key => key.StartsWith("qindex.", StringComparison.Ordinal)
+                    && !key.StartsWith("qindex.rows-", StringComparison.Ordinal)
+                    && (baseline is null || !SummaryKeys.IsBaselineKey(key))
+                    && (checkpoint.Count == 0 || !key.StartsWith(CheckpointPrefix, StringComparison.Ordinal)),
+            },
+            cancellationToken).ConfigureAwait(false);
+
+        // The commit landed: bring the picture to the new snapshot without reading the table.
+        foreach (var (path, row) in resolution.Final)
+        {
+            if (row is null)
+            {
+                live.Keys.Remove(PathKeyIndex.KeyOf(path));
+            }
+        }
+
+        if (addedData.Count > 0)
+        {
+            int id = live.AddFile(addedData[0]);
+            for (int p = 0; p < rows.Count; p++)
+            {
+                live.Keys.Set(PathKeyIndex.KeyOf(rows[p].Path), new RowLocator(id, p));
+            }
+        }
+
+        live.SnapshotId = snapshot.SnapshotId;
+        return new IndexCommitResult(upserted, removed, snapshot.SnapshotId);
+    }
+
+    private static void AddBaseline(Dictionary<string, string> summary, IndexBaseline? baseline)
+    {
+        if (baseline is null)
+        {
+            return;
+        }
+
+        summary[SummaryKeys.ClusterHost] = baseline.ClusterHost;
+        summary[SummaryKeys.RootPath] = baseline.RootPath;
+        if (baseline.ClusterSnapshotId is not null)
+        {
+            summary[SummaryKeys.ClusterSnapshotId] = baseline.ClusterSnapshotId;
+        }
+
+        summary[SummaryKeys.BaselineTaken] = baseline.Taken.ToString("O", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Applies the changes in order, against the snapshot <paramref name="live"/> pictures.</summary>
+    private async Task<ChangeResolution> ResolveAsync(LiveIndex live, IReadOnlyList<IndexChange> changes, CancellationToken cancellationToken)
+    {
+        var resolution = new ChangeResolution();
+        var final = resolution.Final;
+        var paths = new Dictionary<int, string[]>();
+        foreach (var change in changes)
+        {
+            switch (change.Kind)
+            {
+                case IndexChangeKind.Upsert:
+                    final[change.Path] = change.Record;
+                    break;
+                case IndexChangeKind.Delete:
+                    final[change.Path] = null;
+                    break;
+                case IndexChangeKind.DeleteSubtree:
+                    await DeleteUnderAsync(change.Path).ConfigureAwait(false);
+                    break;
+                case IndexChangeKind.MoveSubtree:
+                    string from = change.Path, to = change.NewPath!;
+                    if (from == to)
+                    {
+                        break;
+                    }
+
+                    // The rows under the old prefix as this set sees them: the snapshot's, then its own changes.
+                    var moving = new Dictionary<string, FileRecord>(StringComparer.Ordinal);
+                    foreach (var (path, row) in await LiveRowsUnderAsync(live, from, wholeRows: true, paths, cancellationToken).ConfigureAwait(false))
+                    {
+                        moving[path] = row!;
+                        resolution.Before.TryAdd(path, row!);
+                    }
+
+                    foreach (var (path, row) in final.Where(p => p.Key.StartsWith(from, StringComparison.Ordinal)).ToList())
+                    {
+                        if (row is null)
+                        {
+                            moving.Remove(path);
+                        }
+                        else
+                        {
+                            moving[path] = row;
+                        }
+                    }
+
+                    foreach (var path in moving.Keys)
+                    {
+                        final[path] = null;
+                    }
+
+                    // What was at the destination is replaced, as a rename with clobber replaces it.
+                    await DeleteUnderAsync(to).ConfigureAwait(false);
+                    string newName = NameOf(to);
+                    foreach (var (path, row) in moving)
+                    {
+                        string target = to + path[from.Length..];
+                        final[target] = path == from ? row with { Path = target, Name = newName } : row with { Path = target };
+                        resolution.MovedFrom[target] = path;
+                    }
+
+                    break;
+            }
+        }
+
+        return resolution;
+
+        async Task DeleteUnderAsync(string prefix)
+        {
+            foreach (var (path, _) in await LiveRowsUnderAsync(live, prefix, wholeRows: false, paths, cancellationToken).ConfigureAwait(false))
+            {
+                final[path] = null;
+            }
+
+            foreach (var path in final.Keys.Where(p => p.StartsWith(prefix, StringComparison.Ordinal)).ToList())
+            {
+                final[path] = null;
+            }
+        }
+    }
+
+    /// <summary>Appends what the committed set did to the changes log (filled in with the changes table).</summary>
+    private static Task AppendChangesLogQuietlyAsync(ChangeResolution resolution, IndexCommitResult result, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private static string NameOf(string directoryPath)
+    {
+        string trimmed = directoryPath.TrimEnd('/');
+        return trimmed[(trimmed.LastIndexOf('/') + 1)..];
+    }
+
+    /// <summary>The snapshot's live rows whose path starts with <paramref name="prefix"/>, found through file bounds.</summary>
+    private async Task<List<(string Path, FileRecord? Row)>> LiveRowsUnderAsync(LiveIndex live, string prefix, bool wholeRows, Dictionary<int, string[]> pathCache, CancellationToken cancellationToken)
+    {
+        var result = new List<(string, FileRecord?)>();
+        foreach (var (id, file) in live.Files.ToList())
+        {
+            if (!file.MayHoldPrefix(prefix))
+            {
+                continue;
+            }
+
+            string local = await _table.IO.GetLocalCopyAsync(file.Location, CacheDirectory, cancellationToken).ConfigureAwait(false);
+            if (!pathCache.TryGetValue(id, out var paths))
+            {
+                pathCache[id] = paths = DataFileRows.ReadPaths(local);
+            }
+
+            var positions = new List<int>();
+            for (int p = 0; p < paths.Length; p++)
+            {
+                if (paths[p].StartsWith(prefix, StringComparison.Ordinal)
+                    && live.Keys.TryGet(PathKeyIndex.KeyOf(paths[p]), out var at)
+                    && at == new RowLocator(id, p))
+                {
+                    positions.Add(p);
+                }
+            }
+
+            if (positions.Count == 0)
+            {
+                continue;
+            }
+
+            if (wholeRows)
+            {
+                var rows = await DataFileRows.ReadRowsAsync(local, positions, cancellationToken).ConfigureAwait(false);
+                result.AddRange(positions.Select(p => (paths[p], (FileRecord?)rows[p])));
+            }
+            else
+            {
+                result.AddRange(positions.Select(p => (paths[p], (FileRecord?)null)));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>A change set: changes collected in order, resolved and committed by the store.</summary>
+    private sealed class ChangeSet(IcebergIndexStore store) : IIndexChangeSet
+    {
+        private readonly List<IndexChange> _changes = [];
+        private bool _done;
+
+        public int Count => _changes.Count;
+
+        public void Upsert(FileRecord record)
+        {
+            ArgumentNullException.ThrowIfNull(record);
+            Add(new IndexChange(IndexChangeKind.Upsert, CheckPath(record.Path), Record: record));
+        }
+
+        public void Delete(string path) => Add(new IndexChange(IndexChangeKind.Delete, CheckPath(path)));
+
+        public void DeleteSubtree(string directoryPath) => Add(new IndexChange(IndexChangeKind.DeleteSubtree, CheckDirectory(directoryPath)));
+
+        public void MoveSubtree(string oldDirectoryPath, string newDirectoryPath)
+        {
+            string from = CheckDirectory(oldDirectoryPath), to = CheckDirectory(newDirectoryPath);
+            if (from != to && (to.StartsWith(from, StringComparison.Ordinal) || from.StartsWith(to, StringComparison.Ordinal)))
+            {
+                throw new ArgumentException($"cannot move '{from}' to '{to}': one is inside the other");
+            }
+
+            Add(new IndexChange(IndexChangeKind.MoveSubtree, from, to));
+        }
+
+        public async Task<IndexCommitResult> CommitAsync(IndexBaseline? baseline, IReadOnlyDictionary<string, string> checkpoint, CancellationToken cancellationToken)
+        {
+            ArgumentNullException.ThrowIfNull(checkpoint);
+            ObjectDisposedException.ThrowIf(_done, this);
+            var result = await store.CommitChangesAsync(_changes, baseline, checkpoint, cancellationToken).ConfigureAwait(false);
+            _done = true;
+            return result;
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            _done = true;
+            return ValueTask.CompletedTask;
+        }
+
+        private void Add(IndexChange change)
+        {
+            ObjectDisposedException.ThrowIf(_done, this);
+            _changes.Add(change);
+        }
+
+        private static string CheckPath(string path)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(path);
+            if (path[0] != '/')
+            {
+                throw new ArgumentException($"index paths are absolute: '{path}' does not start with '/'", nameof(path));
+            }
+
+            return path;
+        }
+
+        private static string CheckDirectory(string path)
+        {
+            CheckPath(path);
+            if (path[^1] != '/')
+            {
+                throw new ArgumentException($"a directory path ends with '/': '{path}'", nameof(path));
+            }
+
+            return path;
+        }
+    }
+}

@@ -1,0 +1,217 @@
+using System.Globalization;
+using Qindex.Index.Query;
+using Qindex.Index.Records;
+using Qindex.Index.Store;
+
+namespace Qindex.Index.Tests.Store;
+
+/// <summary>
+/// Row-level change sets on the Iceberg store: each commit is one snapshot with its checkpoint, and
+/// what it leaves is what DuckDB (through <c>qindex query</c>'s view), icebird and hyparquet read.
+/// </summary>
+public sealed class ChangeSetTests : IDisposable
+{
+    private readonly string _dir = PipelineFixtures.TempDir();
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    internal static FileRecord Row(string path, long size) => new()
+    {
+        Path = path,
+        Size = size,
+        Name = Path.GetFileName(path.TrimEnd('/')),
+        Type = path.EndsWith('/') ? "FS_FILE_TYPE_DIRECTORY" : "FS_FILE_TYPE_FILE",
+        ModificationTime = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero).AddSeconds(size),
+    };
+
+    /// <summary>The starting tree: odd names included, every path with size = its number.</summary>
+    internal static Dictionary<string, long> Tree()
+    {
+        var tree = new Dictionary<string, long>(StringComparer.Ordinal) { ["/"] = 0, ["/a/"] = 1, ["/a/b/"] = 2, ["/c/"] = 3 };
+        for (int i = 0; i < 40; i++)
+        {
+            tree[$"/a/f{i:D2}"] = 100 + i;
+            tree[$"/a/b/g{i:D2}"] = 200 + i;
+            tree[$"/c/h{i:D2}"] = 300 + i;
+        }
+
+        long n = 400;
+        foreach (var odd in PipelineFixtures.OddPaths)
+        {
+            tree["/a/b" + odd] = n++;
+        }
+
+        tree["/a/b/odd/"] = n++;
+        return tree;
+    }
+
+    internal static async Task ReplaceAsync(IIndexStore store, IReadOnlyDictionary<string, long> tree)
+    {
+        await using var writer = store.BeginReplace();
+        foreach (var (path, size) in tree)
+        {
+            await writer.AddAsync(Row(path, size), CancellationToken.None);
+        }
+
+        await writer.CommitAsync(new IndexBaseline("cluster", "/", "7", DateTimeOffset.UnixEpoch), CancellationToken.None);
+    }
+
+    internal static async Task<Dictionary<string, long>> QueryAsync(IIndexStore store)
+    {
+        await using var engine = await QueryEngine.OpenAsync(store, CancellationToken.None);
+        var result = await engine.QueryAsync("SELECT path, size, name FROM files", CancellationToken.None);
+        var rows = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var row in result.Rows)
+        {
+            Assert.True(rows.TryAdd((string)row[0]!, Convert.ToInt64(row[1], CultureInfo.InvariantCulture)), $"path {row[0]} appears twice");
+        }
+
+        return rows;
+    }
+
+    private static void Move(Dictionary<string, long> tree, string from, string to)
+    {
+        foreach (var path in tree.Keys.Where(p => p.StartsWith(to, StringComparison.Ordinal)).ToList())
+        {
+            tree.Remove(path);
+        }
+
+        foreach (var (path, size) in tree.Where(p => p.Key.StartsWith(from, StringComparison.Ordinal)).ToList())
+        {
+            tree.Remove(path);
+            tree[to + path[from.Length..]] = size;
+        }
+    }
+
+    [Fact]
+    public async Task Upserts_deletes_subtree_deletes_and_moves_commit_as_one_snapshot_with_the_checkpoint()
+    {
+        await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(_dir), CancellationToken.None, runRows: 30);
+        var expected = Tree();
+        await ReplaceAsync(store, expected);
+        int snapshots = (await store.GetStatusAsync(CancellationToken.None)).Snapshots;
+
+        await using (var changes = store.BeginChanges())
+        {
+            changes.Upsert(Row("/a/f03", 9003));                   // update
+            changes.Upsert(Row("/a/new 'one'\n%", 9100));          // insert, odd name
+            changes.Delete("/c/h05");                              // delete
+            changes.Delete("/c/none");                             // delete of nothing
+            changes.Upsert(Row("/c/h06", 9006));
+            changes.Delete("/c/h06");                              // a later change wins
+            changes.DeleteSubtree("/a/b/odd/");                    // odd names under it
+            changes.Upsert(Row("/a/b/g07", 9007));                 // changed, then moved with its subtree
+            changes.MoveSubtree("/a/b/", "/c/moved/");
+            Assert.Equal(9, changes.Count);
+            var result = await changes.CommitAsync(null, new Dictionary<string, string> { ["position"] = "17", ["stream"] = "a\"b" }, CancellationToken.None);
+            Assert.NotEqual(0, result.SnapshotId);
+        }
+
+        expected["/a/f03"] = 9003;
+        expected["/a/new 'one'\n%"] = 9100;
+        expected.Remove("/c/h05");
+        expected.Remove("/c/h06");
+        foreach (var path in expected.Keys.Where(p => p.StartsWith("/a/b/odd/", StringComparison.Ordinal)).ToList())
+        {
+            expected.Remove(path);
+        }
+
+        expected["/a/b/g07"] = 9007;
+        Move(expected, "/a/b/", "/c/moved/");
+        Assert.Equal(expected.OrderBy(p => p.Key, StringComparer.Ordinal), (await QueryAsync(store)).OrderBy(p => p.Key, StringComparer.Ordinal));
+
+        var status = await store.GetStatusAsync(CancellationToken.None);
+        Assert.Equal(snapshots + 1, status.Snapshots);
+        Assert.Equal(expected.Count, status.Rows);
+        Assert.Equal(1, status.DeleteFiles);
+        Assert.Equal("17", status.Checkpoint["position"]);
+        Assert.Equal("a\"b", status.Checkpoint["stream"]);
+        Assert.Equal("cluster", status.Baseline?.ClusterHost); // carried forward from the crawl
+
+        await using var engine = await QueryEngine.OpenAsync(store, CancellationToken.None);
+        var moved = await engine.QueryAsync("SELECT name FROM files WHERE path = '/c/moved/'", CancellationToken.None);
+        Assert.Equal("moved", moved.Rows.Single()[0]);
+    }
+
+    [Fact]
+    public async Task A_reopened_store_rebuilds_its_key_index_from_data_and_delete_files()
+    {
+        var location = new IndexLocation(_dir);
+        var expected = Tree();
+        await using (var store = await IcebergIndexStore.OpenAsync(location, CancellationToken.None, runRows: 30))
+        {
+            await ReplaceAsync(store, expected);
+            await using var changes = store.BeginChanges();
+            changes.Upsert(Row("/a/f01", 1));
+            changes.Delete("/a/f02");
+            await changes.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
+        }
+
+        expected["/a/f01"] = 1;
+        expected.Remove("/a/f02");
+        await using (var store = await IcebergIndexStore.OpenAsync(location, CancellationToken.None, runRows: 30))
+        {
+            // The row replaced in the first set is replaced again, the deleted one comes back.
+            await using var changes = store.BeginChanges();
+            changes.Upsert(Row("/a/f01", 11));
+            changes.Upsert(Row("/a/f02", 12));
+            changes.DeleteSubtree("/c/");
+            var result = await changes.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
+            Assert.Equal(2, result.RowsUpserted);
+            Assert.Equal(41, result.RowsDeleted);
+            expected["/a/f01"] = 11;
+            expected["/a/f02"] = 12;
+            foreach (var path in expected.Keys.Where(p => p.StartsWith("/c/", StringComparison.Ordinal)).ToList())
+            {
+                expected.Remove(path);
+            }
+
+            Assert.Equal(expected.OrderBy(p => p.Key, StringComparer.Ordinal), (await QueryAsync(store)).OrderBy(p => p.Key, StringComparer.Ordinal));
+        }
+    }
+
+    [Fact]
+    public async Task Two_writers_each_see_the_others_commits()
+    {
+        var location = new IndexLocation(_dir);
+        await using var first = await IcebergIndexStore.OpenAsync(location, CancellationToken.None, runRows: 30);
+        await using var second = await IcebergIndexStore.OpenAsync(location, CancellationToken.None, runRows: 30);
+        var expected = Tree();
+        await ReplaceAsync(first, expected);
+        for (int i = 0; i < 4; i++)
+        {
+            var store = i % 2 == 0 ? first : second;
+            await using var changes = store.BeginChanges();
+            changes.Upsert(Row("/a/f00", 1000 + i));
+            changes.Delete($"/c/h{i:D2}");
+            changes.Upsert(Row($"/x{i}", i));
+            await changes.CommitAsync(null, new Dictionary<string, string> { ["n"] = i.ToString(CultureInfo.InvariantCulture) }, CancellationToken.None);
+            expected["/a/f00"] = 1000 + i;
+            expected.Remove($"/c/h{i:D2}");
+            expected[$"/x{i}"] = i;
+        }
+
+        Assert.Equal(expected.OrderBy(p => p.Key, StringComparer.Ordinal), (await QueryAsync(second)).OrderBy(p => p.Key, StringComparer.Ordinal));
+        Assert.Equal("3", (await first.GetStatusAsync(CancellationToken.None)).Checkpoint["n"]);
+    }
+
+    [Fact]
+    public async Task A_disposed_change_set_commits_nothing()
+    {
+        await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(_dir), CancellationToken.None, runRows: 30);
+        await ReplaceAsync(store, Tree());
+        var before = await store.GetStatusAsync(CancellationToken.None);
+        await using (var changes = store.BeginChanges())
+        {
+            changes.DeleteSubtree("/");
+        }
+
+        var after = await store.GetStatusAsync(CancellationToken.None);
+        Assert.Equal(before.Snapshots, after.Snapshots);
+        Assert.Equal(before.Rows, after.Rows);
+        await using var empty = store.BeginChanges();
+        Assert.Equal(0, (await empty.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None)).SnapshotId);
+        Assert.Throws<ArgumentException>(() => store.BeginChanges().MoveSubtree("/a/", "/a/b/"));
+        Assert.Throws<ArgumentException>(() => store.BeginChanges().DeleteSubtree("/a"));
+    }
+}
