@@ -14,9 +14,11 @@ public sealed class EventCoalescer
     private readonly string _root;
     private readonly List<StructuralStep> _structural = [];
     private readonly Dictionary<string, bool> _pending = new(StringComparer.Ordinal); // path -> crawl (true) or refresh (false)
+    private readonly Dictionary<string, string> _ids = new(StringComparer.Ordinal); // path -> id of the object an add or change event named there
     private readonly List<string> _order = [];
     private readonly Dictionary<string, long> _counts = new(StringComparer.Ordinal);
     private Notification? _dangling;
+    private bool _danglingReplay;
     private bool _selfRemoved;
 
     /// <param name="watchedPath">The watched directory; it is refreshed whenever a direct child changes.</param>
@@ -39,7 +41,14 @@ public sealed class EventCoalescer
     public long EventCount { get; private set; }
 
     /// <summary>Adds one notification (its path already absolute, see <see cref="Notification"/>).</summary>
-    public void Add(Notification notification)
+    /// <param name="notification">The event.</param>
+    /// <param name="replay">
+    /// The event may predate the catch-up just applied (it was buffered while the catch-up ran),
+    /// so the index may already show its effect. Everything else is idempotent as it is; a
+    /// directory rename is not (the store's move replaces the destination, which the catch-up
+    /// already filled), so a replayed rename deletes the old prefix and crawls the new one.
+    /// </param>
+    public void Add(Notification notification, bool replay = false)
     {
         ArgumentNullException.ThrowIfNull(notification);
         EventCount++;
@@ -49,7 +58,7 @@ public sealed class EventCoalescer
             _dangling = null;
             if (IsMovedToMatching(from, notification))
             {
-                Rename(from, notification);
+                Rename(from, notification, replay || _danglingReplay);
                 return;
             }
 
@@ -57,34 +66,37 @@ public sealed class EventCoalescer
         }
 
         var path = notification.Path;
+        NoteId(notification);
         switch (notification.Type)
         {
             case "child_file_moved_from":
             case "child_dir_moved_from":
                 _dangling = notification;
+                _danglingReplay = replay;
                 break;
             case "child_file_moved_to":
                 Refresh(path);
-                RefreshParent(path);
+                RefreshParent(path, notification);
                 break;
             case "child_dir_moved_to":
                 // Moved in: nothing is sent for the contents that came with it.
                 Crawl(WatchPaths.AsDirectory(path));
-                RefreshParent(path);
+                RefreshParent(path, notification);
                 break;
             case "child_file_added":
             case "child_file_removed":
                 Refresh(path);
-                RefreshParent(path);
+                RefreshParent(path, notification);
                 break;
             case "child_dir_added":
                 Refresh(WatchPaths.AsDirectory(path));
-                RefreshParent(path);
+                RefreshParent(path, notification);
                 break;
             case "child_dir_removed":
                 _structural.Add(new StructuralStep(StructuralKind.DeleteSubtree, WatchPaths.AsDirectory(path)));
+                ForgetIdsUnder(WatchPaths.AsDirectory(path));
                 Refresh(WatchPaths.AsDirectory(path));
-                RefreshParent(path);
+                RefreshParent(path, notification);
                 break;
             case "self_removed":
                 _selfRemoved = true;
@@ -131,7 +143,17 @@ public sealed class EventCoalescer
             }
         }
 
-        var plan = new WatchPlan(_structural.ToArray(), crawl, refresh, _selfRemoved);
+        var ids = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var path in crawl.Concat(refresh))
+        {
+            if (_ids.TryGetValue(path, out var id))
+            {
+                ids[path] = id;
+            }
+        }
+
+        var plan = new WatchPlan(_structural.ToArray(), crawl, refresh, _selfRemoved) { Ids = ids };
+        _ids.Clear();
         _structural.Clear();
         _pending.Clear();
         _order.Clear();
@@ -140,6 +162,40 @@ public sealed class EventCoalescer
         EventCount = 0;
         _selfRemoved = false;
         return plan;
+    }
+
+    private void NoteId(Notification notification)
+    {
+        var key = notification.Type == "child_dir_moved_to" || notification.Type == "child_dir_added" ? WatchPaths.AsDirectory(notification.Path) : notification.Path;
+        switch (notification.Type)
+        {
+            case "child_file_removed" or "child_dir_removed" or "child_file_moved_from" or "child_dir_moved_from" or "self_removed":
+                // Both spellings: a directory's change events name it without the slash.
+                _ids.Remove(WatchPaths.WithoutSlash(notification.Path));
+                _ids.Remove(WatchPaths.AsDirectory(notification.Path));
+                break;
+            default:
+                if (notification.Spine.Count > 0)
+                {
+                    _ids[key] = notification.Spine[^1];
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Paths under a directory this window deletes are gone for a known reason: a 404 there means
+    /// delete, not "moved later", so their ids must not bring them back.
+    /// </summary>
+    private void ForgetIdsUnder(string directory)
+    {
+        foreach (var path in _ids.Keys.Where(p => p.StartsWith(directory, StringComparison.Ordinal)).ToList())
+        {
+            _ids.Remove(path);
+        }
+
+        _ids.Remove(WatchPaths.WithoutSlash(directory));
     }
 
     private static bool IsMovedToMatching(Notification from, Notification to)
@@ -154,15 +210,26 @@ public sealed class EventCoalescer
         return from.Spine.Count == 0 || to.Spine.Count == 0 || from.Spine[^1] == to.Spine[^1];
     }
 
-    private void Rename(Notification from, Notification to)
+    private void Rename(Notification from, Notification to, bool replay)
     {
+        NoteId(from);
+        NoteId(to);
         if (from.Type == "child_dir_moved_from")
         {
             var oldDirectory = WatchPaths.AsDirectory(from.Path);
             var newDirectory = WatchPaths.AsDirectory(to.Path);
-            _structural.Add(new StructuralStep(StructuralKind.MoveSubtree, oldDirectory, newDirectory));
+            _structural.Add(replay
+                ? new StructuralStep(StructuralKind.DeleteSubtree, oldDirectory)
+                : new StructuralStep(StructuralKind.MoveSubtree, oldDirectory, newDirectory));
             Rekey(oldDirectory, newDirectory);
-            Refresh(newDirectory);
+            if (replay)
+            {
+                Crawl(newDirectory);
+            }
+            else
+            {
+                Refresh(newDirectory);
+            }
         }
         else
         {
@@ -170,16 +237,18 @@ public sealed class EventCoalescer
             Refresh(to.Path);
         }
 
-        RefreshParent(from.Path);
-        RefreshParent(to.Path);
+        RefreshParent(from.Path, from);
+        RefreshParent(to.Path, to);
     }
 
     private void MovedOut(Notification from)
     {
+        NoteId(from);
         if (from.Type == "child_dir_moved_from")
         {
             var directory = WatchPaths.AsDirectory(from.Path);
             _structural.Add(new StructuralStep(StructuralKind.DeleteSubtree, directory));
+            ForgetIdsUnder(directory);
             Refresh(directory);
         }
         else
@@ -187,7 +256,7 @@ public sealed class EventCoalescer
             Refresh(from.Path);
         }
 
-        RefreshParent(from.Path);
+        RefreshParent(from.Path, from);
     }
 
     private void Rekey(string oldDirectory, string newDirectory)
@@ -200,6 +269,10 @@ public sealed class EventCoalescer
             _pending.Remove(path);
             var target = path == bare ? WatchPaths.WithoutSlash(newDirectory) : newDirectory + path[oldDirectory.Length..];
             Put(target, isCrawl);
+            if (_ids.Remove(path, out var id))
+            {
+                _ids[target] = id;
+            }
         }
     }
 
@@ -219,12 +292,18 @@ public sealed class EventCoalescer
         _order.Add(path);
     }
 
-    private void RefreshParent(string path)
+    private void RefreshParent(string path, Notification notification)
     {
         var parent = WatchPaths.Parent(path);
         if (parent is not null && parent.StartsWith(_root, StringComparison.Ordinal))
         {
             Refresh(parent);
+
+            // The spine runs from the watched directory to the object: the one before last is the parent.
+            if (notification.Spine.Count >= 2)
+            {
+                _ids[parent] = notification.Spine[^2];
+            }
         }
     }
 }

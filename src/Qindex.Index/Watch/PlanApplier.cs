@@ -72,7 +72,7 @@ public sealed class PlanApplier
         {
             changes.DeleteSubtree(directory);
             _links?.RemoveSubtree(directory);
-            var (rows, listed) = await CrawlAsync(directory, snapshot, changes, ingestTs, cancellationToken).ConfigureAwait(false);
+            var (rows, listed) = await CrawlAsync(directory, plan.Ids.GetValueOrDefault(directory), snapshot, changes, ingestTs, cancellationToken).ConfigureAwait(false);
             upserts += rows;
             listings += listed;
         }
@@ -109,12 +109,31 @@ public sealed class PlanApplier
                 }
             }).ConfigureAwait(false);
 
+        // Gone from the path an add or change event named: moved after the event. Find it by id
+        // and keep it at that path; the move's own event (later in the stream) carries it on.
+        var relocated = new ConcurrentDictionary<string, FileRecord>(StringComparer.Ordinal);
+        var movedAway = missing.Where(p => plan.Ids.ContainsKey(p)).ToList();
+        await Parallel.ForEachAsync(
+            movedAway,
+            new ParallelOptions { MaxDegreeOfParallelism = _options.ResolveConcurrency, CancellationToken = cancellationToken },
+            async (path, token) =>
+            {
+                Interlocked.Increment(ref requests);
+                if (await GetOrNullAsync(plan.Ids[path], snapshot, token).ConfigureAwait(false) is { } attributes)
+                {
+                    var record = FileRecordParser.Parse(attributes, ingestTs);
+                    var placed = record.Path.EndsWith('/') ? WatchPaths.AsDirectory(path) : WatchPaths.WithoutSlash(path);
+                    relocated[path] = record with { Path = placed, Name = WatchPaths.Name(placed) };
+                }
+            }).ConfigureAwait(false);
+
         // Write in plan order so the outcome does not depend on which request answered first.
-        var missingSet = missing.ToHashSet(StringComparer.Ordinal);
+        var missingSet = missing.Where(p => !relocated.ContainsKey(p)).ToHashSet(StringComparer.Ordinal);
+
         var linked = new HashSet<string>(StringComparer.Ordinal);
         var newlyLinked = new HashSet<string>(StringComparer.Ordinal);
         var done = new HashSet<string>(StringComparer.Ordinal);
-        Write(plan.Refresh, found, missingSet, changes, ingestTs, linked, newlyLinked, done, ref upserts, ref deletes);
+        Write(plan.Refresh, found, relocated, missingSet, changes, ingestTs, linked, newlyLinked, done, ref upserts, ref deletes);
 
         if (_links is not null && linked.Count > 0)
         {
@@ -145,20 +164,25 @@ public sealed class PlanApplier
                 }
             }
 
-            Write(siblings.Order(StringComparer.Ordinal).ToList(), siblingFound, siblingMissing, changes, ingestTs, [], [], done, ref upserts, ref deletes);
+            Write(siblings.Order(StringComparer.Ordinal).ToList(), siblingFound, new Dictionary<string, FileRecord>(), siblingMissing, changes, ingestTs, [], [], done, ref upserts, ref deletes);
         }
 
         return new ApplyStats(upserts, deletes, requests, listings);
     }
 
     private void Write(
-        IReadOnlyList<string> paths, IReadOnlyDictionary<string, JsonElement> found, IReadOnlySet<string> missing, IIndexChangeSet changes, DateTimeOffset ingestTs,
+        IReadOnlyList<string> paths, IReadOnlyDictionary<string, JsonElement> found, IReadOnlyDictionary<string, FileRecord> relocated, IReadOnlySet<string> missing, IIndexChangeSet changes, DateTimeOffset ingestTs,
         HashSet<string> linked, HashSet<string> newlyLinked, HashSet<string> done, ref long upserts, ref long deletes)
     {
         foreach (var path in paths)
         {
             done.Add(path);
-            if (found.TryGetValue(path, out var attributes))
+            if (relocated.TryGetValue(path, out var placed))
+            {
+                changes.Upsert(placed);
+                upserts++;
+            }
+            else if (found.TryGetValue(path, out var attributes))
             {
                 var record = FileRecordParser.Parse(attributes, ingestTs);
                 done.Add(record.Path);
@@ -193,20 +217,14 @@ public sealed class PlanApplier
             }
             else if (missing.Contains(path))
             {
-                if (path.EndsWith('/'))
+                // Only the row: a directory that really went took its subtree with a removal or
+                // move-out event (a structural step); a parent read at the wrong moment did not.
+                changes.Delete(WatchPaths.WithoutSlash(path));
+                changes.Delete(WatchPaths.AsDirectory(path));
+                if (_links?.IdOf(path) is { } id)
                 {
-                    changes.DeleteSubtree(path);
-                    _links?.RemoveSubtree(path);
-                }
-                else
-                {
-                    changes.Delete(path);
-                    changes.Delete(path + "/");
-                    if (_links?.IdOf(path) is { } id)
-                    {
-                        linked.Add(id);
-                        _links.Remove(path);
-                    }
+                    linked.Add(id);
+                    _links.Remove(path);
                 }
 
                 deletes++;
@@ -275,16 +293,28 @@ public sealed class PlanApplier
         return Math.Max(pages, 1);
     }
 
-    private async Task<(long Rows, long Listings)> CrawlAsync(string directory, long? snapshot, IIndexChangeSet changes, DateTimeOffset ingestTs, CancellationToken cancellationToken)
+    private async Task<(long Rows, long Listings)> CrawlAsync(string directory, string? id, long? snapshot, IIndexChangeSet changes, DateTimeOffset ingestTs, CancellationToken cancellationToken)
     {
-        if (await GetOrNullAsync(directory, snapshot, cancellationToken).ConfigureAwait(false) is not { } root)
+        var root = await GetOrNullAsync(directory, snapshot, cancellationToken).ConfigureAwait(false);
+        if (root is null && id is not null)
+        {
+            // Renamed (or an ancestor was) after it moved in: crawl it where it is now, and write
+            // the rows under the path the later rename event will move them from.
+            root = await GetOrNullAsync(id, snapshot, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (root is not { } found)
         {
             return (0, 0);
         }
 
-        changes.Upsert(FileRecordParser.Parse(root, ingestTs));
+        var rootRecord = FileRecordParser.Parse(found, ingestTs);
+        var actual = rootRecord.Path;
+        FileRecord Place(FileRecord record) =>
+            actual == directory || !record.Path.StartsWith(actual, StringComparison.Ordinal) ? record : record with { Path = directory + record.Path[actual.Length..] };
+        changes.Upsert(actual == directory ? rootRecord : rootRecord with { Path = directory, Name = WatchPaths.Name(directory) });
         long rows = 1, listings = 0;
-        var level = new List<string> { root.GetProperty("id").GetString()! };
+        var level = new List<string> { found.GetProperty("id").GetString()! };
         while (level.Count > 0)
         {
             var next = new ConcurrentBag<string>();
@@ -324,13 +354,14 @@ public sealed class PlanApplier
                     }
                 }).ConfigureAwait(false);
 
-            foreach (var record in records)
+            foreach (var listed in records)
             {
+                var record = Place(listed);
                 changes.Upsert(record);
                 rows++;
-                if (record.NumLinks > 1 && record.Id is { } id)
+                if (record.NumLinks > 1 && record.Id is { } linkedId)
                 {
-                    _links?.Add(id, record.Path);
+                    _links?.Add(linkedId, record.Path);
                 }
             }
 

@@ -32,6 +32,14 @@ public sealed record WatchPlan(
     IReadOnlyList<string> Refresh,
     bool SelfRemoved)
 {
+    /// <summary>
+    /// For paths named last by an add, change or move-in event: the object's id (the spine's last).
+    /// When the path is gone by the time it is read, the object was moved or renamed (with an
+    /// ancestor, perhaps) after the event, and the event for that comes later; the id finds the
+    /// object so its row can be written where the later event expects to find it.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Ids { get; init; } = new Dictionary<string, string>();
+
     /// <summary>A plan that changes nothing.</summary>
     public static WatchPlan Empty { get; } = new([], [], [], false);
 

@@ -42,6 +42,7 @@ public sealed class Watcher
     private IndexBaseline? _baseline;
     private DateTimeOffset _baselineAt = DateTimeOffset.MinValue;
     private DateTimeOffset _maintainedAt = DateTimeOffset.UtcNow;
+    private long _replayUntil;
 
     /// <param name="client">The cluster.</param>
     /// <param name="store">The index.</param>
@@ -247,7 +248,7 @@ public sealed class Watcher
         foreach (var notification in payload.Events)
         {
             _metrics.EventsReceived.WithLabels(notification.Type).Inc();
-            coalescer.Add(notification);
+            coalescer.Add(notification, payload.ReceivedTimestamp <= _replayUntil);
         }
     }
 
@@ -338,6 +339,9 @@ public sealed class Watcher
         };
         var result = await catchUp.RunAsync(_baseline, checkpoint, cancellationToken).ConfigureAwait(false);
         _baseline = result.Baseline;
+
+        // Events buffered while the catch-up ran may already be in what it applied.
+        _replayUntil = Stopwatch.GetTimestamp();
         _links.Reset(await _linkSource.LinkedAsync(cancellationToken).ConfigureAwait(false));
         _baselineAt = DateTimeOffset.UtcNow;
         _metrics.CatchUps.WithLabels(result.Mode == CatchUpMode.Diff ? "diff" : "recrawl").Inc();

@@ -86,6 +86,30 @@ public sealed class EventCoalescerTests
     }
 
     [Fact]
+    public void A_replayed_directory_rename_crawls_the_new_path_instead_of_moving_rows()
+    {
+        var coalescer = new EventCoalescer(Root);
+        foreach (var n in Parse("""[{"type":"child_dir_moved_from","path":"a","spine":["1","2"]},{"type":"child_dir_moved_to","path":"b","spine":["1","2"]}]"""))
+        {
+            coalescer.Add(n, replay: true);
+        }
+
+        var plan = coalescer.Build();
+        Assert.Equal([new StructuralStep(StructuralKind.DeleteSubtree, "/w/a/")], plan.Structural);
+        Assert.Equal(["/w/b/"], plan.Crawl);
+    }
+
+    [Fact]
+    public void A_directory_moved_out_after_a_change_event_is_not_brought_back_by_its_id()
+    {
+        // Failed before the fix: the change event named the directory without its slash, the move
+        // out forgot only the slashed spelling, and the row was found by id outside and kept.
+        var plan = Plan("""[{"type":"child_file_added","path":"d/f","spine":["1","2","3"]},{"type":"child_mtime_changed","path":"d","spine":["1","2"]},{"type":"child_dir_moved_from","path":"d","spine":["1","2"]}]""");
+        Assert.DoesNotContain(plan.Ids.Keys, k => k.StartsWith("/w/d", StringComparison.Ordinal));
+        Assert.Equal("1", plan.Ids["/w/"]);
+    }
+
+    [Fact]
     public void A_moved_from_alone_is_a_move_out_that_deletes_the_subtree()
     {
         var plan = Plan("""[{"type":"child_dir_moved_from","path":"gone","spine":["1","7"]},{"type":"child_mtime_changed","path":"","spine":["1"]}]""");
