@@ -177,41 +177,53 @@ public sealed class PlanApplier
         foreach (var path in paths)
         {
             done.Add(path);
+            FileRecord? record = null;
             if (relocated.TryGetValue(path, out var placed))
             {
-                changes.Upsert(placed);
-                upserts++;
+                record = placed;
             }
             else if (found.TryGetValue(path, out var attributes))
             {
-                var record = FileRecordParser.Parse(attributes, ingestTs);
-                done.Add(record.Path);
+                record = FileRecordParser.Parse(attributes, ingestTs);
                 if (record.Path != path && WatchPaths.WithoutSlash(record.Path) == WatchPaths.WithoutSlash(path))
                 {
                     // Asked without the slash, answered as a directory (or the other way): drop the other spelling.
                     changes.Delete(path);
                 }
+            }
 
+            if (record is not null)
+            {
+                done.Add(record.Path);
                 changes.Upsert(record);
                 upserts++;
-                if (_links is not null && record.Id is { } id)
+                if (_links is not null)
                 {
-                    var known = _links.Contains(id);
-                    _links.Remove(path);
-                    if (record.NumLinks > 1)
+                    // A link replaced by another file (rename with clobber): the old file's other links changed.
+                    if (_links.IdOf(record.Path) is { } previous && previous != record.Id)
                     {
-                        if (!known)
-                        {
-                            newlyLinked.Add(id);
-                        }
-
-                        _links.Add(id, record.Path);
-                        linked.Add(id);
+                        linked.Add(previous);
                     }
-                    else if (known)
+
+                    if (record.Id is { } id)
                     {
+                        var known = _links.Contains(id);
+                        _links.Remove(path);
                         _links.Remove(record.Path);
-                        linked.Add(id);
+                        if (record.NumLinks > 1)
+                        {
+                            if (!known)
+                            {
+                                newlyLinked.Add(id);
+                            }
+
+                            _links.Add(id, record.Path);
+                            linked.Add(id);
+                        }
+                        else if (known)
+                        {
+                            linked.Add(id);
+                        }
                     }
                 }
             }
