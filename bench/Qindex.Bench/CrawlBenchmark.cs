@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using DuckDB.NET.Data;
 using Qindex.Index.Crawl;
 using Qindex.Index.Store;
 using Qindex.Qumulo;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using DuckDB.NET.Data;
 
 namespace Qindex.Bench;
 

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Qindex.Qumulo;
 
 namespace Qindex.Cli;

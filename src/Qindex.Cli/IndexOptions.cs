@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Qindex.Index.Store;
 
 namespace Qindex.Cli;

@@ -1,10 +1,8 @@
-using System.CommandLine;
 using Qindex.Index.Crawl;
 using Qindex.Index.Query;
 using Qindex.Index.Store;
 using Qindex.Qumulo;
 using Qindex.Simulator;
-using Spectre.Console;
 
 namespace Qindex.Cli.Commands;
 

@@ -1,6 +1,4 @@
 using System.Collections;
-using Avro.File;
-using Avro.Generic;
 using Qindex.Iceberg.Avro;
 
 namespace Qindex.Iceberg.Tests.Avro;

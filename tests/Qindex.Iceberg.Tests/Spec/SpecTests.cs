@@ -1,5 +1,4 @@
 using System.Text.Json;
-using ParquetSharp;
 using Qindex.Iceberg.Avro;
 using Qindex.Iceberg.Parquet;
 using Qindex.Iceberg.Spec;

@@ -1,4 +1,3 @@
-using Qindex.Qumulo;
 using Qindex.Simulator.Churn;
 
 namespace Qindex.Simulator.Tests.Churn;

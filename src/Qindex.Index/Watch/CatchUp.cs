@@ -1,0 +1,257 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Qindex.Index.Crawl;
+using Qindex.Index.Store;
+using Qindex.Qumulo;
+
+namespace Qindex.Index.Watch;
+
+/// <summary>How a catch-up brought the index up to date.</summary>
+public enum CatchUpMode
+{
+    /// <summary>changes-since between the baseline snapshot and a new one (plus the paths changed since the baseline).</summary>
+    Diff,
+
+    /// <summary>A new crawl replaced the index (no baseline snapshot, it had expired, or snapshots are not permitted).</summary>
+    Recrawl,
+}
+
+/// <summary>What a catch-up did.</summary>
+public sealed record CatchUpResult(CatchUpMode Mode, long Changes, IndexBaseline Baseline, TimeSpan Elapsed);
+
+/// <summary>
+/// Brings the index up to a new cluster snapshot: takes the snapshot, applies changes-since from
+/// the baseline snapshot (and re-reads every path the watcher changed since that baseline, see
+/// <see cref="TouchedPathJournal"/>) in one change set that also records the new snapshot as the
+/// baseline, then deletes the old snapshot. Where there is no usable baseline snapshot, or the
+/// cluster does not permit snapshots, it crawls again instead. Snapshots it takes are named
+/// <c>qindex-watch-TAG-...</c> (TAG identifies the index), so leftovers from a crash can be found
+/// and removed at the next start without touching anyone else's.
+/// </summary>
+public sealed class CatchUp
+{
+    private readonly QumuloClient _client;
+    private readonly IIndexStore _store;
+    private readonly PlanApplier _applier;
+    private readonly TouchedPathJournal _journal;
+    private readonly WatchOptions _options;
+    private readonly ILogger _logger;
+    private readonly string _prefix;
+
+    public CatchUp(QumuloClient client, IIndexStore store, PlanApplier applier, TouchedPathJournal journal, WatchOptions options, string indexTag, ILogger logger)
+    {
+        _client = client;
+        _store = store;
+        _applier = applier;
+        _journal = journal;
+        _options = options;
+        _logger = logger;
+        _prefix = $"qindex-watch-{indexTag}-";
+    }
+
+    /// <summary>A short stable tag naming an index (from its table location) in snapshot names.</summary>
+    public static string TagOf(string tableLocation) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(tableLocation)))[..10];
+
+    /// <summary>Removes this index's snapshots other than the baseline (left by a crash between commit and delete).</summary>
+    public async Task<int> CleanLeftoversAsync(IndexBaseline? baseline, CancellationToken cancellationToken)
+    {
+        var removed = 0;
+        foreach (var snapshot in await _client.ListSnapshotsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (snapshot.Name.StartsWith(_prefix, StringComparison.Ordinal)
+                && snapshot.Id.ToString(CultureInfo.InvariantCulture) != baseline?.ClusterSnapshotId)
+            {
+                await DeleteSnapshotQuietlyAsync(snapshot.Id, cancellationToken).ConfigureAwait(false);
+                removed++;
+            }
+        }
+
+        return removed;
+    }
+
+    /// <summary>Runs one catch-up; <paramref name="checkpoint"/> is recorded with its commit.</summary>
+    public async Task<CatchUpResult> RunAsync(IndexBaseline? baseline, IReadOnlyDictionary<string, string> checkpoint, CancellationToken cancellationToken)
+    {
+        var started = DateTimeOffset.UtcNow;
+        var root = WatchPaths.AsDirectory(_options.RootPath);
+        var rootAttributes = await _client.GetAttributesAsync(root, null, cancellationToken).ConfigureAwait(false);
+        var rootId = rootAttributes.GetProperty("id").GetString()!;
+
+        SnapshotInfo? snapshot;
+        try
+        {
+            snapshot = await _client.CreateSnapshotAsync(rootId, _prefix + DateTimeOffset.UtcNow.ToString("yyyyMMddTHHmmssfffZ", CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
+        }
+        catch (QumuloApiException e) when (e.Status == HttpStatusCode.Forbidden)
+        {
+            _logger.LogWarning("snapshots are not permitted for this user ({Reason}); catching up by crawling again", e.Message);
+            snapshot = null;
+        }
+
+        try
+        {
+            if (snapshot is null || baseline?.ClusterSnapshotId is not { } oldText
+                || !long.TryParse(oldText, NumberStyles.None, CultureInfo.InvariantCulture, out var oldId))
+            {
+                return await RecrawlAsync(snapshot, baseline, started, cancellationToken).ConfigureAwait(false);
+            }
+
+            var plan = new List<SnapshotChange>();
+            try
+            {
+                await foreach (var change in _client.ChangesSinceAsync(snapshot.Id, oldId, 1000, cancellationToken).ConfigureAwait(false))
+                {
+                    plan.Add(change);
+                }
+            }
+            catch (QumuloApiException e) when (e.Status == HttpStatusCode.NotFound)
+            {
+                _logger.LogWarning("the baseline snapshot {Snapshot} is gone ({Reason}); catching up by crawling again", oldId, e.Message);
+                return await RecrawlAsync(snapshot, baseline, started, cancellationToken).ConfigureAwait(false);
+            }
+
+            var touched = await _journal.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var watchPlan = BuildPlan(plan, touched, root);
+            var newBaseline = new IndexBaseline(_options.ClusterHost, root, snapshot.Id.ToString(CultureInfo.InvariantCulture), DateTimeOffset.UtcNow);
+            await using (var changes = _store.BeginChanges())
+            {
+                await _applier.ApplyAsync(watchPlan, changes, snapshot.Id, cancellationToken).ConfigureAwait(false);
+                var summary = new Dictionary<string, string>(checkpoint, StringComparer.Ordinal) { [WatchCheckpoint.Kind] = "catch-up" };
+                await changes.CommitAsync(newBaseline, summary, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            await _journal.ClearAsync().ConfigureAwait(false);
+            await DeleteSnapshotQuietlyAsync(oldId, cancellationToken, onlyOurs: true).ConfigureAwait(false);
+            return new CatchUpResult(CatchUpMode.Diff, plan.Count + touched.Count, newBaseline, DateTimeOffset.UtcNow - started);
+        }
+        catch when (snapshot is not null)
+        {
+            // The commit did not land: the new snapshot would be a leftover.
+            await DeleteSnapshotQuietlyAsync(snapshot.Id, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The plan that makes every path in the difference, and every path changed since the baseline,
+    /// equal to the new snapshot: deleted directories go with their subtree, created directories
+    /// are crawled (the difference lists a created directory, not its contents), everything else
+    /// is read again.
+    /// </summary>
+    public static WatchPlan BuildPlan(IEnumerable<SnapshotChange> changes, IEnumerable<(string Path, bool Subtree)> touched, string root)
+    {
+        var structural = new List<StructuralStep>();
+        var crawl = new List<string>();
+        var crawlSet = new HashSet<string>(StringComparer.Ordinal);
+        var refresh = new List<string>();
+        var refreshSet = new HashSet<string>(StringComparer.Ordinal);
+        void Crawl(string directory)
+        {
+            if (crawlSet.Add(directory))
+            {
+                crawl.Add(directory);
+            }
+        }
+
+        void Refresh(string path)
+        {
+            if (refreshSet.Add(path))
+            {
+                refresh.Add(path);
+            }
+        }
+
+        foreach (var change in changes)
+        {
+            var isDirectory = change.Path.EndsWith('/');
+            switch (change.Op)
+            {
+                case "DELETE":
+                    structural.Add(new StructuralStep(isDirectory ? StructuralKind.DeleteSubtree : StructuralKind.Delete, change.Path));
+                    break;
+                case "CREATE" when isDirectory:
+                    Crawl(change.Path);
+                    break;
+                default:
+                    Refresh(change.Path);
+                    break;
+            }
+
+            if (change.Op != "MODIFY" && WatchPaths.Parent(change.Path) is { } parent && parent.StartsWith(root, StringComparison.Ordinal))
+            {
+                Refresh(parent);
+            }
+        }
+
+        foreach (var (path, subtree) in touched)
+        {
+            if (subtree)
+            {
+                Crawl(WatchPaths.AsDirectory(path));
+            }
+            else
+            {
+                Refresh(path);
+            }
+        }
+
+        Refresh(root);
+        return new WatchPlan(structural, crawl, refresh, false);
+    }
+
+    private async Task<CatchUpResult> RecrawlAsync(SnapshotInfo? snapshot, IndexBaseline? baseline, DateTimeOffset started, CancellationToken cancellationToken)
+    {
+        var crawler = new Crawler(_client);
+        var result = await crawler.RunAsync(
+            new CrawlOptions
+            {
+                ClusterHost = _options.ClusterHost,
+                RootPath = _options.RootPath,
+                SnapshotMode = snapshot is null ? CrawlSnapshotMode.None : CrawlSnapshotMode.Existing,
+                SnapshotId = snapshot?.Id,
+                Concurrency = Math.Max(1, _options.ResolveConcurrency / 2),
+                PageSize = _options.PageSize,
+            },
+            _store,
+            null,
+            cancellationToken).ConfigureAwait(false);
+        await _journal.ClearAsync().ConfigureAwait(false);
+        if (baseline?.ClusterSnapshotId is { } oldText && long.TryParse(oldText, NumberStyles.None, CultureInfo.InvariantCulture, out var oldId))
+        {
+            await DeleteSnapshotQuietlyAsync(oldId, cancellationToken, onlyOurs: true).ConfigureAwait(false);
+        }
+
+        var status = await _store.GetStatusAsync(cancellationToken).ConfigureAwait(false);
+        return new CatchUpResult(
+            CatchUpMode.Recrawl,
+            result.Objects,
+            status.Baseline ?? new IndexBaseline(_options.ClusterHost, WatchPaths.AsDirectory(_options.RootPath), snapshot?.Id.ToString(CultureInfo.InvariantCulture), DateTimeOffset.UtcNow),
+            DateTimeOffset.UtcNow - started);
+    }
+
+    private async Task DeleteSnapshotQuietlyAsync(long id, CancellationToken cancellationToken, bool onlyOurs = false)
+    {
+        try
+        {
+            if (onlyOurs)
+            {
+                // A baseline the user named (crawl --snapshot ID) is theirs to keep; qindex removes only what it took.
+                var all = await _client.ListSnapshotsAsync(cancellationToken).ConfigureAwait(false);
+                if (all.FirstOrDefault(s => s.Id == id) is not { } found || !found.Name.StartsWith("qindex-", StringComparison.Ordinal))
+                {
+                    return;
+                }
+            }
+
+            await _client.DeleteSnapshotAsync(id, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is QumuloApiException or HttpRequestException or IOException)
+        {
+            _logger.LogWarning("could not delete superseded snapshot {Snapshot}: {Reason} (it is removed at the next start)", id, e.Message);
+        }
+    }
+}

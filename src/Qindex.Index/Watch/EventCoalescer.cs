@@ -1,0 +1,309 @@
+using Qindex.Qumulo;
+
+namespace Qindex.Index.Watch;
+
+/// <summary>
+/// Turns a window of notifications into one <see cref="WatchPlan"/>: repeated events on a path
+/// become one refresh, a <c>*_moved_from</c> followed by its <c>*_moved_to</c> becomes a rename,
+/// a lone <c>moved_from</c> a move out and a lone <c>moved_to</c> a move in. A directory rename
+/// moves every pending path under the old prefix to the new one, so a change made before the
+/// rename is fetched under the path it has now. Pure: no I/O, so every rule is unit-tested.
+/// </summary>
+public sealed class EventCoalescer
+{
+    private readonly string _root;
+    private readonly List<StructuralStep> _structural = [];
+    private readonly Dictionary<string, bool> _pending = new(StringComparer.Ordinal); // path -> crawl (true) or refresh (false)
+    private readonly Dictionary<string, string> _ids = new(StringComparer.Ordinal); // path -> id of the object an add or change event named there
+    private readonly List<string> _order = [];
+    private readonly Dictionary<string, long> _counts = new(StringComparer.Ordinal);
+    private Notification? _dangling;
+    private bool _danglingReplay;
+    private bool _selfRemoved;
+
+    /// <param name="watchedPath">The watched directory; it is refreshed whenever a direct child changes.</param>
+    public EventCoalescer(string watchedPath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(watchedPath);
+        _root = WatchPaths.AsDirectory(watchedPath);
+    }
+
+    /// <summary>Events added since the last <see cref="Build"/>, by type (unknown types included).</summary>
+    public IReadOnlyDictionary<string, long> Counts => _counts;
+
+    /// <summary>Events of types this version does not know, since the last <see cref="Build"/>.</summary>
+    public long UnknownEvents { get; private set; }
+
+    /// <summary>True when the last event was a <c>moved_from</c> whose <c>moved_to</c> may still come.</summary>
+    public bool HasDanglingMove => _dangling is not null;
+
+    /// <summary>Events added since the last <see cref="Build"/>.</summary>
+    public long EventCount { get; private set; }
+
+    /// <summary>Adds one notification (its path already absolute, see <see cref="Notification"/>).</summary>
+    /// <param name="notification">The event.</param>
+    /// <param name="replay">
+    /// The event may predate the catch-up just applied (it was buffered while the catch-up ran),
+    /// so the index may already show its effect. Everything else is idempotent as it is; a
+    /// directory rename is not (the store's move replaces the destination, which the catch-up
+    /// already filled), so a replayed rename deletes the old prefix and crawls the new one.
+    /// </param>
+    public void Add(Notification notification, bool replay = false)
+    {
+        ArgumentNullException.ThrowIfNull(notification);
+        EventCount++;
+        _counts[notification.Type] = _counts.GetValueOrDefault(notification.Type) + 1;
+        if (_dangling is { } from)
+        {
+            _dangling = null;
+            if (IsMovedToMatching(from, notification))
+            {
+                Rename(from, notification, replay || _danglingReplay);
+                return;
+            }
+
+            MovedOut(from);
+        }
+
+        var path = notification.Path;
+        NoteId(notification);
+        switch (notification.Type)
+        {
+            case "child_file_moved_from":
+            case "child_dir_moved_from":
+                _dangling = notification;
+                _danglingReplay = replay;
+                break;
+            case "child_file_moved_to":
+                Refresh(path);
+                RefreshParent(path, notification);
+                break;
+            case "child_dir_moved_to":
+                // Moved in: nothing is sent for the contents that came with it.
+                Crawl(WatchPaths.AsDirectory(path));
+                RefreshParent(path, notification);
+                break;
+            case "child_file_added":
+            case "child_file_removed":
+                Refresh(path);
+                RefreshParent(path, notification);
+                break;
+            case "child_dir_added":
+                Refresh(WatchPaths.AsDirectory(path));
+                RefreshParent(path, notification);
+                break;
+            case "child_dir_removed":
+                _structural.Add(new StructuralStep(StructuralKind.DeleteSubtree, WatchPaths.AsDirectory(path)));
+                ForgetIdsUnder(WatchPaths.AsDirectory(path));
+                Refresh(WatchPaths.AsDirectory(path));
+                RefreshParent(path, notification);
+                break;
+            case "self_removed":
+                _selfRemoved = true;
+                _structural.Add(new StructuralStep(StructuralKind.DeleteSubtree, _root));
+                break;
+            default:
+                if (!notification.IsKnownType)
+                {
+                    UnknownEvents++;
+                }
+
+                // Attribute, data and named-stream events (and unknown ones, which cost one fetch
+                // and can do no harm): the object at the path becomes what the cluster has.
+                Refresh(path);
+                break;
+        }
+    }
+
+    /// <summary>Treats a dangling <c>moved_from</c> as a move out of the watched tree.</summary>
+    public void FlushDanglingMove()
+    {
+        if (_dangling is { } from)
+        {
+            _dangling = null;
+            MovedOut(from);
+        }
+    }
+
+    /// <summary>
+    /// The plan for everything added so far; the coalescer starts a new window. A dangling
+    /// <c>moved_from</c> stays for the next window (call <see cref="FlushDanglingMove"/> first to
+    /// settle it).
+    /// </summary>
+    public WatchPlan Build()
+    {
+        var crawl = new List<string>();
+        var refresh = new List<string>();
+        foreach (var path in _order)
+        {
+            // A path re-added after a rename moved it away appears twice in _order: remove as we go.
+            if (_pending.Remove(path, out var isCrawl))
+            {
+                (isCrawl ? crawl : refresh).Add(path);
+            }
+        }
+
+        var ids = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var path in crawl.Concat(refresh))
+        {
+            if (_ids.TryGetValue(path, out var id))
+            {
+                ids[path] = id;
+            }
+        }
+
+        var plan = new WatchPlan(_structural.ToArray(), crawl, refresh, _selfRemoved) { Ids = ids };
+        _ids.Clear();
+        _structural.Clear();
+        _pending.Clear();
+        _order.Clear();
+        _counts.Clear();
+        UnknownEvents = 0;
+        EventCount = 0;
+        _selfRemoved = false;
+        return plan;
+    }
+
+    private void NoteId(Notification notification)
+    {
+        var key = notification.Type == "child_dir_moved_to" || notification.Type == "child_dir_added" ? WatchPaths.AsDirectory(notification.Path) : notification.Path;
+        switch (notification.Type)
+        {
+            case "child_file_removed" or "child_dir_removed" or "child_file_moved_from" or "child_dir_moved_from" or "self_removed":
+                // Both spellings: a directory's change events name it without the slash.
+                _ids.Remove(WatchPaths.WithoutSlash(notification.Path));
+                _ids.Remove(WatchPaths.AsDirectory(notification.Path));
+                break;
+            default:
+                if (notification.Spine.Count > 0)
+                {
+                    _ids[key] = notification.Spine[^1];
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Paths under a directory this window deletes are gone for a known reason: a 404 there means
+    /// delete, not "moved later", so their ids must not bring them back.
+    /// </summary>
+    private void ForgetIdsUnder(string directory)
+    {
+        foreach (var path in _ids.Keys.Where(p => p.StartsWith(directory, StringComparison.Ordinal)).ToList())
+        {
+            _ids.Remove(path);
+        }
+
+        _ids.Remove(WatchPaths.WithoutSlash(directory));
+    }
+
+    private static bool IsMovedToMatching(Notification from, Notification to)
+    {
+        var expected = from.Type == "child_dir_moved_from" ? "child_dir_moved_to" : "child_file_moved_to";
+        if (to.Type != expected)
+        {
+            return false;
+        }
+
+        // The spine's last id is the object's: a pair names the same object (when both carry one).
+        return from.Spine.Count == 0 || to.Spine.Count == 0 || from.Spine[^1] == to.Spine[^1];
+    }
+
+    private void Rename(Notification from, Notification to, bool replay)
+    {
+        NoteId(from);
+        NoteId(to);
+        if (from.Type == "child_dir_moved_from")
+        {
+            var oldDirectory = WatchPaths.AsDirectory(from.Path);
+            var newDirectory = WatchPaths.AsDirectory(to.Path);
+            _structural.Add(replay
+                ? new StructuralStep(StructuralKind.DeleteSubtree, oldDirectory)
+                : new StructuralStep(StructuralKind.MoveSubtree, oldDirectory, newDirectory));
+            Rekey(oldDirectory, newDirectory);
+            if (replay)
+            {
+                Crawl(newDirectory);
+            }
+            else
+            {
+                Refresh(newDirectory);
+            }
+        }
+        else
+        {
+            Refresh(from.Path);
+            Refresh(to.Path);
+        }
+
+        RefreshParent(from.Path, from);
+        RefreshParent(to.Path, to);
+    }
+
+    private void MovedOut(Notification from)
+    {
+        NoteId(from);
+        if (from.Type == "child_dir_moved_from")
+        {
+            var directory = WatchPaths.AsDirectory(from.Path);
+            _structural.Add(new StructuralStep(StructuralKind.DeleteSubtree, directory));
+            ForgetIdsUnder(directory);
+            Refresh(directory);
+        }
+        else
+        {
+            Refresh(from.Path);
+        }
+
+        RefreshParent(from.Path, from);
+    }
+
+    private void Rekey(string oldDirectory, string newDirectory)
+    {
+        var bare = WatchPaths.WithoutSlash(oldDirectory);
+        var moved = _order.Where(p => _pending.ContainsKey(p) && (p.StartsWith(oldDirectory, StringComparison.Ordinal) || p == bare)).Distinct(StringComparer.Ordinal).ToList();
+        foreach (var path in moved)
+        {
+            var isCrawl = _pending[path];
+            _pending.Remove(path);
+            var target = path == bare ? WatchPaths.WithoutSlash(newDirectory) : newDirectory + path[oldDirectory.Length..];
+            Put(target, isCrawl);
+            if (_ids.Remove(path, out var id))
+            {
+                _ids[target] = id;
+            }
+        }
+    }
+
+    private void Refresh(string path) => Put(path, false);
+
+    private void Crawl(string directory) => Put(directory, true);
+
+    private void Put(string path, bool crawl)
+    {
+        if (_pending.TryGetValue(path, out var existing))
+        {
+            _pending[path] = existing || crawl;
+            return;
+        }
+
+        _pending[path] = crawl;
+        _order.Add(path);
+    }
+
+    private void RefreshParent(string path, Notification notification)
+    {
+        var parent = WatchPaths.Parent(path);
+        if (parent is not null && parent.StartsWith(_root, StringComparison.Ordinal))
+        {
+            Refresh(parent);
+
+            // The spine runs from the watched directory to the object: the one before last is the parent.
+            if (notification.Spine.Count >= 2)
+            {
+                _ids[parent] = notification.Spine[^2];
+            }
+        }
+    }
+}

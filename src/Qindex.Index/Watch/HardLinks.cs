@@ -1,0 +1,111 @@
+using Qindex.Index.Query;
+using Qindex.Index.Store;
+
+namespace Qindex.Index.Watch;
+
+/// <summary>Where the watcher learns which indexed paths share a file id (hard links).</summary>
+public interface IHardLinkSource
+{
+    /// <summary>Every (id, path) of a row whose num_links is above 1.</summary>
+    Task<IReadOnlyList<(string Id, string Path)>> LinkedAsync(CancellationToken cancellationToken);
+
+    /// <summary>Every indexed path with file id <paramref name="id"/>.</summary>
+    Task<IReadOnlyList<string>> PathsOfAsync(string id, CancellationToken cancellationToken);
+}
+
+/// <summary>Reads hard links from the committed index with DuckDB.</summary>
+public sealed class IndexHardLinkSource(IIndexStore store) : IHardLinkSource
+{
+    public async Task<IReadOnlyList<(string Id, string Path)>> LinkedAsync(CancellationToken cancellationToken)
+    {
+        await using var engine = await QueryEngine.OpenAsync(store, cancellationToken).ConfigureAwait(false);
+        var result = await engine.QueryAsync("SELECT id, path FROM files WHERE num_links > 1 AND id IS NOT NULL", cancellationToken).ConfigureAwait(false);
+        return result.Rows.Select(r => ((string)r[0]!, (string)r[1]!)).ToList();
+    }
+
+    public async Task<IReadOnlyList<string>> PathsOfAsync(string id, CancellationToken cancellationToken)
+    {
+        // Ids are the cluster's decimal file numbers; anything else is not looked up (and never pasted into SQL).
+        if (id.Length == 0 || !id.All(char.IsAsciiDigit))
+        {
+            return [];
+        }
+
+        await using var engine = await QueryEngine.OpenAsync(store, cancellationToken).ConfigureAwait(false);
+        var result = await engine.QueryAsync("SELECT path FROM files WHERE id = " + QueryEngine.Literal(id), cancellationToken).ConfigureAwait(false);
+        return result.Rows.Select(r => (string)r[0]!).ToList();
+    }
+}
+
+/// <summary>
+/// The indexed paths of hard-linked files, by id. Removing or adding one link changes
+/// num_links of the others, and no event names them, so after a batch touches a linked id
+/// the watcher refreshes its other paths too. Built from the index at each (re)connect and kept
+/// up to date by every batch; only rows with num_links above 1 are held.
+/// </summary>
+public sealed class HardLinkMap
+{
+    private readonly Dictionary<string, HashSet<string>> _pathsById = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _idByPath = new(StringComparer.Ordinal);
+
+    /// <summary>Paths held.</summary>
+    public int Count => _idByPath.Count;
+
+    /// <summary>Replaces the content with <paramref name="links"/>.</summary>
+    public void Reset(IEnumerable<(string Id, string Path)> links)
+    {
+        _pathsById.Clear();
+        _idByPath.Clear();
+        foreach (var (id, path) in links)
+        {
+            Add(id, path);
+        }
+    }
+
+    public void Add(string id, string path)
+    {
+        Remove(path);
+        if (!_pathsById.TryGetValue(id, out var paths))
+        {
+            _pathsById[id] = paths = new HashSet<string>(StringComparer.Ordinal);
+        }
+
+        paths.Add(path);
+        _idByPath[path] = id;
+    }
+
+    public bool Contains(string id) => _pathsById.ContainsKey(id);
+
+    public string? IdOf(string path) => _idByPath.GetValueOrDefault(path);
+
+    public IReadOnlyCollection<string> PathsOf(string id) => _pathsById.TryGetValue(id, out var paths) ? paths : [];
+
+    public void Remove(string path)
+    {
+        if (_idByPath.Remove(path, out var id) && _pathsById.TryGetValue(id, out var paths))
+        {
+            paths.Remove(path);
+            if (paths.Count == 0)
+            {
+                _pathsById.Remove(id);
+            }
+        }
+    }
+
+    public void RemoveSubtree(string directory)
+    {
+        foreach (var path in _idByPath.Keys.Where(p => p.StartsWith(directory, StringComparison.Ordinal)).ToList())
+        {
+            Remove(path);
+        }
+    }
+
+    public void MoveSubtree(string oldDirectory, string newDirectory)
+    {
+        foreach (var (path, id) in _idByPath.Where(p => p.Key.StartsWith(oldDirectory, StringComparison.Ordinal)).ToList())
+        {
+            Remove(path);
+            Add(id, newDirectory + path[oldDirectory.Length..]);
+        }
+    }
+}

@@ -1,0 +1,397 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using Qindex.Index.Records;
+using Qindex.Index.Store;
+using Qindex.Qumulo;
+
+namespace Qindex.Index.Watch;
+
+/// <summary>How a plan was resolved against the cluster.</summary>
+/// <param name="Upserts">Rows written from the cluster's answers.</param>
+/// <param name="Deletes">Paths the cluster no longer has.</param>
+/// <param name="AttributeRequests">Single-entry attribute requests sent.</param>
+/// <param name="Listings">Directory listings used instead of one request per entry.</param>
+public sealed record ApplyStats(long Upserts, long Deletes, long AttributeRequests, long Listings);
+
+/// <summary>
+/// Resolves a <see cref="WatchPlan"/> against the cluster and writes it into a change set:
+/// structural steps first (no requests), then crawls of moved-in directories, then refreshes.
+/// Refreshes are grouped by directory: where many fall in one directory, that directory is
+/// listed (1,000 entries a request) instead of fetching each entry. A 404 means the object is
+/// gone. Reads are live, or at a cluster snapshot for a catch-up.
+/// </summary>
+public sealed class PlanApplier
+{
+    private const string DirectoryType = "FS_FILE_TYPE_DIRECTORY";
+    private readonly QumuloClient _client;
+    private readonly WatchOptions _options;
+    private readonly HardLinkMap? _links;
+    private readonly IHardLinkSource? _linkSource;
+
+    /// <param name="client">The cluster.</param>
+    /// <param name="options">Concurrency, listing threshold and page size.</param>
+    /// <param name="links">Hard-linked paths by id (null: links are not followed).</param>
+    /// <param name="linkSource">Where the other paths of a newly linked id are found.</param>
+    public PlanApplier(QumuloClient client, WatchOptions options, HardLinkMap? links = null, IHardLinkSource? linkSource = null)
+    {
+        _client = client;
+        _options = options;
+        _links = links;
+        _linkSource = linkSource;
+    }
+
+    /// <summary>Applies <paramref name="plan"/> to <paramref name="changes"/> (nothing is committed here).</summary>
+    public async Task<ApplyStats> ApplyAsync(WatchPlan plan, IIndexChangeSet changes, long? snapshot, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(changes);
+        var ingestTs = DateTimeOffset.UtcNow;
+        long upserts = 0, deletes = 0, requests = 0, listings = 0;
+
+        foreach (var step in plan.Structural)
+        {
+            switch (step.Kind)
+            {
+                case StructuralKind.Delete:
+                    changes.Delete(step.Path);
+                    _links?.Remove(step.Path);
+                    break;
+                case StructuralKind.DeleteSubtree:
+                    changes.DeleteSubtree(step.Path);
+                    _links?.RemoveSubtree(step.Path);
+                    break;
+                case StructuralKind.MoveSubtree:
+                    changes.MoveSubtree(step.Path, step.NewPath!);
+                    _links?.MoveSubtree(step.Path, step.NewPath!);
+                    break;
+            }
+        }
+
+        foreach (var directory in plan.Crawl)
+        {
+            changes.DeleteSubtree(directory);
+            _links?.RemoveSubtree(directory);
+            var (rows, listed) = await CrawlAsync(directory, plan.Ids.GetValueOrDefault(directory), snapshot, changes, ingestTs, cancellationToken).ConfigureAwait(false);
+            upserts += rows;
+            listings += listed;
+        }
+
+        var groups = plan.Refresh.GroupBy(p => WatchPaths.Parent(p) ?? p, StringComparer.Ordinal).ToList();
+        var found = new ConcurrentDictionary<string, JsonElement>(StringComparer.Ordinal);
+        var missing = new ConcurrentBag<string>();
+        var single = new List<string>();
+        foreach (var group in groups)
+        {
+            if (group.Count() >= _options.ListThreshold && WatchPaths.Parent(group.First()) is { } parent)
+            {
+                listings += await ListGroupAsync(parent, group.ToList(), snapshot, found, missing, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                single.AddRange(group);
+            }
+        }
+
+        await Parallel.ForEachAsync(
+            single,
+            new ParallelOptions { MaxDegreeOfParallelism = _options.ResolveConcurrency, CancellationToken = cancellationToken },
+            async (path, token) =>
+            {
+                Interlocked.Increment(ref requests);
+                if (await GetOrNullAsync(path, snapshot, token).ConfigureAwait(false) is { } attributes)
+                {
+                    found[path] = attributes;
+                }
+                else
+                {
+                    missing.Add(path);
+                }
+            }).ConfigureAwait(false);
+
+        // Gone from the path an add or change event named: moved after the event. Find it by id
+        // and keep it at that path; the move's own event (later in the stream) carries it on.
+        var relocated = new ConcurrentDictionary<string, FileRecord>(StringComparer.Ordinal);
+        var movedAway = missing.Where(p => plan.Ids.ContainsKey(p)).ToList();
+        await Parallel.ForEachAsync(
+            movedAway,
+            new ParallelOptions { MaxDegreeOfParallelism = _options.ResolveConcurrency, CancellationToken = cancellationToken },
+            async (path, token) =>
+            {
+                Interlocked.Increment(ref requests);
+                if (await GetOrNullAsync(plan.Ids[path], snapshot, token).ConfigureAwait(false) is { } attributes)
+                {
+                    var record = FileRecordParser.Parse(attributes, ingestTs);
+                    var placed = record.Path.EndsWith('/') ? WatchPaths.AsDirectory(path) : WatchPaths.WithoutSlash(path);
+                    relocated[path] = record with { Path = placed, Name = WatchPaths.Name(placed) };
+                }
+            }).ConfigureAwait(false);
+
+        // Write in plan order so the outcome does not depend on which request answered first.
+        var missingSet = missing.Where(p => !relocated.ContainsKey(p)).ToHashSet(StringComparer.Ordinal);
+
+        var linked = new HashSet<string>(StringComparer.Ordinal);
+        var newlyLinked = new HashSet<string>(StringComparer.Ordinal);
+        var done = new HashSet<string>(StringComparer.Ordinal);
+        Write(plan.Refresh, found, relocated, missingSet, changes, ingestTs, linked, newlyLinked, done, ref upserts, ref deletes);
+
+        if (_links is not null && linked.Count > 0)
+        {
+            // Another link of a touched file changed num_links (and ctime) without an event of its own.
+            var siblings = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var id in linked)
+            {
+                siblings.UnionWith(_links.PathsOf(id));
+                if (newlyLinked.Contains(id) && _linkSource is not null)
+                {
+                    siblings.UnionWith(await _linkSource.PathsOfAsync(id, cancellationToken).ConfigureAwait(false));
+                }
+            }
+
+            siblings.ExceptWith(done);
+            var siblingFound = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+            var siblingMissing = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var path in siblings)
+            {
+                requests++;
+                if (await GetOrNullAsync(path, snapshot, cancellationToken).ConfigureAwait(false) is { } attributes)
+                {
+                    siblingFound[path] = attributes;
+                }
+                else
+                {
+                    siblingMissing.Add(path);
+                }
+            }
+
+            Write(siblings.Order(StringComparer.Ordinal).ToList(), siblingFound, new Dictionary<string, FileRecord>(), siblingMissing, changes, ingestTs, [], [], done, ref upserts, ref deletes);
+        }
+
+        return new ApplyStats(upserts, deletes, requests, listings);
+    }
+
+    private void Write(
+        IReadOnlyList<string> paths, IReadOnlyDictionary<string, JsonElement> found, IReadOnlyDictionary<string, FileRecord> relocated, IReadOnlySet<string> missing, IIndexChangeSet changes, DateTimeOffset ingestTs,
+        HashSet<string> linked, HashSet<string> newlyLinked, HashSet<string> done, ref long upserts, ref long deletes)
+    {
+        foreach (var path in paths)
+        {
+            done.Add(path);
+            FileRecord? record = null;
+            if (relocated.TryGetValue(path, out var placed))
+            {
+                record = placed;
+            }
+            else if (found.TryGetValue(path, out var attributes))
+            {
+                record = FileRecordParser.Parse(attributes, ingestTs);
+                if (record.Path != path && WatchPaths.WithoutSlash(record.Path) == WatchPaths.WithoutSlash(path))
+                {
+                    // Asked without the slash, answered as a directory (or the other way): drop the other spelling.
+                    changes.Delete(path);
+                }
+            }
+
+            if (record is not null)
+            {
+                done.Add(record.Path);
+                changes.Upsert(record);
+                upserts++;
+                if (_links is not null)
+                {
+                    // A link replaced by another file (rename with clobber): the old file's other links changed.
+                    if (_links.IdOf(record.Path) is { } previous && previous != record.Id)
+                    {
+                        linked.Add(previous);
+                    }
+
+                    if (record.Id is { } id)
+                    {
+                        var known = _links.Contains(id);
+                        _links.Remove(path);
+                        _links.Remove(record.Path);
+                        if (record.NumLinks > 1)
+                        {
+                            if (!known)
+                            {
+                                newlyLinked.Add(id);
+                            }
+
+                            _links.Add(id, record.Path);
+                            linked.Add(id);
+                        }
+                        else if (known)
+                        {
+                            linked.Add(id);
+                        }
+                    }
+                }
+            }
+            else if (missing.Contains(path))
+            {
+                // Only the row: a directory that really went took its subtree with a removal or
+                // move-out event (a structural step); a parent read at the wrong moment did not.
+                changes.Delete(WatchPaths.WithoutSlash(path));
+                changes.Delete(WatchPaths.AsDirectory(path));
+                if (_links?.IdOf(path) is { } id)
+                {
+                    linked.Add(id);
+                    _links.Remove(path);
+                }
+
+                deletes++;
+            }
+        }
+    }
+
+    private async Task<long> ListGroupAsync(
+        string parent, List<string> paths, long? snapshot, ConcurrentDictionary<string, JsonElement> found, ConcurrentBag<string> missing, CancellationToken cancellationToken)
+    {
+        var wanted = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var path in paths)
+        {
+            var key = WatchPaths.WithoutSlash(path);
+            if (!wanted.TryGetValue(key, out var list))
+            {
+                wanted[key] = list = [];
+            }
+
+            list.Add(path);
+        }
+
+        long pages = 0;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            await foreach (var page in _client.ListEntryPagesAsync(parent, snapshot, _options.PageSize, cancellationToken).ConfigureAwait(false))
+            {
+                using (page)
+                {
+                    pages++;
+                    if (!page.RootElement.TryGetProperty("files", out var files) || files.ValueKind != JsonValueKind.Array)
+                    {
+                        continue;
+                    }
+
+                    foreach (var file in files.EnumerateArray())
+                    {
+                        if (file.TryGetProperty("path", out var p) && p.GetString() is { } entryPath
+                            && wanted.TryGetValue(WatchPaths.WithoutSlash(entryPath), out var keys))
+                        {
+                            var clone = file.Clone();
+                            foreach (var key in keys)
+                            {
+                                found[key] = clone;
+                                seen.Add(key);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        catch (QumuloApiException e) when (e.Status == HttpStatusCode.NotFound)
+        {
+            // The directory itself is gone: so is every entry asked for in it.
+        }
+
+        foreach (var path in paths)
+        {
+            if (!seen.Contains(path))
+            {
+                missing.Add(path);
+            }
+        }
+
+        return Math.Max(pages, 1);
+    }
+
+    private async Task<(long Rows, long Listings)> CrawlAsync(string directory, string? id, long? snapshot, IIndexChangeSet changes, DateTimeOffset ingestTs, CancellationToken cancellationToken)
+    {
+        var root = await GetOrNullAsync(directory, snapshot, cancellationToken).ConfigureAwait(false);
+        if (root is null && id is not null)
+        {
+            // Renamed (or an ancestor was) after it moved in: crawl it where it is now, and write
+            // the rows under the path the later rename event will move them from.
+            root = await GetOrNullAsync(id, snapshot, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (root is not { } found)
+        {
+            return (0, 0);
+        }
+
+        var rootRecord = FileRecordParser.Parse(found, ingestTs);
+        var actual = rootRecord.Path;
+        FileRecord Place(FileRecord record) =>
+            actual == directory || !record.Path.StartsWith(actual, StringComparison.Ordinal) ? record : record with { Path = directory + record.Path[actual.Length..] };
+        changes.Upsert(actual == directory ? rootRecord : rootRecord with { Path = directory, Name = WatchPaths.Name(directory) });
+        long rows = 1, listings = 0;
+        var level = new List<string> { found.GetProperty("id").GetString()! };
+        while (level.Count > 0)
+        {
+            var next = new ConcurrentBag<string>();
+            var records = new ConcurrentQueue<FileRecord>();
+            await Parallel.ForEachAsync(
+                level,
+                new ParallelOptions { MaxDegreeOfParallelism = _options.ResolveConcurrency, CancellationToken = cancellationToken },
+                async (id, token) =>
+                {
+                    try
+                    {
+                        await foreach (var page in _client.ListEntryPagesAsync(id, snapshot, _options.PageSize, token).ConfigureAwait(false))
+                        {
+                            using (page)
+                            {
+                                Interlocked.Increment(ref listings);
+                                if (!page.RootElement.TryGetProperty("files", out var files) || files.ValueKind != JsonValueKind.Array)
+                                {
+                                    continue;
+                                }
+
+                                foreach (var file in files.EnumerateArray())
+                                {
+                                    var record = FileRecordParser.Parse(file, ingestTs);
+                                    records.Enqueue(record);
+                                    if (record.Type == DirectoryType && record.Id is { } childId)
+                                    {
+                                        next.Add(childId);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    catch (QumuloApiException e) when (e.Status == HttpStatusCode.NotFound)
+                    {
+                        // Removed while being listed: its own event follows in the stream.
+                    }
+                }).ConfigureAwait(false);
+
+            foreach (var listed in records)
+            {
+                var record = Place(listed);
+                changes.Upsert(record);
+                rows++;
+                if (record.NumLinks > 1 && record.Id is { } linkedId)
+                {
+                    _links?.Add(linkedId, record.Path);
+                }
+            }
+
+            level = next.ToList();
+        }
+
+        return (rows, listings);
+    }
+
+    private async Task<JsonElement?> GetOrNullAsync(string path, long? snapshot, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _client.GetAttributesAsync(path, snapshot, cancellationToken).ConfigureAwait(false);
+        }
+        catch (QumuloApiException e) when (e.Status == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,130 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Qindex.Index.Watch;
+
+/// <summary>
+/// The paths the watcher changed since the baseline snapshot, kept in a local file beside the
+/// index. A catch-up compares the cluster at a new snapshot with the baseline, but the index has
+/// moved on since the baseline (batches applied from events), and a net difference misses an
+/// object created and removed again in between. So a catch-up also refreshes every path listed
+/// here. Each batch's paths are appended and flushed to disk before its commit (a superset of
+/// what landed is harmless: refreshing is idempotent); the file is emptied after a catch-up
+/// commits its new baseline.
+/// </summary>
+public sealed class TouchedPathJournal
+{
+    private readonly string _file;
+    private readonly HashSet<(string, bool)> _written = [];
+    private bool _loaded;
+
+    public TouchedPathJournal(string indexDirectory) => _file = Path.Combine(Path.GetFullPath(indexDirectory), "watch-touched.jsonl");
+
+    /// <summary>The file's location.</summary>
+    public string FilePath => _file;
+
+    /// <summary>Appends the paths a plan touches and waits until they are on disk.</summary>
+    public async Task AppendAsync(WatchPlan plan, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        if (!_loaded)
+        {
+            await ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var builder = new StringBuilder();
+        void Line(string path, bool subtree)
+        {
+            // A path changed many times since the baseline is recorded once.
+            if (_written.Add((path, subtree)))
+            {
+                builder.Append(JsonSerializer.Serialize(new Entry(path, subtree), JournalJson.Default.Entry)).Append('\n');
+            }
+        }
+
+        foreach (var step in plan.Structural)
+        {
+            Line(step.Path, step.Kind != StructuralKind.Delete);
+            if (step.NewPath is not null)
+            {
+                Line(step.NewPath, true);
+            }
+        }
+
+        foreach (var directory in plan.Crawl)
+        {
+            Line(directory, true);
+        }
+
+        foreach (var path in plan.Refresh)
+        {
+            Line(path, false);
+        }
+
+        if (builder.Length == 0)
+        {
+            return;
+        }
+
+        await using var stream = new FileStream(_file, FileMode.Append, FileAccess.Write, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
+        await stream.WriteAsync(Encoding.UTF8.GetBytes(builder.ToString()), cancellationToken).ConfigureAwait(false);
+        await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+        stream.Flush(flushToDisk: true);
+    }
+
+    /// <summary>Every path recorded since the last <see cref="ClearAsync"/>: (path, whole subtree).</summary>
+    public async Task<IReadOnlyList<(string Path, bool Subtree)>> ReadAsync(CancellationToken cancellationToken)
+    {
+        _loaded = true;
+        _written.Clear();
+        if (!File.Exists(_file))
+        {
+            return [];
+        }
+
+        var result = new List<(string, bool)>();
+        foreach (var line in await File.ReadAllLinesAsync(_file, cancellationToken).ConfigureAwait(false))
+        {
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                var entry = JsonSerializer.Deserialize(line, JournalJson.Default.Entry);
+                if (entry?.P is { Length: > 0 } path)
+                {
+                    if (_written.Add((path, entry.S)))
+                    {
+                        result.Add((path, entry.S));
+                    }
+                }
+            }
+            catch (JsonException)
+            {
+                // A line torn by a crash mid-append belonged to a batch that never committed.
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Empties the journal (after a catch-up made the index equal a new baseline).</summary>
+    public Task ClearAsync()
+    {
+        _written.Clear();
+        _loaded = true;
+        if (File.Exists(_file))
+        {
+            File.Delete(_file);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    internal sealed record Entry(string P, bool S);
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(TouchedPathJournal.Entry))]
+internal sealed partial class JournalJson : System.Text.Json.Serialization.JsonSerializerContext;

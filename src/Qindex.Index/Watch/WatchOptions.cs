@@ -1,0 +1,50 @@
+namespace Qindex.Index.Watch;
+
+/// <summary>What to watch and how: the window, batch limits, timeouts and request concurrency.</summary>
+public sealed record WatchOptions
+{
+    /// <summary>Host name recorded in the baseline.</summary>
+    public required string ClusterHost { get; init; }
+
+    /// <summary>The watched directory (absolute; the index's root).</summary>
+    public required string RootPath { get; init; }
+
+    /// <summary>Event types to ask for (null or empty: all).</summary>
+    public IReadOnlyCollection<string>? Filter { get; init; }
+
+    /// <summary>How long events are gathered into one batch after the first one arrives.</summary>
+    public TimeSpan BatchWindow { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A batch is closed early when it holds this many events.</summary>
+    public int MaxBatch { get; init; } = 100_000;
+
+    /// <summary>Watch even when the cluster serves recursive watches as non-recursive (DISABLED_IGNORE).</summary>
+    public bool AllowNonRecursive { get; init; }
+
+    /// <summary>No byte (event or keep-alive) for this long means the stream is dead: reconnect.</summary>
+    public TimeSpan KeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Attribute requests and listings in flight at once.</summary>
+    public int ResolveConcurrency { get; init; } = 16;
+
+    /// <summary>At least this many changes in one directory: list it instead of one request per entry.</summary>
+    public int ListThreshold { get; init; } = 32;
+
+    /// <summary>Entries per listing page.</summary>
+    public int PageSize { get; init; } = 1000;
+
+    /// <summary>Events buffered while a batch or catch-up is being applied; beyond it the stream is dropped and caught up.</summary>
+    public int BufferCapacity { get; init; } = 2_000_000;
+
+    /// <summary>First reconnect delay; doubles (with jitter) up to <see cref="MaxReconnectDelay"/>.</summary>
+    public TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Longest wait between reconnect attempts.</summary>
+    public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Take a new baseline (a catch-up without a reconnect) this often; null: only at start and reconnects.</summary>
+    public TimeSpan? BaselineInterval { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Run compaction and snapshot expiry in the background this often (null: never).</summary>
+    public TimeSpan? MaintenanceInterval { get; init; } = TimeSpan.FromMinutes(5);
+}

@@ -1,0 +1,48 @@
+namespace Qindex.Index.Watch;
+
+/// <summary>What a structural step does to indexed rows without asking the cluster.</summary>
+public enum StructuralKind
+{
+    /// <summary>Delete one row.</summary>
+    Delete,
+
+    /// <summary>Delete a directory row and every row under it.</summary>
+    DeleteSubtree,
+
+    /// <summary>Move a directory row and every row under it to a new prefix (a rename).</summary>
+    MoveSubtree,
+}
+
+/// <summary>One structural step, applied in the order the events arrived.</summary>
+/// <param name="Kind">What to do.</param>
+/// <param name="Path">The row or directory (directories end with '/').</param>
+/// <param name="NewPath">For <see cref="StructuralKind.MoveSubtree"/>, the new directory path.</param>
+public sealed record StructuralStep(StructuralKind Kind, string Path, string? NewPath = null);
+
+/// <summary>
+/// What one window of events (or one catch-up) does to the index: structural steps in event
+/// order, then directories to crawl again (each replaces its subtree with what the cluster has),
+/// then paths to refresh (each becomes what the cluster has there, or goes when the cluster has
+/// nothing). Refreshed and crawled paths are the ones after every rename in the window, so a
+/// change made before a rename lands under the renamed path.
+/// </summary>
+public sealed record WatchPlan(
+    IReadOnlyList<StructuralStep> Structural,
+    IReadOnlyList<string> Crawl,
+    IReadOnlyList<string> Refresh,
+    bool SelfRemoved)
+{
+    /// <summary>
+    /// For paths named last by an add, change or move-in event: the object's id (the spine's last).
+    /// When the path is gone by the time it is read, the object was moved or renamed (with an
+    /// ancestor, perhaps) after the event, and the event for that comes later; the id finds the
+    /// object so its row can be written where the later event expects to find it.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Ids { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>A plan that changes nothing.</summary>
+    public static WatchPlan Empty { get; } = new([], [], [], false);
+
+    /// <summary>True when applying the plan cannot change the index.</summary>
+    public bool IsEmpty => Structural.Count == 0 && Crawl.Count == 0 && Refresh.Count == 0 && !SelfRemoved;
+}

@@ -1,0 +1,93 @@
+using Qindex.Index.Crawl;
+using Qindex.Index.Watch;
+using Qindex.Qumulo;
+using Qindex.Simulator;
+
+namespace Qindex.Index.Tests.Watch;
+
+public sealed class PlanApplierTests : IAsyncLifetime
+{
+    private SimulatorServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await SimulatorServer.StartAsync(new SimulatorOptions { Objects = 50, Seed = 2 });
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    private QumuloClient Client() => new(new QumuloConnection
+    {
+        Host = _server.BaseAddress.Host,
+        Port = _server.BaseAddress.Port,
+        User = "admin",
+        Password = "admin",
+        PinSha256 = _server.CertificateSha256,
+    });
+
+    private static async Task ApplyAsync(PlanApplier applier, MemoryIndexStore store, WatchPlan plan)
+    {
+        await using var changes = store.BeginChanges();
+        await applier.ApplyAsync(plan, changes, null, CancellationToken.None);
+        await changes.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
+    }
+
+    private static WatchPlan Coalesce(string root, IEnumerable<Notification> events)
+    {
+        var coalescer = new EventCoalescer(root);
+        foreach (var n in events)
+        {
+            coalescer.Add(n);
+        }
+
+        coalescer.FlushDanglingMove();
+        return coalescer.Build();
+    }
+
+    [Fact]
+    public async Task A_file_whose_directory_was_renamed_before_it_was_read_still_arrives_under_the_new_name()
+    {
+        // Failed before the fix: the add resolved to 404 (the directory had been renamed already),
+        // the later rename moved nothing, and the file was never indexed.
+        using var client = Client();
+        var root = _server.Cluster.CreateDirectory("/", "race").Path;
+        var d = _server.Cluster.CreateDirectory(root, "d");
+        var store = new MemoryIndexStore();
+        await new Crawler(client).RunAsync(new CrawlOptions { ClusterHost = "h", RootPath = root, SnapshotMode = CrawlSnapshotMode.None }, store, null, CancellationToken.None);
+
+        var x = _server.Cluster.CreateFile(d.Path, "x");
+        _server.Cluster.Rename(root, "e", d.Path);
+        var applier = new PlanApplier(client, new WatchOptions { ClusterHost = "h", RootPath = root });
+        await ApplyAsync(applier, store, Coalesce(root, [new Notification("child_file_added", root + "d/x", "d/x", ["1", d.Id.ToString(), x.Id.ToString()], null)]));
+        await ApplyAsync(applier, store, Coalesce(root, [
+            new Notification("child_dir_moved_from", root + "d/", "d", ["1", d.Id.ToString()], null),
+            new Notification("child_dir_moved_to", root + "e/", "e", ["1", d.Id.ToString()], null),
+        ]));
+
+        Assert.Contains(root + "e/x", store.Rows.Keys);
+        Assert.DoesNotContain(root + "d/x", store.Rows.Keys);
+        Assert.DoesNotContain(root + "d/", store.Rows.Keys);
+    }
+
+    [Fact]
+    public async Task Many_changes_in_one_directory_are_read_with_a_listing_not_one_request_each()
+    {
+        using var client = Client();
+        var root = _server.Cluster.CreateDirectory("/", "crowd").Path;
+        var events = new List<Notification>();
+        for (var i = 0; i < 100; i++)
+        {
+            var f = _server.Cluster.CreateFile(root, $"f{i}");
+            events.Add(new Notification("child_file_added", f.Path, f.Path[root.Length..], ["1", f.Id.ToString()], null));
+        }
+
+        events.Add(new Notification("child_file_removed", root + "never-there", "never-there", ["1", "999999"], null));
+        var store = new MemoryIndexStore();
+        var applier = new PlanApplier(client, new WatchOptions { ClusterHost = "h", RootPath = root, ListThreshold = 32 });
+        await using var changes = store.BeginChanges();
+        var stats = await applier.ApplyAsync(Coalesce(root, events), changes, null, CancellationToken.None);
+        await changes.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
+
+        Assert.Equal(1, stats.Listings);
+        Assert.True(stats.AttributeRequests <= 2, $"{stats.AttributeRequests} attribute requests");
+        Assert.Equal(100, store.Rows.Keys.Count(k => k.StartsWith(root + "f", StringComparison.Ordinal)));
+        Assert.Equal(1, stats.Deletes);
+    }
+}

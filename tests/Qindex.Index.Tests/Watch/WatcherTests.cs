@@ -1,0 +1,324 @@
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging.Abstractions;
+using Qindex.Index.Crawl;
+using Qindex.Index.Records;
+using Qindex.Index.Watch;
+using Qindex.Qumulo;
+using Qindex.Simulator;
+using Qindex.Simulator.Churn;
+
+namespace Qindex.Index.Tests.Watch;
+
+/// <summary>
+/// The watcher against the simulator over a real socket: after churn, renames, moves in and out,
+/// dropped streams and expired tokens, the index equals a fresh crawl of the cluster and holds
+/// exactly the paths an independent walk of the simulator's model finds.
+/// </summary>
+public sealed class WatcherTests : IAsyncLifetime
+{
+    private readonly string _indexDir = Directory.CreateTempSubdirectory("qindex-watch-").FullName;
+    private SimulatorServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await SimulatorServer.StartAsync(new SimulatorOptions { Objects = 1500, Seed = 7, KeepAliveSeconds = 1 });
+
+    public async Task DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        Directory.Delete(_indexDir, recursive: true);
+    }
+
+    private QumuloClient Client() => new(new QumuloConnection
+    {
+        Host = _server.BaseAddress.Host,
+        Port = _server.BaseAddress.Port,
+        User = "admin",
+        Password = "admin",
+        PinSha256 = _server.CertificateSha256,
+        InitialBackoff = TimeSpan.FromMilliseconds(20),
+    });
+
+    private static WatchOptions Options(string root) => new()
+    {
+        ClusterHost = "127.0.0.1",
+        RootPath = root,
+        BatchWindow = TimeSpan.FromMilliseconds(200),
+        KeepAliveTimeout = TimeSpan.FromSeconds(5),
+        ReconnectDelay = TimeSpan.FromMilliseconds(50),
+        ListThreshold = 8,
+    };
+
+    /// <summary>A directory with a few subdirectories, chosen from the generated tree.</summary>
+    private string PickDirectory()
+    {
+        return _server.Cluster.EnumerateEntries("/")
+            .Where(e => e.Path.EndsWith('/'))
+            .Select(e => e.Path)
+            .OrderByDescending(p => _server.Cluster.EnumerateEntries(p).Count())
+            .First();
+    }
+
+    private static async Task<MemoryIndexStore> CrawlAsync(QumuloClient client, string root, bool snapshot = true)
+    {
+        var store = new MemoryIndexStore();
+        var mode = snapshot ? CrawlSnapshotMode.Auto : CrawlSnapshotMode.None;
+        await new Crawler(client).RunAsync(new CrawlOptions { ClusterHost = "127.0.0.1", RootPath = root, SnapshotMode = mode }, store, null, CancellationToken.None);
+        return store;
+    }
+
+    /// <summary>Waits until the index equals a fresh crawl (the cluster is quiet by then); fails with the differences otherwise.</summary>
+    /// <remarks>
+    /// <paramref name="ignoreChangeTime"/>: the model emits no event for a patch that sets only
+    /// change_time (docs/simulator-event-model.md), so only a catch-up can see it; watch-only
+    /// phases compare everything else.
+    /// </remarks>
+    private async Task AssertConvergesAsync(QumuloClient client, MemoryIndexStore index, string root, bool ignoreChangeTime = false, Task? watcher = null)
+    {
+        List<string> differences = [];
+        for (var attempt = 0; attempt < 40; attempt++)
+        {
+            var fresh = await CrawlAsync(client, root, snapshot: false);
+            differences = Compare(fresh.Rows, index.Rows, ignoreChangeTime);
+            if (differences.Count == 0)
+            {
+                var modelPaths = ModelPaths(root);
+                Assert.Equal(modelPaths.Order(StringComparer.Ordinal), index.Rows.Keys.Order(StringComparer.Ordinal));
+                return;
+            }
+
+            if (watcher is { IsFaulted: true })
+            {
+                await watcher;
+            }
+
+            await Task.Delay(250);
+        }
+
+        Assert.Fail($"{differences.Count} differences, first: {string.Join(" | ", differences.Take(10)).ReplaceLineEndings("\\n")}");
+    }
+
+    private HashSet<string> ModelPaths(string root)
+    {
+        var paths = new HashSet<string>(StringComparer.Ordinal) { root };
+        var queue = new Queue<string>([root]);
+        while (queue.Count > 0)
+        {
+            foreach (var entry in _server.Cluster.EnumerateEntries(queue.Dequeue()))
+            {
+                paths.Add(entry.Path);
+                if (entry.Path.EndsWith('/'))
+                {
+                    queue.Enqueue(entry.Path);
+                }
+            }
+        }
+
+        return paths;
+    }
+
+    private static List<string> Compare(IReadOnlyDictionary<string, FileRecord> expected, IReadOnlyDictionary<string, FileRecord> actual, bool ignoreChangeTime)
+    {
+        var differences = new List<string>();
+        foreach (var (path, record) in expected)
+        {
+            if (!actual.TryGetValue(path, out var other))
+            {
+                differences.Add("missing " + path);
+            }
+            else if (record with { IngestTs = null, ChangeTime = ignoreChangeTime ? null : record.ChangeTime } != other with { IngestTs = null, ChangeTime = ignoreChangeTime ? null : other.ChangeTime })
+            {
+                var fields = typeof(FileRecord).GetProperties()
+                    .Where(p => p.Name != nameof(FileRecord.IngestTs) && !(ignoreChangeTime && p.Name == nameof(FileRecord.ChangeTime)) && !Equals(p.GetValue(record), p.GetValue(other)))
+                    .Select(p => $"{p.Name}: {p.GetValue(record)} != {p.GetValue(other)}");
+                differences.Add("differs " + path + " (" + string.Join(", ", fields) + ")");
+            }
+        }
+
+        differences.AddRange(actual.Keys.Where(p => !expected.ContainsKey(p)).Select(p => "extra " + p));
+        return differences;
+    }
+
+    private async Task FaultAsync(string kind)
+    {
+        using var handler = new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, certificate, _, _) =>
+                certificate is not null && Convert.ToHexStringLower(SHA256.HashData(certificate.RawData)) == _server.CertificateSha256,
+        };
+        using var http = new HttpClient(handler) { BaseAddress = _server.BaseAddress };
+        using var response = await http.PostAsJsonAsync($"__sim/faults/{kind}", new { });
+        response.EnsureSuccessStatusCode();
+    }
+
+    private static async Task<(Task<WatchExit> Run, CancellationTokenSource Stop, List<WatchCommitted> Commits)> StartAsync(Watcher watcher)
+    {
+        var commits = new List<WatchCommitted>();
+        var caughtUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        watcher.Committed += c =>
+        {
+            lock (commits)
+            {
+                commits.Add(c);
+            }
+
+            if (c.CatchUp)
+            {
+                caughtUp.TrySetResult();
+            }
+        };
+        var stop = new CancellationTokenSource();
+        var run = Task.Run(() => watcher.RunAsync(stop.Token));
+        await Task.WhenAny(caughtUp.Task, run).WaitAsync(TimeSpan.FromSeconds(30));
+        if (run.IsCompleted)
+        {
+            await run;
+        }
+
+        return (run, stop, commits);
+    }
+
+    [Fact]
+    public async Task Churn_with_renames_and_moves_in_and_out_leaves_the_index_equal_to_the_cluster()
+    {
+        using var client = Client();
+        var root = PickDirectory();
+        var index = await CrawlAsync(client, root);
+        var watcher = new Watcher(client, index, _indexDir, Options(root), new WatchMetrics(), NullLogger.Instance, index);
+        var (run, stop, commits) = await StartAsync(watcher);
+
+        // The churn's scratch directory is beside the watched one: its moves cross the boundary.
+        var churn = await new ChurnWorkload(client, new ChurnOptions { Path = root, Ops = 400, Seed = 3 }).RunAsync(CancellationToken.None);
+        Assert.True(churn.Counts.Where(c => c.Key.Contains("move", StringComparison.Ordinal) || c.Key.Contains("rename", StringComparison.Ordinal)).Sum(c => c.Value) > 0);
+
+        // A directory of many files renamed: the rows move without being fetched again.
+        var big = _server.Cluster.CreateDirectory(root, "big").Path;
+        for (var i = 0; i < 300; i++)
+        {
+            _server.Cluster.CreateFile(big, $"f{i}");
+        }
+
+        await AssertConvergesAsync(client, index, root, ignoreChangeTime: true, watcher: run);
+        _server.Cluster.Rename(root, "big renamed", big);
+        await AssertConvergesAsync(client, index, root, ignoreChangeTime: true, watcher: run);
+
+        // A catch-up (forced by dropping the stream) also brings in what no event announces.
+        await FaultAsync("drop-streams");
+        await AssertConvergesAsync(client, index, root);
+
+        await stop.CancelAsync();
+        Assert.Equal(WatchExit.Stopped, await run);
+        lock (commits)
+        {
+            Assert.Contains(commits, c => !c.CatchUp && c.Events > 0);
+        }
+    }
+
+    [Fact]
+    public async Task Dropped_streams_and_expired_tokens_are_caught_up()
+    {
+        using var client = Client();
+        var root = PickDirectory();
+        var index = await CrawlAsync(client, root);
+        var metrics = new WatchMetrics();
+        var watcher = new Watcher(client, index, _indexDir, Options(root), metrics, NullLogger.Instance, index);
+        var (run, stop, _) = await StartAsync(watcher);
+
+        var churn = Task.Run(() => new ChurnWorkload(client, new ChurnOptions { Path = root, Ops = 300, Seed = 5, Rate = 300 }).RunAsync(CancellationToken.None));
+        await Task.Delay(300);
+        await FaultAsync("drop-streams");
+        await Task.Delay(300);
+        await FaultAsync("expire-tokens");
+        await Task.Delay(200);
+        await FaultAsync("drop-streams");
+        await churn;
+
+        await FaultAsync("drop-streams");
+        await AssertConvergesAsync(client, index, root);
+        Assert.True(metrics.Reconnects.Value >= 1);
+        Assert.True(metrics.CatchUps.WithLabels("diff").Value >= 2);
+        await stop.CancelAsync();
+        await run;
+    }
+
+    [Fact]
+    public async Task Changes_made_while_stopped_are_caught_up_at_the_next_start()
+    {
+        using var client = Client();
+        var root = PickDirectory();
+        var index = await CrawlAsync(client, root);
+        var first = new Watcher(client, index, _indexDir, Options(root), new WatchMetrics(), NullLogger.Instance, index);
+        var (run, stop, _) = await StartAsync(first);
+        var transient = _server.Cluster.CreateFile(root, "created while watching").Path;
+        await AssertConvergesAsync(client, index, root);
+        await stop.CancelAsync();
+        await run;
+
+        // While stopped: the file the index holds goes again (the net difference from the
+        // baseline does not mention it), a tree churns, a directory moves.
+        _server.Cluster.Delete(transient);
+        await new ChurnWorkload(client, new ChurnOptions { Path = root, Ops = 200, Seed = 9 }).RunAsync(CancellationToken.None);
+
+        var second = new Watcher(client, index, _indexDir, Options(root), new WatchMetrics(), NullLogger.Instance, index);
+        var (run2, stop2, _) = await StartAsync(second);
+        await AssertConvergesAsync(client, index, root);
+        Assert.DoesNotContain(transient, index.Rows.Keys);
+        await stop2.CancelAsync();
+        await run2;
+
+        // Only the baseline snapshot of this index is left on the cluster.
+        var snapshots = await client.ListSnapshotsAsync(CancellationToken.None);
+        Assert.Single(snapshots, s => s.Name.StartsWith("qindex-", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Removing_the_watched_directory_deletes_its_rows_and_stops()
+    {
+        using var client = Client();
+        var root = _server.Cluster.CreateDirectory("/", "doomed").Path;
+        _server.Cluster.CreateFile(root, "a");
+        var index = await CrawlAsync(client, root);
+        var watcher = new Watcher(client, index, _indexDir, Options(root), new WatchMetrics(), NullLogger.Instance, index);
+        var (run, _, _) = await StartAsync(watcher);
+        _server.Cluster.Delete(root + "a");
+        _server.Cluster.Delete(root);
+        Assert.Equal(WatchExit.RootRemoved, await run.WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Empty(index.Rows);
+    }
+
+    [Fact]
+    public async Task Recursive_watches_served_as_non_recursive_are_refused_unless_allowed()
+    {
+        using var client = Client();
+        var index = await CrawlAsync(client, "/");
+        await PutRecursiveModeAsync("DISABLED_IGNORE");
+        var watcher = new Watcher(client, index, _indexDir, Options("/"), new WatchMetrics(), NullLogger.Instance, index);
+        var refused = await Assert.ThrowsAsync<WatchStoppedException>(() => watcher.RunAsync(CancellationToken.None));
+        Assert.Contains("--allow-non-recursive", refused.Message, StringComparison.Ordinal);
+
+        await PutRecursiveModeAsync("DISABLED_ERROR");
+        var error = await Assert.ThrowsAsync<WatchStoppedException>(() => watcher.RunAsync(CancellationToken.None));
+        Assert.Contains("DISABLED_ERROR", error.Message, StringComparison.Ordinal);
+
+        await PutRecursiveModeAsync("DISABLED_IGNORE");
+        var allowed = new Watcher(client, index, _indexDir, Options("/") with { AllowNonRecursive = true }, new WatchMetrics(), NullLogger.Instance, index);
+        var (run, stop, _) = await StartAsync(allowed);
+        await stop.CancelAsync();
+        Assert.Equal(WatchExit.Stopped, await run);
+    }
+
+    private async Task PutRecursiveModeAsync(string mode)
+    {
+        using var handler = new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, certificate, _, _) =>
+                certificate is not null && Convert.ToHexStringLower(SHA256.HashData(certificate.RawData)) == _server.CertificateSha256,
+        };
+        using var http = new HttpClient(handler) { BaseAddress = _server.BaseAddress };
+        using var login = await http.PostAsJsonAsync("v1/session/login", new { username = "admin", password = "admin" });
+        var token = (await login.Content.ReadFromJsonAsync<Dictionary<string, string>>())!["bearer_token"];
+        using var request = new HttpRequestMessage(HttpMethod.Put, "v1/file-system/settings/notify") { Content = JsonContent.Create(new { recursive_mode = mode }) };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var response = await http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+    }
+}
