@@ -182,6 +182,20 @@ public sealed partial class QumuloClient : IDisposable
         return root.GetProperty("recursive_mode").GetString() ?? string.Empty;
     }
 
+    /// <summary>Sets the cluster's recursive notify mode (needs PRIVILEGE_FS_SETTINGS_WRITE); for tests and operators.</summary>
+    public async Task SetNotifyRecursiveModeAsync(string mode, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(mode);
+        using var response = await SendAsync(
+            () => new HttpRequestMessage(HttpMethod.Put, "v1/file-system/settings/notify")
+            {
+                Content = JsonContent.Create(new Dictionary<string, string> { ["recursive_mode"] = mode }),
+            },
+            authenticated: true,
+            RetryOn.RefusalsAndDroppedConnections,
+            cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>
     /// Follows the notify stream of <paramref name="watchedPath"/> until it ends or is cancelled,
     /// yielding each payload's notifications with absolute paths. Comments (registration,
@@ -353,6 +367,8 @@ public sealed partial class QumuloClient : IDisposable
             HttpStatusCode.Unauthorized when _connection.Password is null =>
                 "the cluster refused the bearer token (invalid or expired) and no password is at hand to log in again; log in again with qq or give --user and --password",
             HttpStatusCode.Unauthorized => "the cluster refused the session even after a fresh login",
+            _ when errorClass == "fs_recursive_notify_disabled_error" =>
+                "the cluster refuses recursive change notification (its recursive notify mode is DISABLED_ERROR); an administrator can set it to ENABLED",
             HttpStatusCode.Forbidden =>
                 $"user '{_connection.User ?? "(token)"}' lacks the privilege this call needs: {Privileges.RequiredFor(request?.Method.Method ?? "GET", path)}",
             _ => null,

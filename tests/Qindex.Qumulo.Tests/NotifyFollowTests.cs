@@ -88,4 +88,36 @@ public sealed class NotifyFollowTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Forbidden, e.Status);
         Assert.Equal(0, reader.ReconnectAttempts);
     }
+
+    [Fact]
+    public async Task A_recursive_follow_on_a_cluster_that_disables_it_stops_saying_so()
+    {
+        using var admin = new QumuloClient(SimulatorHelpers.Connection(_server));
+        await admin.SetNotifyRecursiveModeAsync("DISABLED_ERROR", CancellationToken.None);
+        try
+        {
+            var e = await Assert.ThrowsAsync<QumuloApiException>(async () =>
+            {
+                await foreach (var _ in admin.FollowNotifyAsync("/", recursive: true, null, TimeSpan.FromSeconds(1), CancellationToken.None))
+                {
+                }
+            });
+            Assert.Contains("DISABLED_ERROR", e.Message, StringComparison.Ordinal);
+            Assert.Equal(0, admin.ReconnectAttempts);
+        }
+        finally
+        {
+            await admin.SetNotifyRecursiveModeAsync("ENABLED", CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task A_refused_token_without_a_password_at_hand_says_so()
+    {
+        using var client = new QumuloClient(SimulatorHelpers.Connection(_server) with { User = null, Password = null, BearerToken = "session-v1:not-a-real-token" });
+        var e = await Assert.ThrowsAsync<QumuloApiException>(() => client.WhoAmIAsync(CancellationToken.None));
+        Assert.Equal(HttpStatusCode.Unauthorized, e.Status);
+        Assert.Contains("no password is at hand", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-a-real-token", e.Message, StringComparison.Ordinal);
+    }
 }

@@ -51,10 +51,39 @@ public sealed class BaselineSnapshots
         store is IcebergIndexStore iceberg ? iceberg.Table.Metadata.TableUuid.ToString("N")[..12] : "index";
 
     /// <summary>Takes a snapshot of the directory <paramref name="sourceFileId"/> named for this index and <paramref name="purpose"/> (e.g. crawl, watch).</summary>
-    public Task<SnapshotInfo> CreateAsync(string sourceFileId, string purpose, CancellationToken cancellationToken)
+    public async Task<SnapshotInfo> CreateAsync(string sourceFileId, string purpose, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(purpose);
-        return _client.CreateSnapshotAsync(sourceFileId, $"{Prefix}{purpose}-{DateTimeOffset.UtcNow:yyyyMMddTHHmmssfffZ}", cancellationToken);
+        var name = $"{Prefix}{purpose}-{DateTimeOffset.UtcNow:yyyyMMddTHHmmssfffZ}";
+        try
+        {
+            return await _client.CreateSnapshotAsync(sourceFileId, name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or QumuloApiException or HttpRequestException)
+        {
+            // Interrupted (Ctrl-C) or cut off after the cluster may have taken it: the answer with
+            // its id is lost, but the name is ours, so find it and delete it now rather than leak it.
+            await DeleteByNameAsync(name).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task DeleteByNameAsync(string name)
+    {
+        try
+        {
+            foreach (var snapshot in await _client.ListSnapshotsAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                if (snapshot.Name == name)
+                {
+                    await DeleteAsync(snapshot.Id, CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception cleanup) when (cleanup is QumuloApiException or HttpRequestException)
+        {
+            // The cluster cannot be reached either: the next start's CleanLeftoversAsync removes it.
+        }
     }
 
     /// <summary>

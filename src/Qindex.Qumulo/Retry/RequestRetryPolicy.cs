@@ -38,21 +38,15 @@ internal sealed class RequestRetryPolicy
                     var retryable = args.Outcome.Exception is { } e
                         ? attempts.RetryOn == RetryOn.RefusalsAndDroppedConnections && IsDroppedConnection(e)
                         : args.Outcome.Result is { } response && IsRefusal(response.StatusCode);
-                    return ValueTask.FromResult(retryable && attempts.Count < maxAttempts && attempts.Elapsed < budget);
+                    // A Retry-After that reaches past the budget is not waited for: better to say now.
+                    var wait = RetryAfter(args.Outcome.Result) ?? TimeSpan.Zero;
+                    return ValueTask.FromResult(retryable && attempts.Count < maxAttempts && attempts.Elapsed + wait < budget);
                 },
                 DelayGenerator = args =>
                 {
-                    if (args.Outcome.Result?.Headers.RetryAfter is { } header)
-                    {
-                        var wait = header.Delta ?? (header.Date is { } date ? date - DateTimeOffset.UtcNow : TimeSpan.Zero);
-                        if (wait > TimeSpan.Zero)
-                        {
-                            return ValueTask.FromResult<TimeSpan?>(wait * (1 + (Random.Shared.NextDouble() / 4)));
-                        }
-                    }
-
                     // Null: Polly's exponential backoff with jitter.
-                    return ValueTask.FromResult<TimeSpan?>(null);
+                    var wait = RetryAfter(args.Outcome.Result);
+                    return ValueTask.FromResult(wait is { } w ? w * (1 + (Random.Shared.NextDouble() / 4)) : (TimeSpan?)null);
                 },
                 OnRetry = args =>
                 {
@@ -91,6 +85,18 @@ internal sealed class RequestRetryPolicy
         {
             ResilienceContextPool.Shared.Return(context);
         }
+    }
+
+    /// <summary>How long the answer asks to wait before the next attempt (Retry-After as seconds or a date), or null.</summary>
+    private static TimeSpan? RetryAfter(HttpResponseMessage? response)
+    {
+        if (response?.Headers.RetryAfter is not { } header)
+        {
+            return null;
+        }
+
+        var wait = header.Delta ?? (header.Date is { } date ? date - DateTimeOffset.UtcNow : TimeSpan.Zero);
+        return wait > TimeSpan.Zero ? wait : null;
     }
 
     /// <summary>429 (rate limited) and 503 (busy or failing over): the cluster did not act on the request.</summary>
