@@ -87,11 +87,24 @@ public static class Manifest
         {
             foreach (var m in manifests)
             {
-                writer.Append(new AvroRecord(ListSchema, [
-                    m.ManifestPath, m.ManifestLength, m.PartitionSpecId, (int)m.Content, m.SequenceNumber, m.MinSequenceNumber,
-                    m.AddedSnapshotId, m.AddedFilesCount, m.ExistingFilesCount, m.DeletedFilesCount,
-                    m.AddedRowsCount, m.ExistingRowsCount, m.DeletedRowsCount, new List<object?>(), null,
-                ]));
+                // By field name, so a field the spec adds cannot shift the others.
+                writer.Append(new AvroRecord(ListSchema)
+                {
+                    ["manifest_path"] = m.ManifestPath,
+                    ["manifest_length"] = m.ManifestLength,
+                    ["partition_spec_id"] = m.PartitionSpecId,
+                    ["content"] = (int)m.Content,
+                    ["sequence_number"] = m.SequenceNumber,
+                    ["min_sequence_number"] = m.MinSequenceNumber,
+                    ["added_snapshot_id"] = m.AddedSnapshotId,
+                    ["added_files_count"] = m.AddedFilesCount,
+                    ["existing_files_count"] = m.ExistingFilesCount,
+                    ["deleted_files_count"] = m.DeletedFilesCount,
+                    ["added_rows_count"] = m.AddedRowsCount,
+                    ["existing_rows_count"] = m.ExistingRowsCount,
+                    ["deleted_rows_count"] = m.DeletedRowsCount,
+                    ["partitions"] = new List<object?>(),
+                });
             }
         }
 
@@ -131,17 +144,34 @@ public static class Manifest
         }
     }
 
+    /// <summary>The entry as an Avro record, built by field name (unset optional fields stay null).</summary>
     private static AvroRecord ToAvro(ManifestEntry entry)
     {
         var f = entry.DataFile;
-        var file = new AvroRecord(DataFileSchema, [
-            (int)f.Content, f.FilePath, f.FileFormat, new AvroRecord(PartitionSchema, []), f.RecordCount, f.FileSizeInBytes,
-            Map(DataFileSchema, "column_sizes", f.ColumnSizes), Map(DataFileSchema, "value_counts", f.ValueCounts),
-            Map(DataFileSchema, "null_value_counts", f.NullValueCounts), null,
-            Map(DataFileSchema, "lower_bounds", f.LowerBounds), Map(DataFileSchema, "upper_bounds", f.UpperBounds),
-            null, f.SplitOffsets?.Cast<object?>().ToList(), null, f.SortOrderId,
-        ]);
-        return new AvroRecord(EntrySchema, [(int)entry.Status, entry.SnapshotId, entry.SequenceNumber, entry.FileSequenceNumber, file]);
+        var file = new AvroRecord(DataFileSchema)
+        {
+            ["content"] = (int)f.Content,
+            ["file_path"] = f.FilePath,
+            ["file_format"] = f.FileFormat,
+            ["partition"] = new AvroRecord(PartitionSchema),
+            ["record_count"] = f.RecordCount,
+            ["file_size_in_bytes"] = f.FileSizeInBytes,
+            ["column_sizes"] = Map(DataFileSchema, "column_sizes", f.ColumnSizes),
+            ["value_counts"] = Map(DataFileSchema, "value_counts", f.ValueCounts),
+            ["null_value_counts"] = Map(DataFileSchema, "null_value_counts", f.NullValueCounts),
+            ["lower_bounds"] = Map(DataFileSchema, "lower_bounds", f.LowerBounds),
+            ["upper_bounds"] = Map(DataFileSchema, "upper_bounds", f.UpperBounds),
+            ["split_offsets"] = f.SplitOffsets?.Cast<object?>().ToList(),
+            ["sort_order_id"] = f.SortOrderId,
+        };
+        return new AvroRecord(EntrySchema)
+        {
+            ["status"] = (int)entry.Status,
+            ["snapshot_id"] = entry.SnapshotId,
+            ["sequence_number"] = entry.SequenceNumber,
+            ["file_sequence_number"] = entry.FileSequenceNumber,
+            ["data_file"] = file,
+        };
     }
 
     private static List<object?>? Map<T>(AvroRecordSchema schema, string field, IReadOnlyDictionary<int, T>? values)
