@@ -9,7 +9,13 @@ namespace Qindex.Qumulo;
 public sealed class QumuloApiException : Exception
 {
     public QumuloApiException(HttpStatusCode status, string method, string requestPath, string? errorClass, string? description)
-        : base(Describe(status, method, requestPath, errorClass, description))
+        : this(status, method, requestPath, errorClass, description, null, null)
+    {
+    }
+
+    /// <summary>An error answer; <paramref name="hint"/> says what it means for the user, <paramref name="retried"/> how long it was retried.</summary>
+    public QumuloApiException(HttpStatusCode status, string method, string requestPath, string? errorClass, string? description, string? hint, string? retried)
+        : base(Describe(status, method, requestPath, errorClass, description, hint, retried))
     {
         Status = status;
         ErrorClass = errorClass;
@@ -34,14 +40,14 @@ public sealed class QumuloApiException : Exception
     public string? ErrorClass { get; }
     public string? Description { get; }
 
-    private static string Describe(HttpStatusCode status, string method, string requestPath, string? errorClass, string? description)
+    private static string Describe(HttpStatusCode status, string method, string requestPath, string? errorClass, string? description, string? hint, string? retried)
     {
-        var hint = status switch
+        var text = $"{method} {requestPath}: HTTP {(int)status} {errorClass ?? status.ToString()}: {description ?? "no description"}";
+        if (hint is not null)
         {
-            HttpStatusCode.Unauthorized => " (the token is invalid or expired and no password is at hand to log in again)",
-            HttpStatusCode.Forbidden => " (the user lacks a privilege this call needs; recursive notify needs DATA_ADMINISTRATOR-level rights)",
-            _ => string.Empty,
-        };
-        return $"{method} {requestPath}: HTTP {(int)status} {errorClass ?? status.ToString()}: {description ?? "no description"}{hint}";
+            text = $"{hint} ({text})";
+        }
+
+        return retried is null ? text : $"{text}; {retried}";
     }
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Qindex.Qumulo.Retry;
 
 namespace Qindex.Qumulo;
 
@@ -78,14 +79,14 @@ public sealed partial class QumuloClient
     {
         ArgumentNullException.ThrowIfNull(changes);
         var body = JsonBody(w => WriteChanges(w, changes));
-        return await SendJsonAsync(HttpMethod.Patch, $"v1/files/{FileRefs.Encode(idOrPath)}/info/attributes", body, retryable: true, cancellationToken).ConfigureAwait(false);
+        return await SendJsonAsync(HttpMethod.Patch, $"v1/files/{FileRefs.Encode(idOrPath)}/info/attributes", body, RetryOn.RefusalsAndDroppedConnections, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>DELETE: removes a file (one of its names) or an empty directory.</summary>
     public async Task DeleteAsync(string idOrPath, CancellationToken cancellationToken)
     {
         var url = $"v1/files/{FileRefs.Encode(idOrPath)}";
-        using var response = await SendWithRetryAsync(() => new HttpRequestMessage(HttpMethod.Delete, url), authenticated: true, cancellationToken, retryable: false, retryRefused: true).ConfigureAwait(false);
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Delete, url), authenticated: true, RetryOn.Refusals, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The named streams of a file.</summary>
@@ -105,7 +106,7 @@ public sealed partial class QumuloClient
             w.WriteString("stream_name", streamName);
             w.WriteEndObject();
         });
-        return ParseStream(await SendJsonAsync(HttpMethod.Post, $"v1/files/{FileRefs.Encode(idOrPath)}/streams/", body, retryable: false, cancellationToken).ConfigureAwait(false));
+        return ParseStream(await SendJsonAsync(HttpMethod.Post, $"v1/files/{FileRefs.Encode(idOrPath)}/streams/", body, RetryOn.Refusals, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>Replaces a named stream's contents with <paramref name="data"/>.</summary>
@@ -123,7 +124,7 @@ public sealed partial class QumuloClient
     public async Task DeleteStreamAsync(string idOrPath, string streamId, CancellationToken cancellationToken)
     {
         var url = StreamUrl(idOrPath, streamId);
-        using var response = await SendWithRetryAsync(() => new HttpRequestMessage(HttpMethod.Delete, url), authenticated: true, cancellationToken, retryable: false, retryRefused: true).ConfigureAwait(false);
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Delete, url), authenticated: true, RetryOn.Refusals, cancellationToken).ConfigureAwait(false);
     }
 
     private static string StreamUrl(string idOrPath, string streamId)
@@ -152,26 +153,26 @@ public sealed partial class QumuloClient
 
             w.WriteEndObject();
         });
-        return await SendJsonAsync(HttpMethod.Post, $"v1/files/{FileRefs.Encode(parent)}/entries/", body, retryable: false, cancellationToken).ConfigureAwait(false);
+        return await SendJsonAsync(HttpMethod.Post, $"v1/files/{FileRefs.Encode(parent)}/entries/", body, RetryOn.Refusals, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<JsonElement> SendJsonAsync(HttpMethod method, string url, byte[] body, bool retryable, CancellationToken cancellationToken)
+    private async Task<JsonElement> SendJsonAsync(HttpMethod method, string url, byte[] body, RetryOn retryOn, CancellationToken cancellationToken)
     {
-        using var response = await SendWithRetryAsync(
+        using var response = await SendAsync(
             () => new HttpRequestMessage(method, url) { Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } } },
             authenticated: true,
-            cancellationToken,
-            retryable,
-            retryRefused: true).ConfigureAwait(false);
+            retryOn,
+            cancellationToken).ConfigureAwait(false);
         using var document = await ReadJsonAsync(response, cancellationToken).ConfigureAwait(false);
         return document.RootElement.Clone();
     }
 
     private async Task<JsonElement> SendBytesAsync(HttpMethod method, string url, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        using var response = await SendWithRetryAsync(
+        using var response = await SendAsync(
             () => new HttpRequestMessage(method, url) { Content = new ReadOnlyMemoryContent(data) { Headers = { ContentType = new MediaTypeHeaderValue("application/octet-stream") } } },
             authenticated: true,
+            RetryOn.RefusalsAndDroppedConnections,
             cancellationToken).ConfigureAwait(false);
         using var document = await ReadJsonAsync(response, cancellationToken).ConfigureAwait(false);
         return document.RootElement.Clone();

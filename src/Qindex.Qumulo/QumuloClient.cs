@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using Qindex.Qumulo.Retry;
 
 namespace Qindex.Qumulo;
 
@@ -22,6 +23,7 @@ public sealed partial class QumuloClient : IDisposable
     private readonly QumuloConnection _connection;
     private readonly HttpClient _http;
     private readonly SemaphoreSlim _loginGate = new(1, 1);
+    private readonly RequestRetryPolicy _retryPolicy;
     private string? _token;
 
     public QumuloClient(QumuloConnection connection, int maxConnections = 16)
@@ -37,6 +39,7 @@ public sealed partial class QumuloClient : IDisposable
 
         _http = new HttpClient(handler) { BaseAddress = connection.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
         _token = connection.Password is null ? connection.BearerToken : null;
+        _retryPolicy = new RequestRetryPolicy(connection, () => Interlocked.Increment(ref _retries));
     }
 
     /// <summary>Requests sent, retries included (for progress and tests).</summary>
@@ -56,12 +59,13 @@ public sealed partial class QumuloClient : IDisposable
             throw new InvalidOperationException("No user and password to log in with (give --user and --password, QINDEX_USER/QINDEX_PASSWORD, or log in with qq).");
         }
 
-        using var response = await SendWithRetryAsync(
+        using var response = await SendAsync(
             () => new HttpRequestMessage(HttpMethod.Post, "v1/session/login")
             {
                 Content = JsonContent.Create(new Dictionary<string, string> { ["username"] = _connection.User, ["password"] = _connection.Password }),
             },
             authenticated: false,
+            RetryOn.RefusalsAndDroppedConnections,
             cancellationToken).ConfigureAwait(false);
         using var document = await ReadJsonAsync(response, cancellationToken).ConfigureAwait(false);
         _token = document.RootElement.TryGetProperty("bearer_token", out var token) ? token.GetString() : null;
@@ -94,7 +98,7 @@ public sealed partial class QumuloClient : IDisposable
         while (next is not null)
         {
             var url = next;
-            using var response = await SendWithRetryAsync(() => new HttpRequestMessage(HttpMethod.Get, url), authenticated: true, cancellationToken).ConfigureAwait(false);
+            using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, url), authenticated: true, RetryOn.RefusalsAndDroppedConnections, cancellationToken).ConfigureAwait(false);
             var page = await ReadJsonAsync(response, cancellationToken).ConfigureAwait(false);
             next = NextPage(page.RootElement, snapshot);
             yield return page;
@@ -122,14 +126,14 @@ public sealed partial class QumuloClient : IDisposable
 
     public async Task<SnapshotInfo> CreateSnapshotAsync(string sourceFileId, string name, CancellationToken cancellationToken)
     {
-        using var response = await SendWithRetryAsync(
+        using var response = await SendAsync(
             () => new HttpRequestMessage(HttpMethod.Post, "v2/snapshots/")
             {
                 Content = JsonContent.Create(new Dictionary<string, string> { ["source_file_id"] = sourceFileId, ["name"] = name }),
             },
             authenticated: true,
-            cancellationToken,
-            retryable: false).ConfigureAwait(false);
+            RetryOn.Refusals,
+            cancellationToken).ConfigureAwait(false);
         using var document = await ReadJsonAsync(response, cancellationToken).ConfigureAwait(false);
         return ParseSnapshot(document.RootElement);
     }
@@ -144,7 +148,7 @@ public sealed partial class QumuloClient : IDisposable
 
     public async Task DeleteSnapshotAsync(long id, CancellationToken cancellationToken)
     {
-        using var response = await SendWithRetryAsync(() => new HttpRequestMessage(HttpMethod.Delete, $"v2/snapshots/{id}"), authenticated: true, cancellationToken).ConfigureAwait(false);
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Delete, $"v2/snapshots/{id}"), authenticated: true, RetryOn.RefusalsAndDroppedConnections, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The net differences between two snapshots, streamed page by page.</summary>
@@ -155,7 +159,7 @@ public sealed partial class QumuloClient : IDisposable
         while (next is not null)
         {
             var url = next;
-            using var response = await SendWithRetryAsync(() => new HttpRequestMessage(HttpMethod.Get, url), authenticated: true, cancellationToken).ConfigureAwait(false);
+            using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, url), authenticated: true, RetryOn.RefusalsAndDroppedConnections, cancellationToken).ConfigureAwait(false);
             using var page = await ReadJsonAsync(response, cancellationToken).ConfigureAwait(false);
             if (page.RootElement.TryGetProperty("entries", out var entries) && entries.ValueKind == JsonValueKind.Array)
             {
@@ -191,17 +195,13 @@ public sealed partial class QumuloClient : IDisposable
         Action<string>? onComment,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var url = $"v1/files/{FileRefs.Encode(watchedPath)}/notify?recursive={(recursive ? "true" : "false")}";
-        if (filter is { Count: > 0 })
-        {
-            url += "&filter=" + Uri.EscapeDataString(string.Join(',', filter));
-        }
-
-        using var response = await SendWithRetryAsync(
+        var url = NotifyUrl(watchedPath, recursive, filter);
+        using var response = await SendAsync(
             () => new HttpRequestMessage(HttpMethod.Get, url) { Headers = { Accept = { new MediaTypeWithQualityHeaderValue("text/event-stream") } } },
             authenticated: true,
+            RetryOn.RefusalsAndDroppedConnections,
             cancellationToken,
-            completion: HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
+            HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await foreach (var message in ServerSentEvents.ReadAsync(stream, _connection.MaxNotifyMessageBytes, cancellationToken).ConfigureAwait(false))
         {
@@ -223,79 +223,77 @@ public sealed partial class QumuloClient : IDisposable
 
     private async Task<JsonElement> GetJsonAsync(string url, CancellationToken cancellationToken)
     {
-        using var response = await SendWithRetryAsync(() => new HttpRequestMessage(HttpMethod.Get, url), authenticated: true, cancellationToken).ConfigureAwait(false);
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, url), authenticated: true, RetryOn.RefusalsAndDroppedConnections, cancellationToken).ConfigureAwait(false);
         using var document = await ReadJsonAsync(response, cancellationToken).ConfigureAwait(false);
         return document.RootElement.Clone();
     }
 
-    private async Task<HttpResponseMessage> SendWithRetryAsync(
+    private async Task<HttpResponseMessage> SendAsync(
         Func<HttpRequestMessage> createRequest,
         bool authenticated,
+        RetryOn retryOn,
         CancellationToken cancellationToken,
-        bool retryable = true,
-        HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead,
-        bool retryRefused = false)
+        HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
     {
+        var attempts = new RequestAttempts(retryOn);
         var reloggedIn = false;
-        for (var attempt = 1; ; attempt++)
+        string method = "?", target = "?";
+
+        async Task<HttpResponseMessage> SendOnceAsync(CancellationToken token)
         {
-            if (authenticated && _token is null)
+            while (true)
             {
-                await EnsureLoggedInAsync(null, cancellationToken).ConfigureAwait(false);
-            }
+                if (authenticated && _token is null)
+                {
+                    await EnsureLoggedInAsync(null, token).ConfigureAwait(false);
+                }
 
-            using var request = createRequest();
-            var tokenUsed = _token;
-            if (authenticated && tokenUsed is not null)
-            {
-                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", tokenUsed);
-            }
+                var request = createRequest();
+                (method, target) = (request.Method.Method, Target(request));
+                var tokenUsed = _token;
+                if (authenticated && tokenUsed is not null)
+                {
+                    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", tokenUsed);
+                }
 
-            HttpResponseMessage response;
-            TimeSpan? retryAfter = null;
-            Interlocked.Increment(ref _requests);
-            try
-            {
-                response = await _http.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
-            }
-            catch (HttpRequestException e) when (retryable && attempt < _connection.MaxAttempts && e.InnerException is not System.Security.Authentication.AuthenticationException)
-            {
-                await BackoffAsync(attempt, null, cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-            catch (IOException) when (retryable && attempt < _connection.MaxAttempts)
-            {
-                await BackoffAsync(attempt, null, cancellationToken).ConfigureAwait(false);
-                continue;
-            }
+                Interlocked.Increment(ref _requests);
+                var response = await _http.SendAsync(request, completion, token).ConfigureAwait(false);
 
-            if (response.IsSuccessStatusCode)
-            {
+                // An expired token is not a failure to back off from: log in again once, at once.
+                if (response.StatusCode == HttpStatusCode.Unauthorized && authenticated && !reloggedIn && _connection.Password is not null)
+                {
+                    response.Dispose();
+                    reloggedIn = true;
+                    await EnsureLoggedInAsync(tokenUsed, token).ConfigureAwait(false);
+                    continue;
+                }
+
                 return response;
             }
+        }
 
-            if (response.StatusCode == HttpStatusCode.Unauthorized && authenticated && !reloggedIn && _connection.Password is not null)
-            {
-                response.Dispose();
-                reloggedIn = true;
-                await EnsureLoggedInAsync(tokenUsed, cancellationToken).ConfigureAwait(false);
-                attempt--;
-                continue;
-            }
+        HttpResponseMessage last;
+        try
+        {
+            last = await _retryPolicy.SendAsync(SendOnceAsync, attempts, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (RequestRetryPolicy.IsDroppedConnection(e) && !cancellationToken.IsCancellationRequested)
+        {
+            var why = retryOn == RetryOn.RefusalsAndDroppedConnections
+                ? attempts.Describe()
+                : "not retried, since the cluster may have acted on it before the connection dropped";
+            throw new QumuloApiException($"{method} {target}: the connection failed ({e.Message}); {why}.", e);
+        }
 
-            if ((response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable)
-                && (retryable || retryRefused) && attempt < _connection.MaxAttempts)
-            {
-                retryAfter = response.Headers.RetryAfter?.Delta;
-                response.Dispose();
-                await BackoffAsync(attempt, retryAfter, cancellationToken).ConfigureAwait(false);
-                continue;
-            }
+        if (last.IsSuccessStatusCode)
+        {
+            return last;
+        }
 
-            using (response)
-            {
-                throw await ToExceptionAsync(request, response, cancellationToken).ConfigureAwait(false);
-            }
+        using (last)
+        {
+            var retried = RequestRetryPolicy.IsRefusal(last.StatusCode) ? attempts.Describe() : null;
+            throw await ToExceptionAsync(last, retried, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -318,16 +316,7 @@ public sealed partial class QumuloClient : IDisposable
         }
     }
 
-    private async Task BackoffAsync(int attempt, TimeSpan? retryAfter, CancellationToken cancellationToken)
-    {
-        Interlocked.Increment(ref _retries);
-        var exponential = _connection.InitialBackoff * Math.Pow(2, attempt - 1);
-        var jittered = exponential * (0.5 + (Random.Shared.NextDouble() / 2));
-        var delay = retryAfter is { } hint && hint > jittered ? hint : jittered;
-        await Task.Delay(delay > TimeSpan.FromSeconds(30) ? TimeSpan.FromSeconds(30) : delay, cancellationToken).ConfigureAwait(false);
-    }
-
-    private static async Task<QumuloApiException> ToExceptionAsync(HttpRequestMessage request, HttpResponseMessage response, CancellationToken cancellationToken)
+    private async Task<QumuloApiException> ToExceptionAsync(HttpResponseMessage response, string? retried, CancellationToken cancellationToken)
     {
         string? errorClass = null;
         string? description = null;
@@ -347,7 +336,27 @@ public sealed partial class QumuloClient : IDisposable
         }
 
         // The path may hold an id or an encoded path; never the token, which travels in a header.
-        return new QumuloApiException(response.StatusCode, request.Method.Method, request.RequestUri?.OriginalString ?? "?", errorClass, description);
+        var request = response.RequestMessage;
+        return new QumuloApiException(
+            response.StatusCode, request?.Method.Method ?? "?", Target(request), errorClass, description,
+            Hint(response.StatusCode, request, errorClass), retried);
+    }
+
+    /// <summary>What a refusal means for the user, in words; null when the status says it all.</summary>
+    private string? Hint(HttpStatusCode status, HttpRequestMessage? request, string? errorClass)
+    {
+        var path = Target(request);
+        return status switch
+        {
+            HttpStatusCode.Unauthorized when path.Contains("session/login", StringComparison.Ordinal) =>
+                $"the cluster refused the credentials of user '{_connection.User}' (wrong user name or password{(errorClass is null ? string.Empty : ", " + errorClass)})",
+            HttpStatusCode.Unauthorized when _connection.Password is null =>
+                "the cluster refused the bearer token (invalid or expired) and no password is at hand to log in again; log in again with qq or give --user and --password",
+            HttpStatusCode.Unauthorized => "the cluster refused the session even after a fresh login",
+            HttpStatusCode.Forbidden =>
+                $"user '{_connection.User ?? "(token)"}' lacks the privilege this call needs: {Privileges.RequiredFor(request?.Method.Method ?? "GET", path)}",
+            _ => null,
+        };
     }
 
     private static async Task<JsonDocument> ReadJsonAsync(HttpResponseMessage response, CancellationToken cancellationToken)
@@ -355,6 +364,14 @@ public sealed partial class QumuloClient : IDisposable
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         return await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>The request's path and query as sent (ids or encoded paths; never the token, which travels in a header).</summary>
+    private static string Target(HttpRequestMessage? request) => request?.RequestUri switch
+    {
+        null => "?",
+        { IsAbsoluteUri: true } uri => uri.PathAndQuery,
+        var uri => "/" + uri.OriginalString,
+    };
 
     private static string? NextPage(JsonElement root, long? snapshot)
     {

@@ -26,11 +26,24 @@ public sealed record QumuloConnection
     /// <summary>Accept any certificate. Only when the user asked for it.</summary>
     public bool Insecure { get; init; }
 
-    /// <summary>Attempts for a retryable failure (429, 503, reset connection) before giving up.</summary>
-    public int MaxAttempts { get; init; } = 6;
+    /// <summary>
+    /// How long one request keeps being retried after 429, 503 or a dropped connection: no retry
+    /// starts once this much time has passed since its first attempt. Two minutes outlast a
+    /// node failover or a minute-long storm of refusals (docs/decisions/0005-retry-policy.md).
+    /// </summary>
+    public TimeSpan RetryBudget { get; init; } = TimeSpan.FromMinutes(2);
 
-    /// <summary>First backoff delay; doubles each attempt, with jitter.</summary>
+    /// <summary>A cap on attempts per request besides the time budget; null for none (the default).</summary>
+    public int? MaxAttempts { get; init; }
+
+    /// <summary>First backoff delay; doubles each attempt, with jitter, up to <see cref="MaxBackoff"/>.</summary>
     public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The longest wait between two attempts (a Retry-After header may ask for longer and is honoured).</summary>
+    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long the notify stream keeps being reopened after it fails; null (the default) for ever.</summary>
+    public TimeSpan? ReconnectBudget { get; init; }
 
     /// <summary>
     /// Safety cap on one notify (SSE) message, in bytes. Lines have no other limit; a message past

@@ -17,6 +17,7 @@ internal sealed class CrawlCommand : ICliCommand
         var path = new Option<string>("--path") { Description = "Directory to crawl.", DefaultValueFactory = _ => "/" }.IsClusterPath();
         var snapshot = new Option<string>("--snapshot") { Description = "auto (take one and keep it as the baseline), none (live tree), or an existing snapshot id.", DefaultValueFactory = _ => "auto" };
         var concurrency = new Option<int>("--concurrency") { Description = "Directories listed at once.", DefaultValueFactory = _ => 8 }.InRange(1, 1024);
+        var retryBudget = new Option<double>("--retry-budget") { Description = "Seconds one request keeps being retried after 429, 503 or a dropped connection before the crawl fails.", DefaultValueFactory = _ => 120 };
         var command = new Command(
             "crawl",
             "Crawl a cluster directory into the index, from a snapshot.\n\nExample:\n  qindex crawl --host 127.0.0.1 --port 8000 --ca-cert sim.pem --user admin --password admin --path / --index ./idx");
@@ -25,12 +26,18 @@ internal sealed class CrawlCommand : ICliCommand
         command.Options.Add(path);
         command.Options.Add(snapshot);
         command.Options.Add(concurrency);
+        command.Options.Add(retryBudget);
         command.SetAction(async (parse, cancellationToken) =>
         {
             try
             {
                 var (mode, id) = ParseSnapshot(parse.GetValue(snapshot)!);
-                var connection = await cluster.ConnectionAsync(parse, cancellationToken);
+                if (parse.GetValue(retryBudget) is not (> 0 and <= 86_400) and var budget)
+                {
+                    throw new ArgumentException($"--retry-budget takes seconds between 0 and 86400, not {budget.ToString(CultureInfo.InvariantCulture)}.");
+                }
+
+                var connection = await cluster.ConnectionAsync(parse, cancellationToken) with { RetryBudget = TimeSpan.FromSeconds(parse.GetValue(retryBudget)) };
                 using var client = new QumuloClient(connection, parse.GetValue(concurrency) * 2);
                 await using var creation = index.BeginCreate(parse);
                 await using var store = await creation.OpenAsync(cancellationToken);
@@ -48,6 +55,21 @@ internal sealed class CrawlCommand : ICliCommand
                     $"crawled {result.Objects:N0} objects in {result.Directories:N0} directories in {result.Elapsed.TotalSeconds:F1} s " +
                     $"({result.Objects / Math.Max(result.Elapsed.TotalSeconds, 0.001):N0} objects/s); baseline snapshot: {result.SnapshotId?.ToString(CultureInfo.InvariantCulture) ?? "none"}; " +
                     $"retries: {client.RetryCount}");
+                if (result.SnapshotsDeleted > 0)
+                {
+                    Console.WriteLine($"deleted {result.SnapshotsDeleted} superseded or leftover qindex snapshot(s) of this index");
+                }
+
+                if (result.SnapshotCleanupFailure is { } cleanup)
+                {
+                    await Console.Error.WriteLineAsync($"warning: could not delete superseded qindex snapshots ({cleanup}); the next crawl or watch start tries again");
+                }
+
+                if (result.Vanished > 0)
+                {
+                    Console.WriteLine($"{result.Vanished:N0} directories vanished during the live crawl and were skipped (a watcher's catch-up or the next crawl picks up the change)");
+                }
+
                 return 0;
             }
             catch (OperationCanceledException)
@@ -59,7 +81,9 @@ internal sealed class CrawlCommand : ICliCommand
             {
                 var reason = e is HttpRequestException { InnerException: System.Security.Authentication.AuthenticationException tls }
                     ? $"the cluster's TLS certificate is not trusted ({tls.Message}); give --ca-cert FILE or --pin-sha256 HEX (or --insecure if you accept the risk)"
-                    : e.Message;
+                    : e is QumuloApiException { Status: System.Net.HttpStatusCode.Forbidden } && e.Message.Contains("PRIVILEGE_SNAPSHOT_WRITE", StringComparison.Ordinal)
+                        ? e.Message + "; without that privilege, crawl the live tree with --snapshot none"
+                        : e.Message;
                 await Console.Error.WriteLineAsync($"crawl failed: {reason}\nThe index was left as it was.");
                 return 1;
             }

@@ -205,17 +205,18 @@ internal sealed class SimCommand : ICliCommand
     private static Command BuildFault()
     {
         var cluster = new ClusterOptions();
-        var kind = new Argument<string>("kind") { Description = "drop-streams, expire-tokens, errors, latency, stall-streams or clear." };
+        var kind = new Argument<string>("kind") { Description = "drop-streams, expire-tokens, errors, rate-limit, latency, stall-streams or clear." };
         var status = new Option<int>("--status") { Description = "errors: 429 or 503.", DefaultValueFactory = _ => 503 };
         var fraction = new Option<double>("--fraction") { Description = "errors: share of requests answered with --status.", DefaultValueFactory = _ => 0.5 }.InRange(0.0, 1.0);
-        var seconds = new Option<double>("--seconds") { Description = "errors, latency, stall-streams: how long.", DefaultValueFactory = _ => 10 }.AtLeast(0.0);
+        var seconds = new Option<double>("--seconds") { Description = "errors, rate-limit, latency, stall-streams: how long.", DefaultValueFactory = _ => 10 }.AtLeast(0.0);
+        var rps = new Option<double>("--rps") { Description = "rate-limit: requests per second let through (a token bucket; the rest get 429 with Retry-After).", DefaultValueFactory = _ => 100 };
         var ms = new Option<int>("--ms") { Description = "latency: milliseconds added to each request.", DefaultValueFactory = _ => 100 }.AtLeast(0);
         var command = new Command(
             "fault",
-            "Inject a fault into a running simulator.\n\nExample:\n  qindex sim fault errors --status 429 --fraction 0.3 --seconds 20 --host 127.0.0.1 --port 8000 --ca-cert sim.pem");
+            "Inject a fault into a running simulator.\n\nExamples:\n  qindex sim fault errors --status 429 --fraction 0.3 --seconds 20 --host 127.0.0.1 --port 8000 --ca-cert sim.pem\n  qindex sim fault rate-limit --rps 200 --seconds 60 --host 127.0.0.1 --port 8000 --ca-cert sim.pem");
         command.Arguments.Add(kind);
         cluster.AddTo(command);
-        foreach (var option in new Option[] { status, fraction, seconds, ms })
+        foreach (var option in new Option[] { status, fraction, seconds, ms, rps })
         {
             command.Options.Add(option);
         }
@@ -234,6 +235,7 @@ internal sealed class SimCommand : ICliCommand
                 ["fraction"] = parse.GetValue(fraction),
                 ["seconds"] = parse.GetValue(seconds),
                 ["ms"] = parse.GetValue(ms),
+                ["rps"] = parse.GetValue(rps),
             };
             try
             {

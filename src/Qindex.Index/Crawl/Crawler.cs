@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Threading.Channels;
 using Qindex.Index.Records;
+using Qindex.Index.Snapshots;
 using Qindex.Index.Store;
 using Qindex.Qumulo;
 
@@ -39,8 +40,18 @@ public sealed record CrawlOptions
 /// <summary>A progress report: objects written so far, directories still to list, the estimate from aggregates.</summary>
 public sealed record CrawlProgress(long Objects, long DirectoriesDone, long DirectoriesPending, double ObjectsPerSecond, long? EstimatedTotal);
 
-/// <summary>The outcome of a committed crawl.</summary>
-public sealed record CrawlResult(long Objects, long Directories, long? SnapshotId, TimeSpan Elapsed);
+/// <summary>
+/// The outcome of a committed crawl. <paramref name="Vanished"/> counts directories a live crawl
+/// (no snapshot) found gone when it came to list them; always 0 from a snapshot.
+/// </summary>
+public sealed record CrawlResult(long Objects, long Directories, long? SnapshotId, TimeSpan Elapsed, long Vanished = 0)
+{
+    /// <summary>Snapshots of this index deleted as superseded or left over.</summary>
+    public int SnapshotsDeleted { get; init; }
+
+    /// <summary>Why a snapshot cleanup failed (the crawl itself succeeded), or null.</summary>
+    public string? SnapshotCleanupFailure { get; init; }
+}
 
 /// <summary>
 /// Crawls a directory tree breadth-first with bounded concurrency into a new picture of the
@@ -73,32 +84,74 @@ public sealed class Crawler
         }
 
         var rootId = live.GetProperty("id").GetString()!;
+        var snapshots = new BaselineSnapshots(_client, BaselineSnapshots.TagOf(store));
+        var previous = (await store.GetStatusAsync(cancellationToken).ConfigureAwait(false)).Baseline;
+        var cleanupFailures = new List<string>();
+        var deleted = 0;
+        if (options.SnapshotMode == CrawlSnapshotMode.Auto)
+        {
+            // A crash (kill -9, power loss) may have left this index's snapshots behind.
+            deleted += await BestEffortAsync(() => snapshots.CleanLeftoversAsync(previous, cancellationToken), cleanupFailures).ConfigureAwait(false);
+        }
+
         long? snapshotId = options.SnapshotMode switch
         {
             CrawlSnapshotMode.None => null,
             CrawlSnapshotMode.Existing => options.SnapshotId ?? throw new ArgumentException("An existing snapshot needs its id.", nameof(options)),
-            _ => (await _client.CreateSnapshotAsync(rootId, $"qindex-crawl-{DateTimeOffset.UtcNow:yyyyMMddTHHmmssZ}", cancellationToken).ConfigureAwait(false)).Id,
+            _ => (await snapshots.CreateAsync(rootId, "crawl", cancellationToken).ConfigureAwait(false)).Id,
         };
 
+        CrawlResult result;
         try
         {
-            var result = await CrawlAsync(rootPath, rootId, snapshotId, options, store, progress, stopwatch, cancellationToken).ConfigureAwait(false);
-            return result;
+            result = await CrawlAsync(rootPath, rootId, snapshotId, options, store, progress, stopwatch, cancellationToken).ConfigureAwait(false);
         }
         catch when (options.SnapshotMode == CrawlSnapshotMode.Auto && snapshotId is { } created)
         {
-            // The snapshot would have become the baseline; without a committed index it is only clutter.
-            // If the cluster cannot be reached to remove it, the crawl's own error still matters more.
+            // The snapshot would have become the baseline; without a committed index it only pins
+            // capacity. If the cluster cannot be reached to remove it, the crawl's own error still
+            // matters more, and the next start removes it.
             try
             {
-                await _client.DeleteSnapshotAsync(created, CancellationToken.None).ConfigureAwait(false);
+                await snapshots.DeleteAsync(created, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception cleanup) when (cleanup is QumuloApiException or HttpRequestException or IOException)
             {
-                // Left for the administrator; its name starts with qindex-crawl-.
+                // Left for the next start's CleanLeftoversAsync.
             }
 
             throw;
+        }
+
+        // Committed: the baseline it replaced, and any older snapshot of this index, are no longer needed.
+        if (options.SnapshotMode == CrawlSnapshotMode.Auto || previous?.ClusterSnapshotId is not null)
+        {
+            deleted += await BestEffortAsync(() => snapshots.DeleteSupersededAsync(previous, snapshotId, cancellationToken), cleanupFailures).ConfigureAwait(false);
+        }
+
+        return result with { SnapshotsDeleted = deleted, SnapshotCleanupFailure = cleanupFailures.FirstOrDefault() };
+    }
+
+    /// <summary>
+    /// Snapshot cleanup never fails a crawl: what it could not delete now, the next start deletes.
+    /// The reason is kept for the command to show (a user without PRIVILEGE_SNAPSHOT_WRITE, say).
+    /// </summary>
+    private static async Task<int> BestEffortAsync(Func<Task<int>> cleanup, List<string> failures)
+    {
+        try
+        {
+            return await cleanup().ConfigureAwait(false);
+        }
+        catch (QumuloApiException e)
+        {
+            failures.Add(e.Message);
+            return 0;
+        }
+        catch (OperationCanceledException)
+        {
+            // Interrupted after the commit landed: the crawl succeeded; the next start cleans up.
+            failures.Add("interrupted");
+            return 0;
         }
     }
 
@@ -123,48 +176,93 @@ public sealed class Crawler
         Interlocked.Increment(ref objects);
         directories.Writer.TryWrite(rootId);
 
+        Exception? firstFailure = null;
+        async Task FailAsync(Exception e)
+        {
+            // The first failure ends every task at once: workers would otherwise wait for
+            // directories a failed worker will never list, or for room the writer will never make.
+            if (Interlocked.CompareExchange(ref firstFailure, e, null) is null)
+            {
+                await failed.CancelAsync().ConfigureAwait(false);
+                directories.Writer.TryComplete();
+            }
+        }
+
         var writerTask = Task.Run(
             async () =>
             {
-                await foreach (var record in records.Reader.ReadAllAsync(token).ConfigureAwait(false))
+                try
                 {
-                    await writer.AddAsync(record, token).ConfigureAwait(false);
+                    await foreach (var record in records.Reader.ReadAllAsync(token).ConfigureAwait(false))
+                    {
+                        await writer.AddAsync(record, token).ConfigureAwait(false);
+                    }
+                }
+                catch (Exception e)
+                {
+                    await FailAsync(e).ConfigureAwait(false);
+                    throw;
                 }
             },
             token);
 
+        long vanished = 0;
+        var live = snapshotId is null;
+
         async Task WorkerAsync()
         {
-            await foreach (var directoryId in directories.Reader.ReadAllAsync(token).ConfigureAwait(false))
+            try
             {
-                await foreach (var page in _client.ListEntryPagesAsync(directoryId, snapshotId, options.PageSize, token).ConfigureAwait(false))
+                await foreach (var directoryId in directories.Reader.ReadAllAsync(token).ConfigureAwait(false))
                 {
-                    using (page)
+                    try
                     {
-                        if (!page.RootElement.TryGetProperty("files", out var files) || files.ValueKind != JsonValueKind.Array)
-                        {
-                            continue;
-                        }
+                        await ListDirectoryAsync(directoryId).ConfigureAwait(false);
+                    }
+                    catch (QumuloApiException e) when (live && IsVanished(e))
+                    {
+                        // Deleted (or replaced) after its parent was listed: a live crawl has no
+                        // point in time to be consistent with; the watcher's catch-up repairs it.
+                        Interlocked.Increment(ref vanished);
+                    }
 
-                        foreach (var file in files.EnumerateArray())
-                        {
-                            var record = FileRecordParser.Parse(file, ingestTs);
-                            if (record.Type == DirectoryType && record.Id is { } childId)
-                            {
-                                Interlocked.Increment(ref pending);
-                                directories.Writer.TryWrite(childId);
-                            }
-
-                            await records.Writer.WriteAsync(record, token).ConfigureAwait(false);
-                            Interlocked.Increment(ref objects);
-                        }
+                    Interlocked.Increment(ref directoriesDone);
+                    if (Interlocked.Decrement(ref pending) == 0)
+                    {
+                        directories.Writer.TryComplete();
                     }
                 }
+            }
+            catch (Exception e)
+            {
+                await FailAsync(e).ConfigureAwait(false);
+                throw;
+            }
+        }
 
-                Interlocked.Increment(ref directoriesDone);
-                if (Interlocked.Decrement(ref pending) == 0)
+        async Task ListDirectoryAsync(string directoryId)
+        {
+            await foreach (var page in _client.ListEntryPagesAsync(directoryId, snapshotId, options.PageSize, token).ConfigureAwait(false))
+            {
+                using (page)
                 {
-                    directories.Writer.TryComplete();
+                    if (!page.RootElement.TryGetProperty("files", out var files) || files.ValueKind != JsonValueKind.Array)
+                    {
+                        continue;
+                    }
+
+                    foreach (var file in files.EnumerateArray())
+                    {
+                        var record = FileRecordParser.Parse(file, ingestTs);
+                        if (record.Type == DirectoryType && record.Id is { } childId)
+                        {
+                            Interlocked.Increment(ref pending);
+                            directories.Writer.TryWrite(childId);
+                        }
+
+                        await records.Writer.WriteAsync(record, token).ConfigureAwait(false);
+                        Interlocked.Increment(ref objects);
+                    }
                 }
             }
         }
@@ -184,13 +282,19 @@ public sealed class Crawler
             records.Writer.TryComplete();
             await writerTask.ConfigureAwait(false);
         }
-        catch
+        catch (Exception e)
         {
             // One failure stops every worker; the writer is disposed uncommitted, so the index stays as it was.
+            Interlocked.CompareExchange(ref firstFailure, e, null);
             await failed.CancelAsync().ConfigureAwait(false);
             directories.Writer.TryComplete();
             records.Writer.TryComplete();
             await Task.WhenAll(workers.Append(writerTask)).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
+
+            // The caller's cancellation is reported as such; otherwise the failure that started it
+            // all, not the cancellations it caused in the other workers.
+            cancellationToken.ThrowIfCancellationRequested();
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(firstFailure!);
             throw;
         }
 
@@ -199,8 +303,11 @@ public sealed class Crawler
             new IndexBaseline(options.ClusterHost, rootPath, snapshotId?.ToString(CultureInfo.InvariantCulture), DateTimeOffset.UtcNow),
             cancellationToken).ConfigureAwait(false);
         progress?.Report(new CrawlProgress(objects, directoriesDone, 0, objects / Math.Max(stopwatch.Elapsed.TotalSeconds, 0.001), estimate));
-        return new CrawlResult(objects, directoriesDone, snapshotId, stopwatch.Elapsed);
+        return new CrawlResult(objects, directoriesDone, snapshotId, stopwatch.Elapsed, vanished);
     }
+
+    private static bool IsVanished(QumuloApiException e) =>
+        e.ErrorClass is "fs_no_such_entry_error" or "fs_not_a_directory_error";
 
     private async Task<long?> EstimateAsync(string rootPath, long? snapshotId, CancellationToken cancellationToken)
     {

@@ -59,6 +59,13 @@ internal sealed class Endpoints
                 await Task.Delay(latency, context.RequestAborted);
             }
 
+            if (!_faults.TryTakeToken(out var retryAfter))
+            {
+                context.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
+                await ErrorAsync(context, 429, "http", "http_too_many_requests_error", "rate limit exceeded (the simulator's rate-limit fault)");
+                return;
+            }
+
             if (_faults.DrawError() is { } status)
             {
                 if (status == 429)
@@ -81,6 +88,11 @@ internal sealed class Endpoints
             {
                 await ErrorAsync(context, 401, "qfsd", "http_unauthorized_error", "missing, invalid or expired bearer token");
                 return;
+            }
+
+            if (WriteAccess.Refusal(user, method, segments) is { } refusal)
+            {
+                throw refusal;
             }
 
             await RouteAsync(context, method, segments, user);
@@ -504,6 +516,16 @@ internal sealed class Endpoints
 
                 _faults.SetErrors(status, Math.Clamp(Num("fraction", 1), 0, 1), Num("seconds", 10));
                 break;
+            case ["__sim", "faults", "rate-limit"]:
+                var rps = Num("rps", 0);
+                if (!(rps > 0) || !(Num("seconds", 10) > 0))
+                {
+                    await ErrorAsync(c, 400, "sim", "sim_bad_fault", "rate-limit needs rps > 0 and seconds > 0");
+                    return;
+                }
+
+                _faults.SetRateLimit(rps, Num("seconds", 10));
+                break;
             case ["__sim", "faults", "latency"]:
                 _faults.SetLatency((int)Num("ms", 100), Num("seconds", 10));
                 break;
@@ -517,7 +539,7 @@ internal sealed class Endpoints
                 await LoadAdminAsync(c, action, body);
                 return;
             default:
-                await ErrorAsync(c, 404, "sim", "sim_no_such_fault", "known faults: drop-streams, expire-tokens, errors, latency, stall-streams, clear");
+                await ErrorAsync(c, 404, "sim", "sim_no_such_fault", "known faults: drop-streams, expire-tokens, errors, rate-limit, latency, stall-streams, clear");
                 return;
         }
 

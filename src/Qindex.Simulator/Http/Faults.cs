@@ -2,7 +2,7 @@ namespace Qindex.Simulator.Http;
 
 /// <summary>
 /// Faults injected on demand through the admin API: error answers for a fraction of requests,
-/// added latency, stalled or dropped notify streams. One instance per server, never static.
+/// a rate limit (token bucket), added latency, stalled or dropped notify streams. One instance per server, never static.
 /// </summary>
 internal sealed class Faults : IDisposable
 {
@@ -11,6 +11,7 @@ internal sealed class Faults : IDisposable
     private (int Status, double Fraction, DateTime Until)? _errors;
     private (int Milliseconds, DateTime Until)? _latency;
     private DateTime _stallUntil = DateTime.MinValue;
+    private RateLimit? _rateLimit;
 
     /// <summary>Cancelled when streams are dropped; each stream links to the token current when it opened.</summary>
     public CancellationToken StreamsToken
@@ -61,6 +62,48 @@ internal sealed class Faults : IDisposable
         }
     }
 
+    /// <summary>
+    /// A token bucket in front of the API, as a rate-limiting proxy puts one: <paramref name="requestsPerSecond"/>
+    /// tokens a second, a burst of one second's worth, a 429 with Retry-After for a request that finds it empty.
+    /// </summary>
+    public void SetRateLimit(double requestsPerSecond, double seconds)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(requestsPerSecond);
+        lock (_gate)
+        {
+            var now = DateTime.UtcNow;
+            _rateLimit = new RateLimit(requestsPerSecond, now.AddSeconds(seconds)) { Tokens = requestsPerSecond, Refilled = now };
+        }
+    }
+
+    /// <summary>
+    /// Takes a token when a rate limit is on. False means refuse the request; <paramref name="retryAfterSeconds"/>
+    /// is then the whole seconds until a token will be there (at least 1, as Retry-After counts whole seconds).
+    /// </summary>
+    public bool TryTakeToken(out int retryAfterSeconds)
+    {
+        retryAfterSeconds = 0;
+        lock (_gate)
+        {
+            var now = DateTime.UtcNow;
+            if (_rateLimit is not { } limit || now >= limit.Until)
+            {
+                return true;
+            }
+
+            limit.Tokens = Math.Min(limit.PerSecond, limit.Tokens + ((now - limit.Refilled).TotalSeconds * limit.PerSecond));
+            limit.Refilled = now;
+            if (limit.Tokens >= 1)
+            {
+                limit.Tokens -= 1;
+                return true;
+            }
+
+            retryAfterSeconds = Math.Max(1, (int)Math.Ceiling((1 - limit.Tokens) / limit.PerSecond));
+            return false;
+        }
+    }
+
     public void StallStreams(double seconds)
     {
         lock (_gate)
@@ -75,6 +118,7 @@ internal sealed class Faults : IDisposable
         {
             _errors = null;
             _latency = null;
+            _rateLimit = null;
             _stallUntil = DateTime.MinValue;
         }
     }
@@ -113,5 +157,13 @@ internal sealed class Faults : IDisposable
                 return _latency is { } l && DateTime.UtcNow < l.Until ? TimeSpan.FromMilliseconds(l.Milliseconds) : TimeSpan.Zero;
             }
         }
+    }
+
+    private sealed class RateLimit(double perSecond, DateTime until)
+    {
+        public double PerSecond { get; } = perSecond;
+        public DateTime Until { get; } = until;
+        public double Tokens { get; set; }
+        public DateTime Refilled { get; set; }
     }
 }

@@ -3,7 +3,11 @@ using System.Security.Cryptography;
 
 namespace Qindex.Simulator.Http;
 
-/// <summary>A built-in user; <see cref="DataAdministrator"/> gates recursive notify.</summary>
+/// <summary>
+/// A built-in user. <see cref="DataAdministrator"/> holds every privilege the API checks;
+/// without it (the <c>reader</c> user) the user may read but not write, take or delete
+/// snapshots, change settings, or watch recursively.
+/// </summary>
 internal sealed record SimUser(string Name, string Password, string Id, bool DataAdministrator);
 
 /// <summary>Users and bearer tokens. Expiring tokens (a fault) forgets every one of them.</summary>
