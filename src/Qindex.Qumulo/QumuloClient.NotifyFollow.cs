@@ -83,7 +83,7 @@ public sealed partial class QumuloClient
             RetryOn.RefusalsAndDroppedConnections,
             cancellationToken,
             HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
-        var open = new OpenNotifyStream(response, idleTimeout);
+        var open = new OpenNotifyStream(response, idleTimeout, _connection.MaxNotifyMessageBytes);
         try
         {
             await open.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -103,7 +103,7 @@ public sealed partial class QumuloClient
     }
 
     /// <summary>One open notify connection: its messages, each awaited no longer than the idle timeout.</summary>
-    private sealed class OpenNotifyStream(HttpResponseMessage response, TimeSpan idleTimeout) : IAsyncDisposable
+    private sealed class OpenNotifyStream(HttpResponseMessage response, TimeSpan idleTimeout, int maxMessageBytes) : IAsyncDisposable
     {
         private readonly CancellationTokenSource _idle = new();
         private Stream? _stream;
@@ -112,7 +112,7 @@ public sealed partial class QumuloClient
         public async Task StartAsync(CancellationToken cancellationToken)
         {
             _stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            _messages = ServerSentEvents.ReadAsync(_stream, _idle.Token).GetAsyncEnumerator(_idle.Token);
+            _messages = ServerSentEvents.ReadAsync(_stream, maxMessageBytes, _idle.Token).GetAsyncEnumerator(_idle.Token);
         }
 
         /// <summary>The next message, or null with the reason the stream is over (null reason: it ended cleanly).</summary>

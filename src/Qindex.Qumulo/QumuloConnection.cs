@@ -39,17 +39,17 @@ public sealed record QumuloConnection
     /// <summary>First backoff delay; doubles each attempt, with jitter, up to <see cref="MaxBackoff"/>.</summary>
     public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>
-    /// Safety cap on one notify (SSE) message, in bytes. Lines have no other limit; a message past
-    /// the cap stops the stream with <see cref="SseMessageTooLargeException"/>, never silently.
-    /// </summary>
-    public int MaxNotifyMessageBytes { get; init; } = ServerSentEvents.DefaultMaxMessageBytes;
-
     /// <summary>The longest wait between two attempts (a Retry-After header may ask for longer and is honoured).</summary>
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How long the notify stream keeps being reopened after it fails; null (the default) for ever.</summary>
     public TimeSpan? ReconnectBudget { get; init; }
+
+    /// <summary>
+    /// Safety cap on one notify (SSE) message, in bytes. Lines have no other limit; a message past
+    /// the cap stops the stream with <see cref="SseMessageTooLargeException"/>, never silently.
+    /// </summary>
+    public int MaxNotifyMessageBytes { get; init; } = ServerSentEvents.DefaultMaxMessageBytes;
 
     public Uri BaseAddress => new UriBuilder(Uri.UriSchemeHttps, Host, Port).Uri;
 

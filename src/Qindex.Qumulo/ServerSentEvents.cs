@@ -10,8 +10,10 @@ public sealed record SseMessage(string? Data, string? Comment);
 /// <summary>
 /// A server-sent-events message (or one line of it) grew past the reader's safety cap. The stream
 /// cannot be followed past it without losing events, so the reader stops instead of dropping it.
+/// Not an <see cref="IOException"/> on purpose: a reconnect would meet the same message again, so
+/// it must not look like a dropped connection to the retry policy.
 /// </summary>
-public sealed class SseMessageTooLargeException : IOException
+public sealed class SseMessageTooLargeException : Exception
 {
     public SseMessageTooLargeException(long limitBytes)
         : base($"A server-sent-events message exceeded the safety cap of {limitBytes:N0} bytes and was not dropped: the stream was stopped. "

@@ -60,6 +60,34 @@ public sealed class NotifyMessageSizeTests
     }
 
     [Fact]
+    public async Task A_followed_stream_over_the_cap_fails_loudly_instead_of_reconnecting()
+    {
+        await using var server = await SimulatorServer.StartAsync(new SimulatorOptions { Objects = 1, MaxEventsPerMessage = 5000 });
+        server.Cluster.CreateDirectory("/", "archive");
+        using var client = new QumuloClient(SimulatorHelpers.Connection(server) with { MaxNotifyMessageBytes = 64 * 1024 });
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var connected = new TaskCompletionSource();
+        var following = Task.Run(async () =>
+        {
+            await foreach (var e in client.FollowNotifyAsync("/", recursive: true, FileAdded, TimeSpan.FromSeconds(20), timeout.Token))
+            {
+                if (e is NotifyConnected)
+                {
+                    connected.TrySetResult();
+                }
+            }
+        });
+        await Task.WhenAny(connected.Task, following).WaitAsync(timeout.Token);
+        await SimulatorHelpers.FaultAsync(server, "stall-streams", new { seconds = 30 });
+        CreateFiles(server, 5000);
+        await SimulatorHelpers.FaultAsync(server, "clear");
+
+        var e = await Assert.ThrowsAsync<SseMessageTooLargeException>(() => following.WaitAsync(timeout.Token));
+        Assert.Contains("safety cap", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0, client.ReconnectAttempts);
+    }
+
+    [Fact]
     public async Task A_stream_that_falls_behind_its_capacity_is_dropped_and_its_response_ends()
     {
         await using var server = await SimulatorServer.StartAsync(new SimulatorOptions { Objects = 1, WatchCapacity = 10 });

@@ -132,11 +132,18 @@ internal sealed class SimCommand : ICliCommand
         action.AcceptOnlyFromAmong("start", "stop", "status", "wait");
         var shape = new Option<string>("--shape") { Description = "start: churn or unpack.", DefaultValueFactory = _ => "churn" };
         shape.AcceptOnlyFromAmong("churn", "unpack");
-        var rate = new Option<double>("--rate") { Description = "start: changes a second at most (0: as fast as the model goes).", DefaultValueFactory = _ => 0 };
-        var changes = new Option<long>("--changes") { Description = "start: stop after this many changes (0: until stopped).", DefaultValueFactory = _ => 0 };
+        var rate = new Option<double>("--rate") { Description = "start: changes a second at most (0: as fast as the model goes).", DefaultValueFactory = _ => 0 }.AtLeast(0.0);
+        var changes = new Option<long>("--changes") { Description = "start: stop after this many changes (0: until stopped).", DefaultValueFactory = _ => 0 }.AtLeast(0L);
         var seed = new Option<int>("--seed") { Description = "start: seed of the load.", DefaultValueFactory = _ => 1 };
-        var path = new Option<string>("--path") { Description = "start: directory the load changes.", DefaultValueFactory = _ => LoadOptions.DefaultPath };
-        var seconds = new Option<double>("--seconds") { Description = "wait: how long to wait at most.", DefaultValueFactory = _ => 600 };
+        var path = new Option<string>("--path") { Description = "start: directory the load changes, not the root.", DefaultValueFactory = _ => LoadOptions.DefaultPath }.IsClusterPath();
+        path.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string>() is { } value && value.Trim('/').Length == 0)
+            {
+                result.AddError("--path must be a directory other than the root: the load makes a scratch directory beside it.");
+            }
+        });
+        var seconds = new Option<double>("--seconds") { Description = "wait: how long to wait at most.", DefaultValueFactory = _ => 600 }.InRange(0.0, 3600.0);
         var command = new Command(
             "load",
             "Start, stop or follow a seeded load applied inside a running simulator (the churn mix, or an archive unpacking), with the notifications its REST requests would give.\n\nExample:\n  qindex sim load start --rate 20000 --changes 1000000 --seed 3 --path /data --host 127.0.0.1 --port 8000 --ca-cert sim.pem\n  qindex sim load wait --host 127.0.0.1 --port 8000 --ca-cert sim.pem");

@@ -55,7 +55,17 @@ internal sealed class VerifyCommand : ICliCommand
                     ExamplesPerKind = parse.GetValue(examples),
                     Concurrency = parse.GetValue(concurrency),
                 };
-                var report = await new IndexVerifier(client).RunAsync(options, store, null, cancellationToken);
+                // The walk can take minutes on a large tree: a line on standard error every few seconds says it is alive.
+                var last = DateTime.UtcNow;
+                var progress = new Progress<Index.Crawl.CrawlProgress>(p =>
+                {
+                    if ((DateTime.UtcNow - last).TotalSeconds >= 5)
+                    {
+                        last = DateTime.UtcNow;
+                        Console.Error.WriteLine($"walked {p.Objects:N0} objects, {p.ObjectsPerSecond:N0}/s, {p.DirectoriesPending:N0} directories pending");
+                    }
+                });
+                var report = await new IndexVerifier(client).RunAsync(options, store, progress, cancellationToken);
                 Print(report, options, parse.GetValue(index.Index)!);
                 return report.Equal ? 0 : Different;
             }

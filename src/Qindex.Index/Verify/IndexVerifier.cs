@@ -1,8 +1,8 @@
 using System.Data.Common;
-using System.Globalization;
 using System.Net;
 using Qindex.Index.Crawl;
 using Qindex.Index.Query;
+using Qindex.Index.Snapshots;
 using Qindex.Index.Store;
 using Qindex.Qumulo;
 
@@ -51,7 +51,7 @@ public sealed class IndexVerifier
                 throw new VerifyException($"{rootPath} is not a directory on {options.ClusterHost}.");
             }
 
-            snapshotId = options.UseSnapshot ? await TakeSnapshotAsync(root.GetProperty("id").GetString()!, cancellationToken).ConfigureAwait(false) : null;
+            snapshotId = options.UseSnapshot ? await TakeSnapshotAsync(root.GetProperty("id").GetString()!, index, cancellationToken).ConfigureAwait(false) : null;
             await using var walked = await IndexStoreFactory.OpenAsync(new IndexLocation(Path.Combine(work, "walk")), cancellationToken).ConfigureAwait(false);
             await new Crawler(_client).RunAsync(
                 new CrawlOptions
@@ -79,12 +79,13 @@ public sealed class IndexVerifier
     }
 
     /// <summary>A snapshot of the verified tree, or null when the cluster does not let this user take one.</summary>
-    private async Task<long?> TakeSnapshotAsync(string rootId, CancellationToken cancellationToken)
+    private async Task<long?> TakeSnapshotAsync(string rootId, IIndexStore index, CancellationToken cancellationToken)
     {
         try
         {
-            var name = "qindex-verify-" + DateTimeOffset.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
-            var snapshot = await _client.CreateSnapshotAsync(rootId, name, cancellationToken).ConfigureAwait(false);
+            // Named as the verified index's own (qindex-{tag}-verify-...), so if this process dies
+            // before deleting it, that index's snapshot cleanup removes it as a leftover.
+            var snapshot = await new BaselineSnapshots(_client, BaselineSnapshots.TagOf(index)).CreateAsync(rootId, "verify", cancellationToken).ConfigureAwait(false);
             return snapshot.Id;
         }
         catch (QumuloApiException e) when (e.Status == HttpStatusCode.Forbidden)
@@ -102,7 +103,7 @@ public sealed class IndexVerifier
         }
         catch (Exception e) when (e is QumuloApiException or HttpRequestException or IOException)
         {
-            // The verdict stands; the snapshot is named qindex-verify-... and a later start of the watcher cleans such leftovers.
+            // The verdict stands; the snapshot carries the index's name prefix, so its cleanup removes the leftover.
         }
     }
 

@@ -159,11 +159,13 @@ public sealed class SimulatedLoad : IAsyncDisposable
         {
             // Stopped, or nothing left to do: the status says how far it got.
         }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException or ClusterException)
+        catch (Exception e)
         {
+            // The load runs unattended in the background: whatever stopped it is its status's answer,
+            // never an unobserved task exception. A failing step's message names the step.
             lock (_gate)
             {
-                _error = e.Message;
+                _error = e is InvalidOperationException or ArgumentException or ClusterException ? e.Message : $"{e.GetType().Name}: {e.Message}";
             }
         }
         finally
