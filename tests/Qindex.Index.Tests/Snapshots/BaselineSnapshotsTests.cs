@@ -63,7 +63,7 @@ public sealed class BaselineSnapshotsTests : IAsyncLifetime
         using (var failing = Client(TimeSpan.FromMilliseconds(200)))
         {
             await failing.WhoAmIAsync(CancellationToken.None);
-            await SimulatorFaults.InjectAsync(_server, "errors", new { status = 503, fraction = 1.0, seconds = 1 });
+            await SimulatorFaults.InjectAsync(_server, "errors", new { status = 503, fraction = 1.0, seconds = 60 });
             await Assert.ThrowsAsync<QumuloApiException>(() => CrawlAsync(failing));
             await SimulatorFaults.InjectAsync(_server, "clear");
         }
