@@ -163,6 +163,7 @@ internal sealed class ChangeSetBenchmark : IBenchmark
 
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Peak RSS of the whole run: {CrawlBenchmark.PeakRssMb():N0} MB."));
+        await index.DisposeAsync(); // waits for the changes log appends still running
         Directory.Delete(dir, recursive: true);
         return 0;
 
