@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using DuckDB.NET.Data;
 using Qindex.Index.Crawl;
 using Qindex.Index.Store;
 using Qindex.Qumulo;

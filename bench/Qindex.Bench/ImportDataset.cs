@@ -1,4 +1,5 @@
 using System.Globalization;
+using DuckDB.NET.Data;
 
 namespace Qindex.Bench;
 

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Qindex.Qumulo;
 
 namespace Qindex.Cli;

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Qindex.Index.Store;
 
 namespace Qindex.Cli;

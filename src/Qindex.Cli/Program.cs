@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Qindex.Cli;
 
 var root = new RootCommand("qindex: a live, SQL-queryable Apache Iceberg index of a Qumulo file system.");

@@ -1,7 +1,9 @@
+using System.CommandLine;
 using System.Globalization;
 using Qindex.Index.Crawl;
 using Qindex.Index.Store;
 using Qindex.Qumulo;
+using Spectre.Console;
 
 namespace Qindex.Cli.Commands;
 

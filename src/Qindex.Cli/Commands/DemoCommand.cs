@@ -1,8 +1,10 @@
+using System.CommandLine;
 using Qindex.Index.Crawl;
 using Qindex.Index.Query;
 using Qindex.Index.Store;
 using Qindex.Qumulo;
 using Qindex.Simulator;
+using Spectre.Console;
 
 namespace Qindex.Cli.Commands;
 

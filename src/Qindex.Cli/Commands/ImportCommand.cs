@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using Qindex.Index.Import;
 using Qindex.Index.Store;

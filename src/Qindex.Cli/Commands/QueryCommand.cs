@@ -1,7 +1,9 @@
+using System.CommandLine;
 using System.Data.Common;
 using System.Text;
 using Qindex.Index.Query;
 using Qindex.Index.Store;
+using Spectre.Console;
 
 namespace Qindex.Cli.Commands;
 

@@ -1,8 +1,10 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Net.Http.Json;
 using Qindex.Qumulo;
 using Qindex.Simulator;
 using Qindex.Simulator.Churn;
+using Spectre.Console;
 
 namespace Qindex.Cli.Commands;
 

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Reflection;
 
 namespace Qindex.Cli.Commands;

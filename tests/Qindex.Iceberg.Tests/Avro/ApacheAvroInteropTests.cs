@@ -1,4 +1,6 @@
 using System.Collections;
+using Avro.File;
+using Avro.Generic;
 using Qindex.Iceberg.Avro;
 
 namespace Qindex.Iceberg.Tests.Avro;

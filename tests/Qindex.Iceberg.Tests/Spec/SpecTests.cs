@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ParquetSharp;
 using Qindex.Iceberg.Avro;
 using Qindex.Iceberg.Parquet;
 using Qindex.Iceberg.Spec;

@@ -1,3 +1,4 @@
+using Qindex.Qumulo;
 using Qindex.Simulator.Churn;
 
 namespace Qindex.Simulator.Tests.Churn;
