@@ -5,15 +5,17 @@ namespace Qindex.Cli;
 
 /// <summary>
 /// The options that say where an index lives, shared by every verb that reads or writes one:
-/// <c>--index DIR</c>, and optionally <c>--catalog-uri</c> and <c>--warehouse</c>.
+/// <c>--index DIR</c>, and optionally <c>--catalog-uri</c> and <c>--warehouse</c>. Only crawl,
+/// import and watch create an index (<see cref="BeginCreate"/>); the other verbs open an existing
+/// one (<see cref="OpenExistingAsync"/>) and say "no index at DIR" when there is none.
 /// </summary>
 internal sealed class IndexOptions
 {
-    public Option<string> Index { get; } = new("--index")
+    public Option<string> Index { get; } = new Option<string>("--index")
     {
         Description = "Index directory (holds the SQLite catalog and, by default, the warehouse).",
         Required = true,
-    };
+    }.IsDirectory();
 
     public Option<string?> CatalogUri { get; } = new("--catalog-uri")
     {
@@ -36,4 +38,12 @@ internal sealed class IndexOptions
     /// <summary>The index location the parsed options name.</summary>
     public IndexLocation Location(ParseResult parse) =>
         new(parse.GetValue(Index)!, parse.GetValue(CatalogUri), parse.GetValue(Warehouse));
+
+    /// <summary>Opens the existing index the options name; never creates one.</summary>
+    /// <exception cref="IndexStoreException">"no index at DIR", or the index cannot be opened.</exception>
+    public Task<IIndexStore> OpenExistingAsync(ParseResult parse, CancellationToken cancellationToken) =>
+        IndexStoreFactory.OpenExistingAsync(Location(parse), cancellationToken);
+
+    /// <summary>Starts a verb that may create the index; see <see cref="IndexCreation"/>.</summary>
+    public IndexCreation BeginCreate(ParseResult parse) => new(Location(parse));
 }

@@ -203,7 +203,7 @@ public sealed partial class QumuloClient : IDisposable
             cancellationToken,
             completion: HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        await foreach (var message in ServerSentEvents.ReadAsync(stream, cancellationToken).ConfigureAwait(false))
+        await foreach (var message in ServerSentEvents.ReadAsync(stream, _connection.MaxNotifyMessageBytes, cancellationToken).ConfigureAwait(false))
         {
             if (message.Comment is not null)
             {

@@ -32,6 +32,12 @@ public sealed record QumuloConnection
     /// <summary>First backoff delay; doubles each attempt, with jitter.</summary>
     public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>
+    /// Safety cap on one notify (SSE) message, in bytes. Lines have no other limit; a message past
+    /// the cap stops the stream with <see cref="SseMessageTooLargeException"/>, never silently.
+    /// </summary>
+    public int MaxNotifyMessageBytes { get; init; } = ServerSentEvents.DefaultMaxMessageBytes;
+
     public Uri BaseAddress => new UriBuilder(Uri.UriSchemeHttps, Host, Port).Uri;
 
     /// <summary>Omits the password and token so a connection can be logged safely.</summary>

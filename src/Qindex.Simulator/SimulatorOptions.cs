@@ -1,3 +1,5 @@
+using Qindex.Simulator.Load;
+
 namespace Qindex.Simulator;
 
 /// <summary>How to start a simulated cluster: where it listens, the generated tree, the admin user.</summary>
@@ -26,4 +28,23 @@ public sealed record SimulatorOptions
 
     /// <summary>Seconds between keep-alive comments on notify streams.</summary>
     public double KeepAliveSeconds { get; init; } = 5;
+
+    /// <summary>Default of <see cref="MaxEventsPerMessage"/>. Assumed: no public source says how many events a cluster puts in one message.</summary>
+    public const int DefaultMaxEventsPerMessage = 1000;
+
+    /// <summary>
+    /// Most notifications a notify stream puts in one <c>data:</c> message (one JSON list on one
+    /// line). Pending notifications are drained up to this many per message; 1 sends each alone.
+    /// </summary>
+    public int MaxEventsPerMessage { get; init; } = DefaultMaxEventsPerMessage;
+
+    /// <summary>
+    /// Notifications a notify stream may hold unsent before the simulator drops it (as a real
+    /// cluster drops a stream that cannot keep up; the client must then catch up). Raise it for
+    /// bursts the watcher is meant to absorb late rather than lose.
+    /// </summary>
+    public int WatchCapacity { get; init; } = Model.ClusterModel.DefaultWatchCapacity;
+
+    /// <summary>A load to start as soon as the server listens (<c>sim serve --load RATE</c>), or null.</summary>
+    public LoadOptions? Load { get; init; }
 }

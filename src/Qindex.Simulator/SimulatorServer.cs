@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Qindex.Simulator.Generation;
 using Qindex.Simulator.Http;
+using Qindex.Simulator.Load;
 using Qindex.Simulator.Model;
 
 namespace Qindex.Simulator;
@@ -23,9 +24,10 @@ public sealed class SimulatorServer : IAsyncDisposable
     private readonly Faults _faults;
     private readonly X509Certificate2 _certificate;
 
-    private SimulatorServer(WebApplication app, Faults faults, X509Certificate2 certificate, ClusterModel cluster, Uri baseAddress)
+    private SimulatorServer(WebApplication app, Faults faults, X509Certificate2 certificate, ClusterModel cluster, SimulatedLoad load, Uri baseAddress)
     {
         _app = app;
+        Load = load;
         _faults = faults;
         _certificate = certificate;
         Cluster = cluster;
@@ -46,9 +48,15 @@ public sealed class SimulatorServer : IAsyncDisposable
     /// <summary>The model behind the API; tests may change it directly to set up a scene.</summary>
     public ClusterModel Cluster { get; }
 
+    /// <summary>The in-simulator load (also driven through <c>/__sim/load/...</c>).</summary>
+    public SimulatedLoad Load { get; }
+
     public static async Task<SimulatorServer> StartAsync(SimulatorOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxEventsPerMessage, 1, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.WatchCapacity, 1, nameof(options));
+        options.Load?.Validate();
         var cluster = options.Objects <= 1
             ? ClusterModel.CreateEmpty()
             : ClusterModel.CreateGenerated(new GeneratedTreeOptions(options.Seed, options.Objects));
@@ -68,7 +76,8 @@ public sealed class SimulatorServer : IAsyncDisposable
         }
 
         var faults = new Faults();
-        var endpoints = new Endpoints(cluster, new Sessions(options.User, options.Password), faults, options);
+        var load = new SimulatedLoad(cluster);
+        var endpoints = new Endpoints(cluster, new Sessions(options.User, options.Password), faults, load, options);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -83,7 +92,12 @@ public sealed class SimulatorServer : IAsyncDisposable
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var port = new Uri(bound.Replace("[::]", "localhost", StringComparison.Ordinal)).Port;
         var host = options.Host;
-        return new SimulatorServer(app, faults, certificate, cluster, new UriBuilder(Uri.UriSchemeHttps, host, port).Uri);
+        if (options.Load is { } startLoad)
+        {
+            load.Start(startLoad);
+        }
+
+        return new SimulatorServer(app, faults, certificate, cluster, load, new UriBuilder(Uri.UriSchemeHttps, host, port).Uri);
     }
 
     /// <summary>Completes when the server stops (Ctrl-C under <c>qindex sim serve</c>).</summary>
@@ -92,6 +106,8 @@ public sealed class SimulatorServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await Load.DisposeAsync();
+
         // Open notify streams would hold the shutdown until its timeout; end them first.
         _faults.DropStreams();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));

@@ -47,4 +47,61 @@ public class ServerSentEventsTests
         var messages = await ReadAll("event: x\r\nid: 7\r\ndata:[3]\r\n\r\n");
         Assert.Equal("[3]", Assert.Single(messages).Data);
     }
+
+    [Fact]
+    public async Task Lines_split_across_reads_one_byte_at_a_time_are_reassembled()
+    {
+        var text = ": hi\r\n\r\ndata: [1,\r\ndata: 2]\r\n\r\ndata: [3]\r\rdata: [4]\n\n";
+        var messages = new List<SseMessage>();
+        await using var stream = new TrickleStream(Encoding.UTF8.GetBytes(text));
+        await foreach (var message in ServerSentEvents.ReadAsync(stream, CancellationToken.None))
+        {
+            messages.Add(message);
+        }
+
+        Assert.Equal(["hi", null, null, null], messages.Select(m => m.Comment));
+        Assert.Equal([null, "[1,\n2]", "[3]", "[4]"], messages.Select(m => m.Data));
+    }
+
+    [Fact]
+    public async Task A_line_of_several_megabytes_is_read_whole()
+    {
+        var payload = "[" + string.Join(',', Enumerable.Range(0, 400_000).Select(i => "\"caf\u00e9 " + i + "\"")) + "]";
+        Assert.True(Encoding.UTF8.GetByteCount(payload) > 4 * 1024 * 1024);
+        var messages = await ReadAll("data: " + payload + "\n\ndata: [2]\n\n");
+        Assert.Equal([payload, "[2]"], messages.Select(m => m.Data));
+    }
+
+    [Fact]
+    public async Task A_message_at_the_cap_passes_and_one_byte_more_fails_loudly()
+    {
+        var exact = new string('x', 100);
+        var read = new List<SseMessage>();
+        await using (var stream = new MemoryStream(Encoding.UTF8.GetBytes("data: " + exact[..50] + "\ndata: " + exact[..49] + "\n\n")))
+        {
+            // The cap counts the data gathered so far plus the line being read: 50 + 55 ("data: " and 49) = 105, under 106.
+            await foreach (var m in ServerSentEvents.ReadAsync(stream, 106, CancellationToken.None))
+            {
+                read.Add(m);
+            }
+        }
+
+        Assert.Single(read);
+        await using var over = new MemoryStream(Encoding.UTF8.GetBytes("data: " + exact + "x\n\n"));
+        var e = await Assert.ThrowsAsync<SseMessageTooLargeException>(async () =>
+        {
+            await foreach (var _ in ServerSentEvents.ReadAsync(over, 106, CancellationToken.None))
+            {
+            }
+        });
+        Assert.Equal(106, e.LimitBytes);
+        Assert.Contains("safety cap", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A stream that hands out one byte per read, to cut lines and CRLF pairs at every position.</summary>
+    private sealed class TrickleStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            base.ReadAsync(buffer[..Math.Min(1, buffer.Length)], cancellationToken);
+    }
 }

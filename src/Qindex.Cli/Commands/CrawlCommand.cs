@@ -14,9 +14,9 @@ internal sealed class CrawlCommand : ICliCommand
     {
         var cluster = new ClusterOptions();
         var index = new IndexOptions();
-        var path = new Option<string>("--path") { Description = "Directory to crawl.", DefaultValueFactory = _ => "/" };
+        var path = new Option<string>("--path") { Description = "Directory to crawl.", DefaultValueFactory = _ => "/" }.IsClusterPath();
         var snapshot = new Option<string>("--snapshot") { Description = "auto (take one and keep it as the baseline), none (live tree), or an existing snapshot id.", DefaultValueFactory = _ => "auto" };
-        var concurrency = new Option<int>("--concurrency") { Description = "Directories listed at once.", DefaultValueFactory = _ => 8 };
+        var concurrency = new Option<int>("--concurrency") { Description = "Directories listed at once.", DefaultValueFactory = _ => 8 }.InRange(1, 1024);
         var command = new Command(
             "crawl",
             "Crawl a cluster directory into the index, from a snapshot.\n\nExample:\n  qindex crawl --host 127.0.0.1 --port 8000 --ca-cert sim.pem --user admin --password admin --path / --index ./idx");
@@ -32,7 +32,8 @@ internal sealed class CrawlCommand : ICliCommand
                 var (mode, id) = ParseSnapshot(parse.GetValue(snapshot)!);
                 var connection = await cluster.ConnectionAsync(parse, cancellationToken);
                 using var client = new QumuloClient(connection, parse.GetValue(concurrency) * 2);
-                await using var store = await IndexStoreFactory.OpenAsync(index.Location(parse), cancellationToken);
+                await using var creation = index.BeginCreate(parse);
+                await using var store = await creation.OpenAsync(cancellationToken);
                 var options = new CrawlOptions
                 {
                     ClusterHost = connection.Host,
@@ -42,6 +43,7 @@ internal sealed class CrawlCommand : ICliCommand
                     Concurrency = parse.GetValue(concurrency),
                 };
                 var result = await RunWithProgressAsync(new Crawler(client), options, store, cancellationToken);
+                creation.Complete();
                 Console.WriteLine(
                     $"crawled {result.Objects:N0} objects in {result.Directories:N0} directories in {result.Elapsed.TotalSeconds:F1} s " +
                     $"({result.Objects / Math.Max(result.Elapsed.TotalSeconds, 0.001):N0} objects/s); baseline snapshot: {result.SnapshotId?.ToString(CultureInfo.InvariantCulture) ?? "none"}; " +

@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using Qindex.Index.Export;
-using Qindex.Index.Query;
-using Qindex.Index.Store;
 
 namespace Qindex.Cli.Commands;
 
@@ -25,19 +23,11 @@ internal sealed class ExportCommand : ICliCommand
         command.Options.Add(parquet);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            try
-            {
-                await using var store = await IndexStoreFactory.OpenAsync(index.Location(parse), cancellationToken);
-                var scan = await store.ScanAsync(cancellationToken);
-                var result = await IndexExporter.ExportAsync(scan, parse.GetValue(parquet)!, cancellationToken);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exported {result.Rows:N0} rows to {result.Files.Count} files in {result.Elapsed.TotalSeconds:F1} s"));
-                return 0;
-            }
-            catch (Exception e) when (e is QueryException or IOException or UnauthorizedAccessException or IndexStoreException or NotSupportedException)
-            {
-                await Console.Error.WriteLineAsync("error: " + e.Message);
-                return 1;
-            }
+            await using var store = await index.OpenExistingAsync(parse, cancellationToken);
+            var scan = await store.ScanAsync(cancellationToken);
+            var result = await IndexExporter.ExportAsync(scan, parse.GetValue(parquet)!, cancellationToken);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exported {result.Rows:N0} rows to {result.Files.Count} files in {result.Elapsed.TotalSeconds:F1} s"));
+            return 0;
         });
         return command;
     }

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Data.Common;
 using System.Text;
+using DuckDB.NET.Data;
 using Qindex.Index.Query;
-using Qindex.Index.Store;
 using Spectre.Console;
 
 namespace Qindex.Cli.Commands;
@@ -17,43 +17,61 @@ internal sealed class QueryCommand : ICliCommand
     {
         var index = new IndexOptions();
         var sql = new Argument<string>("SQL") { Description = "DuckDB SQL over the view 'files'." };
+        sql.Validators.Add(result =>
+        {
+            if (string.IsNullOrWhiteSpace(result.GetValueOrDefault<string>()))
+            {
+                result.AddError("SQL is empty: give a query over the view 'files', for example \"SELECT count(*) FROM files\".");
+            }
+        });
         var format = new Option<string>("--format")
         {
             Description = "Output format: table, csv, json (one object per line) or parquet (needs --out).",
             DefaultValueFactory = _ => "table",
         };
         format.AcceptOnlyFromAmong("table", "csv", "json", "parquet");
-        var output = new Option<string?>("--out") { Description = "Write to this file instead of standard output." };
+        var output = new Option<string?>("--out") { Description = "Write to this file instead of standard output." }.IsOutputFile();
+        var readOnly = new Option<bool>("--read-only")
+        {
+            Description = "Let the SQL read the index and nothing else: no other files, no COPY ... TO (except --out), no ATTACH.",
+        };
         var command = new Command(
             "query",
-            "Run SQL over the index; the table is named 'files'.\n" +
+            "Run SQL over the index; the table is named 'files'. The SQL is local and trusted: it runs with your file access unless --read-only.\n" +
             "Example: qindex query --index ./idx \"SELECT split_part(path, '/', 2) AS top, sum(size) FROM files GROUP BY top\"");
         index.AddTo(command);
         command.Arguments.Add(sql);
         command.Options.Add(format);
         command.Options.Add(output);
+        command.Options.Add(readOnly);
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(format) == "parquet" && result.GetValue(output) is null)
+            {
+                result.AddError("--format parquet needs --out FILE.");
+            }
+        });
         command.SetAction(async (parse, cancellationToken) =>
         {
             var fmt = parse.GetValue(format)!;
             var outPath = parse.GetValue(output);
+            var options = new QueryEngineOptions
+            {
+                ReadOnly = parse.GetValue(readOnly),
+                WritablePaths = outPath is null || fmt != "parquet" ? [] : [outPath],
+            };
+            await using var store = await index.OpenExistingAsync(parse, cancellationToken);
+            await using var engine = await QueryEngine.OpenAsync(store, cancellationToken, options);
+            var text = parse.GetValue(sql)!;
+            if (fmt == "parquet")
+            {
+                await engine.CopyToParquetAsync(text, outPath!, cancellationToken);
+                return 0;
+            }
+
+            await using var reader = await engine.ExecuteReaderAsync(text, cancellationToken);
             try
             {
-                await using var store = await IndexStoreFactory.OpenAsync(index.Location(parse), cancellationToken);
-                await using var engine = await QueryEngine.OpenAsync(store, cancellationToken);
-                var text = parse.GetValue(sql)!;
-                if (fmt == "parquet")
-                {
-                    if (outPath is null)
-                    {
-                        await Console.Error.WriteLineAsync("error: --format parquet needs --out FILE");
-                        return 2;
-                    }
-
-                    await engine.CopyToParquetAsync(text, outPath, cancellationToken);
-                    return 0;
-                }
-
-                await using var reader = await engine.ExecuteReaderAsync(text, cancellationToken);
                 if (outPath is not null)
                 {
                     await using var file = new StreamWriter(outPath, false, new UTF8Encoding(false));
@@ -63,19 +81,14 @@ internal sealed class QueryCommand : ICliCommand
                 {
                     await WriteAsync(reader, fmt, Console.Out, cancellationToken);
                 }
+            }
+            catch (DuckDBException e)
+            {
+                // Rows are produced while they are written, so a data file that fails midway fails here.
+                throw new QueryException(e.Message, e);
+            }
 
-                return 0;
-            }
-            catch (QueryException e)
-            {
-                await Console.Error.WriteLineAsync("query error: " + e.Message);
-                return 1;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or IndexStoreException or NotSupportedException)
-            {
-                await Console.Error.WriteLineAsync("error: " + e.Message);
-                return 1;
-            }
+            return 0;
         });
         return command;
     }

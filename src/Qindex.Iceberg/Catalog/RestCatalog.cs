@@ -203,7 +203,9 @@ public sealed class RestCatalog : ICatalog
         }
         catch (HttpRequestException e)
         {
-            throw new IcebergException($"cannot reach the REST catalog at {http.BaseAddress}: {e.Message}", e);
+            // The address without its user information: a password in the URI is never printed.
+            var address = http.BaseAddress is { } b ? b.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped) : "(none)";
+            throw new IcebergException($"cannot reach the REST catalog at {address}: {e.Message}", e);
         }
 
         using (response)

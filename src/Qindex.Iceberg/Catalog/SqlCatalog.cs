@@ -46,7 +46,7 @@ public sealed class SqlCatalog : ICatalog
     public static string PostgresConnectionString(string uri)
     {
         ArgumentNullException.ThrowIfNull(uri);
-        if (!Uri.TryCreate(uri, UriKind.Absolute, out var parsed) || parsed.Scheme is not ("postgresql" or "postgres"))
+        if (!Uri.TryCreate(uri, UriKind.Absolute, out var parsed) || parsed.Scheme is not ("postgresql" or "postgres") || parsed.Host.Length == 0)
         {
             throw new IcebergException("the catalog URI must look like postgresql://user:password@host:5432/database");
         }
@@ -155,6 +155,29 @@ public sealed class SqlCatalog : ICatalog
         Bind(command, "@namespace", identifier.Namespace);
         Bind(command, "@name", identifier.Name);
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+    }
+
+    /// <summary>
+    /// Points the table at <paramref name="newLocation"/> if it still points at
+    /// <paramref name="expected"/> (compare-and-swap), for a metadata file written outside
+    /// <see cref="CommitAsync"/>: a rewrite of the table's locations after its directory moved.
+    /// </summary>
+    /// <returns>False when another writer changed the table first.</returns>
+    public async Task<bool> SwapMetadataLocationAsync(TableIdentifier identifier, string expected, string newLocation, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(identifier);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var update = connection.CreateCommand();
+        update.CommandText = """
+            UPDATE iceberg_tables SET metadata_location = @new, previous_metadata_location = @old
+            WHERE catalog_name = @catalog AND table_namespace = @namespace AND table_name = @name AND metadata_location = @old
+            """;
+        Bind(update, "@new", newLocation);
+        Bind(update, "@old", expected);
+        Bind(update, "@catalog", Name);
+        Bind(update, "@namespace", identifier.Namespace);
+        Bind(update, "@name", identifier.Name);
+        return await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 
     public async Task<LoadedTable?> LoadTableAsync(TableIdentifier identifier, CancellationToken cancellationToken)

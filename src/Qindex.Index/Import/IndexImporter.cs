@@ -23,11 +23,16 @@ public static class IndexImporter
 
     /// <summary>Reads every file into one replacing commit of <paramref name="store"/>.</summary>
     /// <exception cref="ImportSourceException">A file cannot be read; nothing is committed.</exception>
+    /// <exception cref="ImportRefusedException">
+    /// No good rows, or more than <paramref name="maxBadFraction"/> of the lines bad (the default
+    /// refuses only an import without good rows); nothing is committed.
+    /// </exception>
     public static async Task<ImportResult> ImportAsync(
         IReadOnlyList<ImportFile> files,
         IIndexStore store,
         IProgress<ImportProgress>? progress,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        double maxBadFraction = 1.0)
     {
         ArgumentNullException.ThrowIfNull(files);
         ArgumentNullException.ThrowIfNull(store);
@@ -85,6 +90,7 @@ public static class IndexImporter
 
         progress?.Report(new ImportProgress("", filesDone, bytes, writer.RowsAdded));
         writer.AddSummaryProperty("qindex.imported-from", string.Join(", ", files.Select(f => f.Path).Take(10)) + (files.Count > 10 ? $" and {files.Count - 10} more" : ""));
+        ImportRefusedException.ThrowIfRefused(writer.RowsAdded, badCount, bad, maxBadFraction);
         await writer.CommitAsync(null, cancellationToken).ConfigureAwait(false);
         return new ImportResult(writer.RowsAdded, badCount, bad, bytes, filesDone, started.Elapsed);
     }

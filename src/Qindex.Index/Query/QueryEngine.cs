@@ -41,21 +41,29 @@ public sealed class QueryEngine : IAsyncDisposable
     private QueryEngine(DuckDBConnection connection) => _connection = connection;
 
     /// <summary>Opens an engine over the current state of <paramref name="store"/>.</summary>
-    public static async Task<QueryEngine> OpenAsync(IIndexStore store, CancellationToken cancellationToken)
+    /// <exception cref="QueryException">The index's data files cannot be read (missing or damaged).</exception>
+    public static async Task<QueryEngine> OpenAsync(IIndexStore store, CancellationToken cancellationToken, QueryEngineOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         var scan = await store.ScanAsync(cancellationToken).ConfigureAwait(false);
-        return await OpenAsync(scan, cancellationToken).ConfigureAwait(false);
+        return await OpenAsync(scan, cancellationToken, options).ConfigureAwait(false);
     }
 
     /// <summary>Opens an engine over the files of <paramref name="scan"/>.</summary>
-    public static async Task<QueryEngine> OpenAsync(IndexScan scan, CancellationToken cancellationToken)
+    /// <exception cref="QueryException">The index's data files cannot be read (missing or damaged).</exception>
+    public static async Task<QueryEngine> OpenAsync(IndexScan scan, CancellationToken cancellationToken, QueryEngineOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(scan);
+        options ??= QueryEngineOptions.Trusted;
         var connection = new DuckDBConnection("DataSource=:memory:");
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+
+            // Nothing is fetched from the network or loaded on demand: the engine runs with the
+            // extensions built into the bundled DuckDB (parquet, json, icu) and no others.
+            await SetAsync(connection, "SET autoinstall_known_extensions = false", cancellationToken).ConfigureAwait(false);
+            await SetAsync(connection, "SET autoload_known_extensions = false", cancellationToken).ConfigureAwait(false);
             await using (var tz = connection.CreateCommand())
             {
                 // With ICU loaded, TIMESTAMPTZ to TIMESTAMP follows the session zone; pin it to UTC
@@ -71,9 +79,24 @@ public sealed class QueryEngine : IAsyncDisposable
                 }
             }
 
-            await using var view = connection.CreateCommand();
-            view.CommandText = BuildFilesView(scan);
-            await view.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await using (var view = connection.CreateCommand())
+            {
+                view.CommandText = BuildFilesView(scan);
+                try
+                {
+                    await view.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (DuckDBException e)
+                {
+                    throw new QueryException($"the index's data files cannot be read ({e.Message}); the index is damaged or a data file was removed", e);
+                }
+            }
+
+            if (options.ReadOnly)
+            {
+                await RestrictAsync(connection, scan, options, cancellationToken).ConfigureAwait(false);
+            }
+
             return new QueryEngine(connection);
         }
         catch
@@ -81,6 +104,31 @@ public sealed class QueryEngine : IAsyncDisposable
             await connection.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Turns off external access, keeping the index's data directories readable (the view reads
+    /// them at query time) and the given output files writable, then locks the configuration so
+    /// the SQL cannot turn access back on.
+    /// </summary>
+    private static async Task RestrictAsync(DuckDBConnection connection, IndexScan scan, QueryEngineOptions options, CancellationToken cancellationToken)
+    {
+        var directories = scan.DataFiles.Concat(scan.PositionDeleteFiles)
+            .Select(f => Path.GetDirectoryName(LocalPath(f))!)
+            .Distinct(StringComparer.Ordinal)
+            .Select(d => d.EndsWith('/') ? d : d + "/");
+        var writable = options.WritablePaths.Select(Path.GetFullPath);
+        await SetAsync(connection, $"SET allowed_directories = {ListLiteral(directories)}", cancellationToken).ConfigureAwait(false);
+        await SetAsync(connection, $"SET allowed_paths = {ListLiteral(writable)}", cancellationToken).ConfigureAwait(false);
+        await SetAsync(connection, "SET enable_external_access = false", cancellationToken).ConfigureAwait(false);
+        await SetAsync(connection, "SET lock_configuration = true", cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task SetAsync(DuckDBConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The SQL that defines the <c>files</c> view; file names are quoted as SQL string literals.</summary>
@@ -181,10 +229,24 @@ public sealed class QueryEngine : IAsyncDisposable
 
     /// <summary>Runs <paramref name="sql"/> and returns a reader over its rows.</summary>
     /// <exception cref="QueryException">The SQL is not valid or fails.</exception>
-    public async Task<DbDataReader> ExecuteReaderAsync(string sql, CancellationToken cancellationToken)
+    public Task<DbDataReader> ExecuteReaderAsync(string sql, CancellationToken cancellationToken) =>
+        ExecuteReaderAsync(sql, [], cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="sql"/> with its <c>?</c> placeholders bound, in order, to
+    /// <paramref name="parameters"/> (values never pasted into the SQL), and returns a reader over its rows.
+    /// </summary>
+    /// <exception cref="QueryException">The SQL is not valid or fails.</exception>
+    public async Task<DbDataReader> ExecuteReaderAsync(string sql, IReadOnlyList<object?> parameters, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(parameters);
         var command = _connection.CreateCommand();
         command.CommandText = sql;
+        foreach (var value in parameters)
+        {
+            command.Parameters.Add(new DuckDBParameter(value ?? DBNull.Value));
+        }
+
         try
         {
             return await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);

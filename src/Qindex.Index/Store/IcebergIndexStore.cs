@@ -72,12 +72,24 @@ public sealed partial class IcebergIndexStore : IIndexStore
     /// <summary>The underlying table, for maintenance and tests.</summary>
     public IcebergTable Table => _table;
 
-    /// <summary>Opens (creating when missing) the index at <paramref name="location"/>.</summary>
-    public static async Task<IcebergIndexStore> OpenAsync(IndexLocation location, CancellationToken cancellationToken, int runRows = DefaultRunRows)
+    /// <summary>
+    /// Opens the index at <paramref name="location"/>, creating it when missing if
+    /// <paramref name="create"/>; otherwise a missing index is an <see cref="IndexStoreException"/>
+    /// ("no index at DIR") and nothing is created.
+    /// </summary>
+    public static async Task<IcebergIndexStore> OpenAsync(IndexLocation location, CancellationToken cancellationToken, int runRows = DefaultRunRows, bool create = true)
     {
         ArgumentNullException.ThrowIfNull(location);
         string directory = Path.GetFullPath(location.IndexDirectory);
-        Directory.CreateDirectory(directory);
+        if (create)
+        {
+            Directory.CreateDirectory(directory);
+        }
+        else if (location.CatalogUri is null && !File.Exists(Path.Combine(directory, "catalog.db")))
+        {
+            throw new IndexStoreException($"no index at {directory}");
+        }
+
         string warehouse = FileIOFactory.ToLocation(location.Warehouse ?? Path.Combine(directory, "warehouse"));
         ICatalog catalog = location.CatalogUri switch
         {
@@ -89,6 +101,12 @@ public sealed partial class IcebergIndexStore : IIndexStore
         };
         try
         {
+            if (location.CatalogUri is null && location.Warehouse is null)
+            {
+                // Everything the catalog names lives in this directory: follow it when it moves.
+                await IndexRelocation.RelocateIfMovedAsync((SqlCatalog)catalog, TableName, FileIOFactory.Combine(warehouse, $"{TableName.Namespace}/{TableName.Name}"), cancellationToken).ConfigureAwait(false);
+            }
+
             var properties = new Dictionary<string, string>(StringComparer.Ordinal)
             {
                 ["write.format.default"] = "parquet",
@@ -100,6 +118,11 @@ public sealed partial class IcebergIndexStore : IIndexStore
                 ["qindex.format"] = "1",
                 ["commit.manifest.min-count-to-merge"] = MinManifestsToMerge.ToString(CultureInfo.InvariantCulture),
             };
+            if (!create && await catalog.LoadTableAsync(TableName, cancellationToken).ConfigureAwait(false) is null)
+            {
+                throw new IndexStoreException(location.CatalogUri is null ? $"no index at {directory}" : $"no index table {TableName} in the catalog");
+            }
+
             var table = await IcebergTable.LoadOrCreateAsync(catalog, TableName, Schema, SortOrder, properties, cancellationToken).ConfigureAwait(false);
             CheckSchema(table.Metadata.CurrentSchema);
             return new IcebergIndexStore(catalog, table, directory, runRows);

@@ -47,7 +47,17 @@ internal sealed class ChurnEntry
                 return Name;
             }
 
-            var path = Parent.Path + Name;
+            // One concatenation of the names up the chain: a step asks for paths many times, at any depth.
+            var names = new List<string>(16);
+            var e = this;
+            for (; e.Parent is not null; e = e.Parent)
+            {
+                names.Add(e.Name);
+            }
+
+            // e is the area's root, whose name is its absolute path with a trailing '/'.
+            names.Reverse();
+            var path = e.Name + string.Join('/', names);
             return IsDirectory ? path + "/" : path;
         }
     }

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Text.Json;
 using Qindex.Qumulo;
 
 namespace Qindex.Simulator.Churn;
@@ -54,7 +52,7 @@ public sealed class ChurnWorkload
 
     private static readonly string[] PlainStems = ["report", "data", "IMG", "backup", "notes", "render", "build", "log", "model", "video"];
 
-    private static readonly string[] AwkwardStems =
+    internal static readonly string[] AwkwardStems =
     [
         "quarterly report", "it's mine", "say \"cheese\"", "100% done", "café résumé", "報告書 データ", "line\nbreak",
         "tab\there", "back\\slash", "what? #1 & more", " leading space", "emoji-free ümlaut Ø", "50%20encoded",
@@ -67,7 +65,7 @@ public sealed class ChurnWorkload
     /// <summary>Shared payload; only lengths matter to the simulator, a real cluster stores these bytes.</summary>
     private static readonly ReadOnlyMemory<byte> Payload = Enumerable.Range(0, 1 << 20).Select(i => (byte)((i * 31) + (i >> 8))).ToArray();
 
-    private readonly QumuloClient _client;
+    private readonly IChurnTarget _target;
     private readonly ChurnOptions _options;
     private readonly Random _random;
     private readonly Dictionary<string, long> _counts = Kinds.ToDictionary(k => k, _ => 0L, StringComparer.Ordinal);
@@ -78,8 +76,14 @@ public sealed class ChurnWorkload
     private long _names;
 
     public ChurnWorkload(QumuloClient client, ChurnOptions options)
+        : this(new RestChurnTarget(client ?? throw new ArgumentNullException(nameof(client))), options)
     {
-        ArgumentNullException.ThrowIfNull(client);
+    }
+
+    /// <summary>The workload against any target; the in-simulator load uses the model itself.</summary>
+    internal ChurnWorkload(IChurnTarget target, ChurnOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(options);
         if (!options.Path.StartsWith('/') || options.Path.Trim('/').Length == 0)
         {
@@ -88,7 +92,7 @@ public sealed class ChurnWorkload
 
         ArgumentOutOfRangeException.ThrowIfNegative(options.Ops);
         ArgumentOutOfRangeException.ThrowIfNegative(options.Rate);
-        _client = client;
+        _target = target;
         _options = options;
         _random = new Random(options.Seed);
     }
@@ -104,12 +108,8 @@ public sealed class ChurnWorkload
     public async Task<ChurnResult> RunAsync(CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        long requestsBefore = _client.RequestCount;
-        var path = _options.Path.TrimEnd('/') + "/";
-        _main = new ChurnArea(await LoadAsync(path, cancellationToken).ConfigureAwait(false));
-        await LoadTreeAsync(_main, cancellationToken).ConfigureAwait(false);
-        _scratch = new ChurnArea(await LoadScratchAsync(path, cancellationToken).ConfigureAwait(false));
-        await LoadTreeAsync(_scratch, cancellationToken).ConfigureAwait(false);
+        long requestsBefore = _target.Calls;
+        await PrepareAsync(cancellationToken).ConfigureAwait(false);
 
         var interval = _options.Rate > 0 ? TimeSpan.FromSeconds(1 / _options.Rate) : TimeSpan.Zero;
         var paced = Stopwatch.StartNew();
@@ -120,20 +120,40 @@ public sealed class ChurnWorkload
                 await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
             }
 
-            var kind = Draw();
-            try
-            {
-                kind = await StepAsync(kind, cancellationToken).ConfigureAwait(false);
-            }
-            catch (QumuloApiException e)
-            {
-                throw new InvalidOperationException($"churn step {step + 1} ({kind}) failed: {e.Message}", e);
-            }
-
-            _counts[kind]++;
+            await NextStepAsync(step, cancellationToken).ConfigureAwait(false);
         }
 
-        return new ChurnResult(new Dictionary<string, long>(_counts, StringComparer.Ordinal), _client.RequestCount - requestsBefore, clock.Elapsed);
+        return new ChurnResult(Counts, _target.Calls - requestsBefore, clock.Elapsed);
+    }
+
+    /// <summary>Steps done so far, by kind.</summary>
+    internal IReadOnlyDictionary<string, long> Counts => new Dictionary<string, long>(_counts, StringComparer.Ordinal);
+
+    /// <summary>Lists the churned tree and its scratch area (made if missing) into the workload's picture.</summary>
+    internal async Task PrepareAsync(CancellationToken cancellationToken)
+    {
+        var path = _options.Path.TrimEnd('/') + "/";
+        _main = new ChurnArea(await LoadAsync(path, cancellationToken).ConfigureAwait(false));
+        await LoadTreeAsync(_main, cancellationToken).ConfigureAwait(false);
+        _scratch = new ChurnArea(await LoadScratchAsync(path, cancellationToken).ConfigureAwait(false));
+        await LoadTreeAsync(_scratch, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Draws and does one step (after <see cref="PrepareAsync"/>); returns the kind done. A failing call stops with the step that failed.</summary>
+    internal async Task<string> NextStepAsync(long step, CancellationToken cancellationToken)
+    {
+        var kind = Draw();
+        try
+        {
+            kind = await StepAsync(kind, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is QumuloApiException or Model.ClusterException)
+        {
+            throw new InvalidOperationException($"churn step {step + 1} ({kind}) failed: {e.Message}", e);
+        }
+
+        _counts[kind]++;
+        return kind;
     }
 
     private string Draw()
@@ -193,18 +213,13 @@ public sealed class ChurnWorkload
     {
         var parent = PickDirectory(_main);
         var name = NewName(kind, parent);
-        JsonElement created = kind switch
-        {
-            ChurnKind.Directory => await _client.CreateDirectoryAsync(parent.Path, name, ct).ConfigureAwait(false),
-            ChurnKind.Symlink => await _client.CreateSymlinkAsync(parent.Path, name, SymlinkTarget(), ct).ConfigureAwait(false),
-            _ => await _client.CreateFileAsync(parent.Path, name, ct).ConfigureAwait(false),
-        };
-        var entry = new ChurnEntry(name, kind, created.GetProperty("id").GetString()!, parent);
+        var id = await _target.CreateAsync(parent.Path, name, kind, kind == ChurnKind.Symlink ? SymlinkTarget() : null, ct).ConfigureAwait(false);
+        var entry = new ChurnEntry(name, kind, id, parent);
         _main.Attach(parent, entry);
         CountLink(entry.Id, +1);
         if (kind == ChurnKind.File && _random.Next(3) == 0)
         {
-            await _client.ReplaceDataAsync(entry.Id, Slice(), ct).ConfigureAwait(false);
+            await _target.WriteAsync(entry.Id, 0, Slice(), replace: true, ct).ConfigureAwait(false);
         }
 
         return true;
@@ -229,7 +244,7 @@ public sealed class ChurnWorkload
 
         var parent = PickDirectory(_main);
         var name = NewName(ChurnKind.File, parent);
-        await _client.CreateLinkAsync(parent.Path, name, target.PlainPath, ct).ConfigureAwait(false);
+        await _target.CreateLinkAsync(parent.Path, name, target.PlainPath, ct).ConfigureAwait(false);
         _main.Attach(parent, new ChurnEntry(name, target.Kind, target.Id, parent));
         CountLink(target.Id, +1);
         return true;
@@ -245,11 +260,11 @@ public sealed class ChurnWorkload
         var data = Slice();
         if (truncate)
         {
-            await _client.ReplaceDataAsync(file.Path, data, ct).ConfigureAwait(false);
+            await _target.WriteAsync(file.Path, 0, data, replace: true, ct).ConfigureAwait(false);
         }
         else
         {
-            await _client.WriteDataAsync(file.Path, _random.Next(0, 1 << 20), data, ct).ConfigureAwait(false);
+            await _target.WriteAsync(file.Path, _random.Next(0, 1 << 20), data, replace: false, ct).ConfigureAwait(false);
         }
 
         return true;
@@ -282,7 +297,7 @@ public sealed class ChurnWorkload
             9 => new() { ExtendedAttributes = new Dictionary<string, bool> { [ExtendedFlags[_random.Next(ExtendedFlags.Length)]] = _random.Next(2) == 0 } },
             _ => new() { Size = _random.Next(0, 1 << 22) },
         };
-        await _client.PatchAttributesAsync(entry.Path, changes, ct).ConfigureAwait(false);
+        await _target.PatchAttributesAsync(entry.Path, changes, ct).ConfigureAwait(false);
         return true;
     }
 
@@ -305,7 +320,7 @@ public sealed class ChurnWorkload
         }
 
         var name = move && !destination.Children.ContainsKey(source.Name) && _random.Next(2) == 0 ? source.Name : NewName(source.Kind, destination);
-        await _client.RenameAsync(destination.Path, name, source.PlainPath, clobber: false, ct).ConfigureAwait(false);
+        await _target.RenameAsync(destination.Path, name, source.PlainPath, clobber: false, ct).ConfigureAwait(false);
         Relocate(source, _main, _main, destination, name);
         return true;
     }
@@ -321,7 +336,7 @@ public sealed class ChurnWorkload
 
         var parent = victim.Parent!;
         var name = victim.Name;
-        await _client.RenameAsync(parent.Path, name, source.PlainPath, clobber: true, ct).ConfigureAwait(false);
+        await _target.RenameAsync(parent.Path, name, source.PlainPath, clobber: true, ct).ConfigureAwait(false);
         _main.Detach(victim);
         CountLink(victim.Id, -1);
         Relocate(source, _main, _main, parent, name);
@@ -335,7 +350,7 @@ public sealed class ChurnWorkload
             return false;
         }
 
-        await _client.DeleteAsync(file.Path, ct).ConfigureAwait(false);
+        await _target.DeleteAsync(file.Path, ct).ConfigureAwait(false);
         _main.Detach(file);
         CountLink(file.Id, -1);
         return true;
@@ -373,9 +388,9 @@ public sealed class ChurnWorkload
     {
         // Collect the listing first: deleting while paging would disturb the cursor.
         var children = new List<(string Path, bool IsDirectory)>();
-        await foreach (var child in _client.ListEntriesAsync(directory, null, 1000, ct).ConfigureAwait(false))
+        await foreach (var child in _target.ListAsync(directory, ct).ConfigureAwait(false))
         {
-            children.Add((child.GetProperty("path").GetString()!, child.GetProperty("type").GetString() == "FS_FILE_TYPE_DIRECTORY"));
+            children.Add((child.Path, child.Kind == ChurnKind.Directory));
         }
 
         foreach (var (path, isDirectory) in children)
@@ -386,11 +401,11 @@ public sealed class ChurnWorkload
             }
             else
             {
-                await _client.DeleteAsync(path, ct).ConfigureAwait(false);
+                await _target.DeleteAsync(path, ct).ConfigureAwait(false);
             }
         }
 
-        await _client.DeleteAsync(directory, ct).ConfigureAwait(false);
+        await _target.DeleteAsync(directory, ct).ConfigureAwait(false);
     }
 
     private async Task<bool> MoveAcrossAsync(ChurnArea from, ChurnArea to, CancellationToken ct)
@@ -403,7 +418,7 @@ public sealed class ChurnWorkload
 
         var destination = PickDirectory(to);
         var name = destination.Children.ContainsKey(source.Name) ? NewName(source.Kind, destination) : source.Name;
-        await _client.RenameAsync(destination.Path, name, source.PlainPath, clobber: false, ct).ConfigureAwait(false);
+        await _target.RenameAsync(destination.Path, name, source.PlainPath, clobber: false, ct).ConfigureAwait(false);
         Relocate(source, from, to, destination, name);
         return true;
     }
@@ -416,8 +431,8 @@ public sealed class ChurnWorkload
         }
 
         var name = _random.Next(3) == 0 ? AwkwardStems[_random.Next(AwkwardStems.Length)] + " " + Token() : "stream-" + Token();
-        var stream = await _client.CreateStreamAsync(file.Id, name, ct).ConfigureAwait(false);
-        _streams.Add((file.Id, stream.Id));
+        var streamId = await _target.CreateStreamAsync(file.Id, name, ct).ConfigureAwait(false);
+        _streams.Add((file.Id, streamId));
         return true;
     }
 
@@ -430,11 +445,11 @@ public sealed class ChurnWorkload
 
         if (_random.Next(2) == 0)
         {
-            await _client.ReplaceStreamDataAsync(stream.FileId, stream.StreamId, Slice(), ct).ConfigureAwait(false);
+            await _target.WriteStreamAsync(stream.FileId, stream.StreamId, 0, Slice(), replace: true, ct).ConfigureAwait(false);
         }
         else
         {
-            await _client.WriteStreamAsync(stream.FileId, stream.StreamId, _random.Next(0, 1 << 16), Slice(), ct).ConfigureAwait(false);
+            await _target.WriteStreamAsync(stream.FileId, stream.StreamId, _random.Next(0, 1 << 16), Slice(), replace: false, ct).ConfigureAwait(false);
         }
 
         return true;
@@ -447,39 +462,44 @@ public sealed class ChurnWorkload
             return false;
         }
 
-        await _client.DeleteStreamAsync(stream.FileId, stream.StreamId, ct).ConfigureAwait(false);
+        await _target.DeleteStreamAsync(stream.FileId, stream.StreamId, ct).ConfigureAwait(false);
         _streams.Remove(stream);
         return true;
     }
 
     // ------------------------------------------------------------------ the local picture
 
-    private async Task<ChurnEntry> LoadAsync(string path, CancellationToken ct)
+    private async Task<ChurnEntry?> TryLoadAsync(string path, CancellationToken ct)
     {
-        var attributes = await _client.GetAttributesAsync(path, null, ct).ConfigureAwait(false);
-        if (attributes.GetProperty("type").GetString() != "FS_FILE_TYPE_DIRECTORY")
+        if (await _target.LookupAsync(path, ct).ConfigureAwait(false) is not { } found)
+        {
+            return null;
+        }
+
+        if (!found.IsDirectory)
         {
             throw new ArgumentException($"{path} is not a directory.");
         }
 
-        return new ChurnEntry(path, ChurnKind.Directory, attributes.GetProperty("id").GetString()!, null);
+        return new ChurnEntry(path, ChurnKind.Directory, found.Id, null);
     }
+
+    private async Task<ChurnEntry> LoadAsync(string path, CancellationToken ct) =>
+        await TryLoadAsync(path, ct).ConfigureAwait(false) ?? throw new ArgumentException($"{path} does not exist.");
 
     private async Task<ChurnEntry> LoadScratchAsync(string path, CancellationToken ct)
     {
         var scratch = ScratchPath(path);
-        try
+        if (await TryLoadAsync(scratch, ct).ConfigureAwait(false) is { } existing)
         {
-            return await LoadAsync(scratch, ct).ConfigureAwait(false);
+            return existing;
         }
-        catch (QumuloApiException e) when (e.Status == HttpStatusCode.NotFound)
-        {
-            // First run against this directory: make the scratch area.
-            var trimmed = scratch.TrimEnd('/');
-            var slash = trimmed.LastIndexOf('/');
-            await _client.CreateDirectoryAsync(trimmed[..(slash + 1)], trimmed[(slash + 1)..], ct).ConfigureAwait(false);
-            return await LoadAsync(scratch, ct).ConfigureAwait(false);
-        }
+
+        // First run against this directory: make the scratch area.
+        var trimmed = scratch.TrimEnd('/');
+        var slash = trimmed.LastIndexOf('/');
+        await _target.CreateAsync(trimmed[..(slash + 1)], trimmed[(slash + 1)..], ChurnKind.Directory, null, ct).ConfigureAwait(false);
+        return await LoadAsync(scratch, ct).ConfigureAwait(false);
     }
 
     /// <summary>Lists the area's tree breadth first, in the cluster's listing order.</summary>
@@ -489,16 +509,9 @@ public sealed class ChurnWorkload
         while (queue.Count > 0)
         {
             var directory = queue.Dequeue();
-            await foreach (var child in _client.ListEntriesAsync(directory.Path, null, 1000, ct).ConfigureAwait(false))
+            await foreach (var child in _target.ListAsync(directory.Path, ct).ConfigureAwait(false))
             {
-                var kind = child.GetProperty("type").GetString() switch
-                {
-                    "FS_FILE_TYPE_DIRECTORY" => ChurnKind.Directory,
-                    "FS_FILE_TYPE_FILE" => ChurnKind.File,
-                    "FS_FILE_TYPE_SYMLINK" => ChurnKind.Symlink,
-                    _ => ChurnKind.Other,
-                };
-                var entry = new ChurnEntry(child.GetProperty("name").GetString()!, kind, child.GetProperty("id").GetString()!, directory);
+                var entry = new ChurnEntry(child.Name, child.Kind, child.Id, directory);
                 area.Attach(directory, entry);
                 if (entry.IsDirectory)
                 {

@@ -173,4 +173,42 @@ internal static class ApiJson
         w.WriteString("id_value", identity.IdValue);
         w.WriteEndObject();
     }
+
+    /// <summary>The status of the in-simulator load, as the <c>/__sim/load/...</c> admin calls answer it.</summary>
+    public static void WriteLoadStatus(Utf8JsonWriter w, Load.LoadStatus status)
+    {
+        w.WriteStartObject();
+        w.WriteBoolean("running", status.Running);
+        if (status.Options is { } o)
+        {
+            w.WriteString("shape", o.Shape.ToString().ToLowerInvariant());
+            w.WriteString("path", o.Path);
+            w.WriteNumber("seed", o.Seed);
+            w.WriteNumber("rate", o.Rate);
+            w.WriteNumber("target_changes", o.Changes);
+        }
+
+        w.WriteNumber("changes", status.Changes);
+        w.WriteNumber("steps", status.Steps);
+        w.WriteNumber("events", status.Events);
+        w.WriteNumber("elapsed_seconds", Math.Round(status.Elapsed.TotalSeconds, 3));
+        w.WriteNumber("changes_per_second", Math.Round(status.ChangesPerSecond, 1));
+        w.WriteStartObject("counts");
+        foreach (var (kind, count) in status.Counts.OrderBy(k => k.Key, StringComparer.Ordinal))
+        {
+            w.WriteNumber(kind, count);
+        }
+
+        w.WriteEndObject();
+        if (status.Error is null)
+        {
+            w.WriteNull("error");
+        }
+        else
+        {
+            w.WriteString("error", status.Error);
+        }
+
+        w.WriteEndObject();
+    }
 }

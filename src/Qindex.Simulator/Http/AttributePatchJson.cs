@@ -97,8 +97,15 @@ internal static class AttributePatchJson
                 throw ClusterException.BadRequest($"extended_attributes.{flag.Name} must be a boolean");
             }
 
-            bool on = flag.Value.GetBoolean();
-            result = flag.Name switch
+            result = WithFlag(result, flag.Name, flag.Value.GetBoolean());
+        }
+
+        return result;
+    }
+
+    /// <summary>Sets one extended attribute flag by its API name; an unknown name is a bad request.</summary>
+    public static ExtendedAttributesChange WithFlag(ExtendedAttributesChange result, string name, bool on) =>
+            name switch
             {
                 "read_only" => result with { ReadOnly = on },
                 "hidden" => result with { Hidden = on },
@@ -109,10 +116,6 @@ internal static class AttributePatchJson
                 "not_content_indexed" => result with { NotContentIndexed = on },
                 "sparse_file" => result with { SparseFile = on },
                 "offline" => result with { Offline = on },
-                _ => throw ClusterException.BadRequest($"'{flag.Name}' is not an extended attribute"),
+                _ => throw ClusterException.BadRequest($"'{name}' is not an extended attribute"),
             };
-        }
-
-        return result;
-    }
 }

@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Qindex.Simulator.Load;
 using Qindex.Simulator.Model;
 
 namespace Qindex.Simulator.Http;
@@ -19,17 +20,22 @@ internal sealed class Endpoints
     private static readonly string[] AdminPrivileges = ["PRIVILEGE_FS_ATTRIBUTES_READ", "PRIVILEGE_FILE_FULL_ACCESS", "PRIVILEGE_SNAPSHOT_READ", "PRIVILEGE_SNAPSHOT_WRITE", "PRIVILEGE_SNAPSHOT_DIFFERENCE_READ", "PRIVILEGE_FS_SETTINGS_READ", "PRIVILEGE_FS_SETTINGS_WRITE"];
     private static readonly string[] ReaderPrivileges = ["PRIVILEGE_FS_ATTRIBUTES_READ", "PRIVILEGE_FILE_READ_ACCESS"];
 
+    private static readonly byte[] DataPrefix = "data: "u8.ToArray();
+    private static readonly byte[] MessageEnd = "\n\n"u8.ToArray();
+
     private readonly ClusterModel _cluster;
     private readonly Sessions _sessions;
     private readonly Faults _faults;
+    private readonly SimulatedLoad _load;
     private readonly SimulatorOptions _options;
     private volatile string _recursiveMode = "ENABLED";
 
-    public Endpoints(ClusterModel cluster, Sessions sessions, Faults faults, SimulatorOptions options)
+    public Endpoints(ClusterModel cluster, Sessions sessions, Faults faults, SimulatedLoad load, SimulatorOptions options)
     {
         _cluster = cluster;
         _sessions = sessions;
         _faults = faults;
+        _load = load;
         _options = options;
     }
 
@@ -379,7 +385,7 @@ internal sealed class Endpoints
 
         recursive &= _recursiveMode == "ENABLED";
         var filter = q.TryGetValue("filter", out var f) ? f.ToString().Split(',', StringSplitOptions.RemoveEmptyEntries) : null;
-        using var subscription = _cluster.Subscribe(reference, recursive, filter);
+        using var subscription = _cluster.Subscribe(reference, recursive, filter, _options.WatchCapacity);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(c.RequestAborted, _faults.StreamsToken);
         var token = linked.Token;
         c.Response.StatusCode = 200;
@@ -388,6 +394,7 @@ internal sealed class Endpoints
         await WriteTextAsync(c, ": watch registered\n\n", token);
         var keepAlive = TimeSpan.FromSeconds(_options.KeepAliveSeconds);
         var batch = new List<Notification>();
+        var buffer = new ArrayBufferWriter<byte>(64 * 1024);
         try
         {
             while (!token.IsCancellationRequested)
@@ -416,13 +423,19 @@ internal sealed class Endpoints
                     return;
                 }
 
+                if (_faults.StreamsStalled)
+                {
+                    // A stall that began while this stream waited holds what is pending, so it all arrives in one burst after.
+                    continue;
+                }
+
                 batch.Clear();
-                while (batch.Count < 1000 && subscription.Reader.TryRead(out var n))
+                while (batch.Count < _options.MaxEventsPerMessage && subscription.Reader.TryRead(out var n))
                 {
                     batch.Add(n);
                 }
 
-                var buffer = new ArrayBufferWriter<byte>();
+                buffer.ResetWrittenCount();
                 using (var w = new Utf8JsonWriter(buffer))
                 {
                     w.WriteStartArray();
@@ -434,7 +447,10 @@ internal sealed class Endpoints
                     w.WriteEndArray();
                 }
 
-                await WriteTextAsync(c, "data: " + Encoding.UTF8.GetString(buffer.WrittenSpan) + "\n\n", token);
+                await c.Response.Body.WriteAsync(DataPrefix, token);
+                await c.Response.Body.WriteAsync(buffer.WrittenMemory, token);
+                await c.Response.Body.WriteAsync(MessageEnd, token);
+                await c.Response.Body.FlushAsync(token);
                 if (batch.Any(n => n.Type == "self_removed"))
                 {
                     return;
@@ -445,9 +461,10 @@ internal sealed class Endpoints
         {
             // Client gone or stream dropped on purpose: the response just ends.
         }
-        catch (ChannelClosedException)
+        catch (Exception e) when (e is ChannelClosedException or WatchOverflowException)
         {
-            // The watch overflowed: a real cluster drops the stream; the client must catch up.
+            // The watch overflowed (the reader completes with WatchOverflowException): a real cluster
+            // drops the stream; the response ends and the client must reconnect and catch up.
         }
     }
 
@@ -496,6 +513,9 @@ internal sealed class Endpoints
             case ["__sim", "faults", "clear"]:
                 _faults.Clear();
                 break;
+            case ["__sim", "load", var action]:
+                await LoadAdminAsync(c, action, body);
+                return;
             default:
                 await ErrorAsync(c, 404, "sim", "sim_no_such_fault", "known faults: drop-streams, expire-tokens, errors, latency, stall-streams, clear");
                 return;
@@ -507,6 +527,79 @@ internal sealed class Endpoints
             w.WriteString("fault", s[^1]);
             w.WriteEndObject();
         });
+    }
+
+    /// <summary>
+    /// <c>POST /__sim/load/start</c> with <c>{"shape": "churn"|"unpack", "rate": R, "changes": N, "seed": S,
+    /// "path": DIR}</c>, <c>/stop</c>, <c>/status</c> (GET too) and <c>/wait</c> with <c>{"seconds": T}</c>;
+    /// each answers with the load's status.
+    /// </summary>
+    private async Task LoadAdminAsync(HttpContext c, string action, JsonElement body)
+    {
+        double Num(string name, double fallback) =>
+            body.ValueKind == JsonValueKind.Object && body.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : fallback;
+
+        LoadStatus status;
+        switch (action)
+        {
+            case "start":
+                var shapeName = Text(body, "shape") ?? "churn";
+                if (!Enum.TryParse<LoadShape>(shapeName, ignoreCase: true, out var shape) || !Enum.IsDefined(shape) || char.IsDigit(shapeName[0]))
+                {
+                    await ErrorAsync(c, 400, "sim", "sim_bad_load", "shape must be churn or unpack");
+                    return;
+                }
+
+                try
+                {
+                    status = _load.Start(new LoadOptions
+                    {
+                        Shape = shape,
+                        Rate = Num("rate", 0),
+                        Changes = (long)Num("changes", 0),
+                        Seed = (int)Num("seed", 1),
+                        Path = Text(body, "path") ?? LoadOptions.DefaultPath,
+                    });
+                }
+                catch (InvalidOperationException e)
+                {
+                    await ErrorAsync(c, 409, "sim", "sim_load_running", e.Message);
+                    return;
+                }
+                catch (ArgumentException e)
+                {
+                    await ErrorAsync(c, 400, "sim", "sim_bad_load", e.Message);
+                    return;
+                }
+
+                break;
+            case "stop":
+                status = await _load.StopAsync();
+                break;
+            case "status":
+                status = _load.Status;
+                break;
+            case "wait":
+                using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(c.RequestAborted))
+                {
+                    timeout.CancelAfter(TimeSpan.FromSeconds(Math.Clamp(Num("seconds", 60), 0, 3600)));
+                    try
+                    {
+                        status = await _load.WaitAsync(timeout.Token);
+                    }
+                    catch (OperationCanceledException) when (!c.RequestAborted.IsCancellationRequested)
+                    {
+                        status = _load.Status;
+                    }
+                }
+
+                break;
+            default:
+                await ErrorAsync(c, 404, "sim", "sim_no_such_load_action", "load actions: start, stop, status, wait");
+                return;
+        }
+
+        await JsonAsync(c, w => ApiJson.WriteLoadStatus(w, status));
     }
 
     private static async Task<long> DrainAsync(HttpContext c)

@@ -8,6 +8,15 @@ namespace Qindex.Simulator.Model;
 public sealed partial class ClusterModel
 {
     private readonly List<(long Version, long Id)> _changeLog = [];
+    private long _eventsEmitted;
+
+    /// <summary>
+    /// Notifications the mutations have produced so far, before they are shaped for each watcher:
+    /// what a recursive watch on the root receives, except events about the root itself (its mtime
+    /// when its own entries change) and <c>self_removed</c>, which only a watch on the removed
+    /// directory gets. For load measurements.
+    /// </summary>
+    public long EventsEmitted => Interlocked.Read(ref _eventsEmitted);
 
     /// <summary>CREATE_FILE: a new empty regular file.</summary>
     public FsAttributes CreateFile(string parent, string name) =>
@@ -514,6 +523,7 @@ public sealed partial class ClusterModel
             }
 
             Publish(tx);
+            Interlocked.Add(ref _eventsEmitted, tx.Events.Count);
             if (id == 0)
             {
                 return null!;

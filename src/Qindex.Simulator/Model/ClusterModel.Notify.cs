@@ -190,9 +190,15 @@ public sealed partial class ClusterModel
             return null;
         }
 
-        // Spine[k] is the object named by component k-1 of the absolute path (Spine[0] is the root).
-        string[] components = ev.AbsolutePath.Split('/')[1..];
-        string relative = string.Join('/', components[index..]);
-        return new Notification(ev.Type, relative, ev.Spine[index..], ev.StreamName);
+        // Spine[k] is the object named by component k-1 of the absolute path (Spine[0] is the root),
+        // so the path relative to Spine[index] is what follows the (index + 1)-th '/'.
+        string path = ev.AbsolutePath;
+        int slash = -1;
+        for (int k = 0; k <= index; k++)
+        {
+            slash = path.IndexOf('/', slash + 1);
+        }
+
+        return new Notification(ev.Type, path[(slash + 1)..], ev.Spine[index..], ev.StreamName);
     }
 }
