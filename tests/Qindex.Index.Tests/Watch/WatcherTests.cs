@@ -20,7 +20,17 @@ public sealed class WatcherTests : IAsyncLifetime
     private readonly string _indexDir = Directory.CreateTempSubdirectory("qindex-watch-").FullName;
     private SimulatorServer _server = null!;
 
-    public async Task InitializeAsync() => _server = await SimulatorServer.StartAsync(new SimulatorOptions { Objects = 1500, Seed = 7, KeepAliveSeconds = 1 });
+    public Task InitializeAsync() => StartServerAsync(SimulatorOptions.DefaultMaxEventsPerMessage);
+
+    private async Task StartServerAsync(int eventsPerMessage)
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+
+        _server = await SimulatorServer.StartAsync(new SimulatorOptions { Objects = 1500, Seed = 7, KeepAliveSeconds = 1, MaxEventsPerMessage = eventsPerMessage });
+    }
 
     public async Task DisposeAsync()
     {
@@ -177,9 +187,12 @@ public sealed class WatcherTests : IAsyncLifetime
         return (run, stop, commits);
     }
 
-    [Fact]
-    public async Task Churn_with_renames_and_moves_in_and_out_leaves_the_index_equal_to_the_cluster()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5000)]
+    public async Task Churn_with_renames_and_moves_in_and_out_leaves_the_index_equal_to_the_cluster(int eventsPerMessage)
     {
+        await StartServerAsync(eventsPerMessage);
         using var client = Client();
         var root = PickDirectory();
         var index = await CrawlAsync(client, root);
