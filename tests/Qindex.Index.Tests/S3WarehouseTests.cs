@@ -63,4 +63,33 @@ public sealed class S3WarehouseTests : IAsyncLifetime
             Assert.Equal(odd, hit.Rows.Single()[0]);
         }
     }
+
+    [Fact]
+    public async Task Change_sets_on_an_s3_warehouse_hide_the_rows_they_replace_and_delete()
+    {
+        // Finding 7 end to end: the view reads local cache copies, deletes name s3:// locations.
+        var location = new IndexLocation(Path.Combine(_dir, "idx"), Warehouse: "s3://qindex-test/changes");
+        var expected = Store.ChangeSetTests.Tree();
+        await using var store = await IndexStoreFactory.OpenAsync(location, CancellationToken.None);
+        await Store.ChangeSetTests.ReplaceAsync(store, expected);
+        await using (var changes = store.BeginChanges())
+        {
+            changes.Upsert(Store.ChangeSetTests.Row("/a/f01", 1));
+            changes.Delete("/c/h01");
+            changes.MoveSubtree("/a/b/odd/", "/c/o/");
+            await changes.CommitAsync(null, new Dictionary<string, string> { ["at"] = "1" }, CancellationToken.None);
+        }
+
+        expected["/a/f01"] = 1;
+        expected.Remove("/c/h01");
+        foreach (var (path, size) in expected.Where(p => p.Key.StartsWith("/a/b/odd/", StringComparison.Ordinal)).ToList())
+        {
+            expected.Remove(path);
+            expected["/c/o/" + path["/a/b/odd/".Length..]] = size;
+        }
+
+        Assert.Contains(_s3.Objects.Keys, k => k.EndsWith("-deletes.parquet", StringComparison.Ordinal));
+        Assert.Equal(expected.OrderBy(p => p.Key, StringComparer.Ordinal), (await Store.ChangeSetTests.QueryAsync(store)).OrderBy(p => p.Key, StringComparer.Ordinal));
+        Assert.Equal("1", (await store.GetStatusAsync(CancellationToken.None)).Checkpoint["at"]);
+    }
 }

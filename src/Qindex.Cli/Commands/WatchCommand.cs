@@ -146,8 +146,8 @@ internal sealed class WatchCommand : ICliCommand
     {
         try
         {
-            var expired = await store.ExpireSnapshotsAsync(cancellationToken);
-            logger.LogDebug("snapshot expiry: {Result}", expired);
+            var result = await Qindex.Index.Compaction.IndexMaintenance.RunAsync(store, new Qindex.Index.Compaction.MaintenanceOptions(), cancellationToken);
+            logger.LogDebug("maintenance: {Result}", result);
         }
         catch (Exception e) when (e is IOException or IndexStoreException or Qindex.Iceberg.IcebergException)
         {

@@ -32,7 +32,22 @@ public interface IFileIO : IDisposable
     /// never change once written, so a cached copy stays valid).
     /// </summary>
     Task<string> GetLocalCopyAsync(string location, string cacheDirectory, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Every file under the folder <paramref name="prefix"/> (recursively), named the way
+    /// <see cref="LocalPathOf"/> names it for local files and by its location otherwise, for
+    /// orphan-file cleanup.
+    /// </summary>
+    IAsyncEnumerable<StoredFile> ListAsync(string prefix, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"{GetType().Name} cannot list files");
 }
+
+/// <summary>A file found by <see cref="IFileIO.ListAsync"/>.</summary>
+/// <param name="Name">The local path (local storage) or the location (object storage).</param>
+/// <param name="Location">Its location, usable with the other <see cref="IFileIO"/> calls.</param>
+/// <param name="Size">Bytes.</param>
+/// <param name="LastModified">When it was last written.</param>
+public sealed record StoredFile(string Name, string Location, long Size, DateTimeOffset LastModified);
 
 /// <summary>Chooses the <see cref="IFileIO"/> for a location by its scheme.</summary>
 public static class FileIOFactory

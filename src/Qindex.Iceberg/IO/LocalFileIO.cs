@@ -44,6 +44,27 @@ public sealed class LocalFileIO : IFileIO
 
     public string? LocalPathOf(string location) => ToPath(location);
 
+    public async IAsyncEnumerable<StoredFile> ListAsync(string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        string root = ToPath(prefix);
+        if (!Directory.Exists(root))
+        {
+            yield break;
+        }
+
+        foreach (var path in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var info = new FileInfo(path);
+            if (info.Exists)
+            {
+                yield return new StoredFile(path, path, info.Length, info.LastWriteTimeUtc);
+            }
+        }
+
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
     public Task PublishAsync(string localPath, string location, CancellationToken cancellationToken)
     {
         string path = ToPath(location);

@@ -120,5 +120,28 @@ public sealed class S3FileIO : IFileIO
         return path;
     }
 
+    public async IAsyncEnumerable<StoredFile> ListAsync(string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var (bucket, key) = Parse(prefix.TrimEnd('/') + "/");
+        string scheme = prefix[..(prefix.IndexOf("://", StringComparison.Ordinal) + 3)];
+        var request = new ListObjectsV2Request { BucketName = bucket, Prefix = key };
+        while (true)
+        {
+            var response = await _client.ListObjectsV2Async(request, cancellationToken).ConfigureAwait(false);
+            foreach (var o in response.S3Objects ?? [])
+            {
+                string location = scheme + bucket + "/" + o.Key;
+                yield return new StoredFile(location, location, o.Size ?? 0, o.LastModified is { } t ? new DateTimeOffset(t.ToUniversalTime(), TimeSpan.Zero) : DateTimeOffset.UnixEpoch);
+            }
+
+            if (response.IsTruncated != true)
+            {
+                yield break;
+            }
+
+            request.ContinuationToken = response.NextContinuationToken;
+        }
+    }
+
     public void Dispose() => _client.Dispose();
 }

@@ -76,6 +76,14 @@ public sealed class IcebergTable : IDisposable
         return new IcebergTable(catalog, identifier, loaded, time ?? TimeProvider.System);
     }
 
+    /// <summary>Loads the table, or returns null when the catalog has no such table.</summary>
+    public static async Task<IcebergTable?> LoadAsync(ICatalog catalog, TableIdentifier identifier, CancellationToken cancellationToken, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        var loaded = await catalog.LoadTableAsync(identifier, cancellationToken).ConfigureAwait(false);
+        return loaded is null ? null : new IcebergTable(catalog, identifier, loaded, time ?? TimeProvider.System);
+    }
+
     /// <summary>Re-reads the current metadata from the catalog.</summary>
     public async Task RefreshAsync(CancellationToken cancellationToken)
     {

@@ -81,9 +81,11 @@ public sealed class QueryEngine : IAsyncDisposable
 
             await using (var view = connection.CreateCommand())
             {
-                view.CommandText = BuildFilesView(scan);
                 try
                 {
+                    view.CommandText = BuildFilesView(scan);
+                    await view.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    view.CommandText = BuildChangesView(scan);
                     await view.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
                 catch (DuckDBException e)
@@ -113,7 +115,7 @@ public sealed class QueryEngine : IAsyncDisposable
     /// </summary>
     private static async Task RestrictAsync(DuckDBConnection connection, IndexScan scan, QueryEngineOptions options, CancellationToken cancellationToken)
     {
-        var directories = scan.DataFiles.Concat(scan.PositionDeleteFiles)
+        var directories = scan.DataFiles.Concat(scan.PositionDeleteFiles).Concat(scan.ChangesFiles)
             .Select(f => Path.GetDirectoryName(LocalPath(f))!)
             .Distinct(StringComparer.Ordinal)
             .Select(d => d.EndsWith('/') ? d : d + "/");
@@ -173,6 +175,21 @@ public sealed class QueryEngine : IAsyncDisposable
             .Append(NormalizedPathSql("x.file_path"))
             .Append(" = d.filename AND x.pos = d.file_row_number)");
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// The SQL that defines the <c>changes</c> view over the changes table: one row per applied
+    /// change (time, kind, path, previous_path, size_before, size_after, snapshot_id), times as
+    /// TIMESTAMP in UTC like the <c>files</c> view.
+    /// </summary>
+    public static string BuildChangesView(IndexScan scan)
+    {
+        ArgumentNullException.ThrowIfNull(scan);
+        const string empty = "SELECT CAST(NULL AS TIMESTAMP) AS \"time\", CAST(NULL AS VARCHAR) AS kind, CAST(NULL AS VARCHAR) AS path, CAST(NULL AS VARCHAR) AS previous_path, CAST(NULL AS BIGINT) AS size_before, CAST(NULL AS BIGINT) AS size_after, CAST(NULL AS BIGINT) AS snapshot_id WHERE false";
+        return scan.ChangesFiles.Count == 0
+            ? "CREATE OR REPLACE TEMP VIEW changes AS " + empty
+            : "CREATE OR REPLACE TEMP VIEW changes AS SELECT CAST(\"time\" AS TIMESTAMP) AS \"time\", kind, path, previous_path, size_before, size_after, snapshot_id FROM read_parquet("
+                + ListLiteral(scan.ChangesFiles.Select(LocalPath)) + ")";
     }
 
     private static string SelectList(string prefix) => string.Join(", ", IndexColumns.All.Select(c =>

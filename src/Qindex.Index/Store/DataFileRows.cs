@@ -8,28 +8,75 @@ namespace Qindex.Index.Store;
 internal static class DataFileRows
 {
     /// <summary>Every row's path, indexed by row position.</summary>
-    public static string[] ReadPaths(string localPath)
+    public static string[] ReadPaths(string localPath) => ReadPathsAndSizes(localPath, sizes: false).Paths;
+
+    /// <summary>Every row's path and size, indexed by row position.</summary>
+    public static (string[] Paths, long?[] Sizes) ReadPathsAndSizes(string localPath, bool sizes = true)
     {
         using var reader = new ParquetFileReader(localPath);
         var metadata = reader.FileMetaData;
         int column = PathColumn(localPath, metadata.Schema);
+        int sizeColumn = sizes ? SizeColumn(metadata.Schema) : -1;
         var result = new string[checked((int)metadata.NumRows)];
+        var sizeValues = new long?[sizeColumn >= 0 ? result.Length : 0];
         int at = 0;
         for (int g = 0; g < metadata.NumRowGroups; g++)
         {
             using var rowGroup = reader.RowGroup(g);
             int rows = checked((int)rowGroup.MetaData.NumRows);
-            using var r = rowGroup.Column(column).LogicalReader<string>();
+            using var pathColumn = rowGroup.Column(column);
+            using var r = pathColumn.LogicalReader<string>();
             int read = r.ReadBatch(result.AsSpan(at, rows));
             if (read != rows)
             {
                 throw new IndexStoreException($"{localPath}: row group {g} has {rows} rows but {read} paths");
             }
 
+            if (sizeColumn >= 0)
+            {
+                ReadSizes(rowGroup.Column(sizeColumn), sizeValues.AsSpan(at, rows));
+            }
+
             at += rows;
         }
 
-        return result;
+        return (result, sizeValues);
+    }
+
+    private static void ReadSizes(ColumnReader column, Span<long?> into)
+    {
+        using (column)
+        {
+            if (column.ColumnDescriptor.MaxDefinitionLevel == 0)
+            {
+                using var r = column.LogicalReader<long>();
+                var values = r.ReadAll(into.Length);
+                for (int i = 0; i < values.Length; i++)
+                {
+                    into[i] = values[i];
+                }
+            }
+            else
+            {
+                using var r = column.LogicalReader<long?>();
+                r.ReadBatch(into);
+            }
+        }
+    }
+
+    private static int SizeColumn(SchemaDescriptor schema)
+    {
+        int fieldId = IndexColumns.All.First(c => c.Name == "size").FieldId;
+        for (int i = 0; i < schema.NumColumns; i++)
+        {
+            var column = schema.Column(i);
+            if (column.SchemaNode.FieldId == fieldId && column.PhysicalType == PhysicalType.Int64)
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>The whole rows at <paramref name="positions"/> (ascending), keyed by position.</summary>

@@ -40,6 +40,9 @@ public sealed record IndexScan(IReadOnlyList<string> DataFiles, IReadOnlyList<st
     /// On an S3 warehouse the local path is a cache copy and only the location matches a delete.
     /// </summary>
     public IReadOnlyList<string>? DataFileLocations { get; init; }
+
+    /// <summary>Local paths of the live files of the <c>changes</c> table (empty when there is none).</summary>
+    public IReadOnlyList<string> ChangesFiles { get; init; } = [];
 }
 
 /// <summary>

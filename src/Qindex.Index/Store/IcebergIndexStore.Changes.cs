@@ -18,6 +18,15 @@ public sealed partial class IcebergIndexStore
 
     public IIndexChangeSet BeginChanges() => new ChangeSet(this);
 
+    /// <summary>Serializes this process's commits: change sets, replaces and compactions.</summary>
+    internal SemaphoreSlim WriteLock => _writeLock;
+
+    /// <summary>Replaces the store's picture of the table (after a compaction, which knows where every row went).</summary>
+    internal void SetLive(LiveIndex? live) => _live = live;
+
+    /// <summary>The store's current picture, if it has one.</summary>
+    internal LiveIndex? Live => _live;
+
     /// <summary>The picture of the current snapshot, rebuilt when another writer moved the table on.</summary>
     private async Task<LiveIndex> CurrentLiveAsync(CancellationToken cancellationToken)
     {
@@ -31,14 +40,16 @@ public sealed partial class IcebergIndexStore
         return _live;
     }
 
-    private string CacheDirectory => Path.Combine(_indexDirectory, "cache");
+    internal string CacheDirectory => Path.Combine(_indexDirectory, "cache");
 
     /// <summary>A local path to write a new file at, and the table location it is published to.</summary>
-    private (string Local, string Location) NewFile(string suffix)
+    internal (string Local, string Location) NewFile(string suffix) => NewFile(_table, suffix);
+
+    private (string Local, string Location) NewFile(IcebergTable table, string suffix)
     {
         string name = DateTimeOffset.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N") + suffix;
-        string location = _table.NewDataLocation(name);
-        string? local = _table.IO.LocalPathOf(location);
+        string location = table.NewDataLocation(name);
+        string? local = table.IO.LocalPathOf(location);
         if (local is null)
         {
             string staging = Path.Combine(_indexDirectory, "staging");
@@ -70,8 +81,8 @@ public sealed partial class IcebergIndexStore
                 var written = new List<string>();
                 try
                 {
-                    var result = await CommitResolutionAsync(live, resolution, baseline, checkpoint, written, cancellationToken).ConfigureAwait(false);
-                    await AppendChangesLogQuietlyAsync(resolution, result, cancellationToken).ConfigureAwait(false);
+                    var (result, log) = await CommitResolutionAsync(live, resolution, baseline, checkpoint, written, cancellationToken).ConfigureAwait(false);
+                    QueueChangesLog(log);
                     return result;
                 }
                 catch (CommitValidationException) when (plan < MaxChangePlans)
@@ -98,7 +109,7 @@ public sealed partial class IcebergIndexStore
         }
     }
 
-    private async Task DeleteQuietlyAsync(IEnumerable<string> locations)
+    internal async Task DeleteQuietlyAsync(IEnumerable<string> locations)
     {
         foreach (var location in locations)
         {
@@ -113,15 +124,30 @@ public sealed partial class IcebergIndexStore
         }
     }
 
-    private async Task<IndexCommitResult> CommitResolutionAsync(LiveIndex live, ChangeResolution resolution, IndexBaseline? baseline, IReadOnlyDictionary<string, string> checkpoint, List<string> written, CancellationToken cancellationToken)
+    private async Task<(IndexCommitResult Result, List<ChangeLogRow> Log)> CommitResolutionAsync(LiveIndex live, ChangeResolution resolution, IndexBaseline? baseline, IReadOnlyDictionary<string, string> checkpoint, List<string> written, CancellationToken cancellationToken)
     {
         var deletes = new List<PositionDelete>();
         var referenced = new HashSet<string>(StringComparer.Ordinal);
         var rows = new List<FileRecord>();
         long upserted = 0, removed = 0;
+        var movedAway = resolution.MovedFrom.Values.ToHashSet(StringComparer.Ordinal);
+        var log = new List<(string Kind, string Path, string? Previous, long? Before, long? After)>();
         foreach (var (path, row) in resolution.Final)
         {
-            bool existed = live.Keys.TryGet(PathKeyIndex.KeyOf(path), out var at);
+            bool existed = live.Keys.TryGet(PathKeyIndex.KeyOf(path), out var at, out long? sizeBefore);
+            if (resolution.MovedFrom.TryGetValue(path, out var from))
+            {
+                log.Add(("rename", path, from, row?.Size, row?.Size));
+            }
+            else if (row is not null)
+            {
+                log.Add((existed ? "update" : "insert", path, null, existed ? sizeBefore : null, row.Size));
+            }
+            else if (existed && !movedAway.Contains(path))
+            {
+                log.Add(("delete", path, null, sizeBefore, null));
+            }
+
             if (existed)
             {
                 string location = live.File(at.File).Location;
@@ -134,7 +160,7 @@ public sealed partial class IcebergIndexStore
                 rows.Add(row);
                 upserted++;
             }
-            else if (existed)
+            else if (existed && !movedAway.Contains(path))
             {
                 removed++;
             }
@@ -143,22 +169,46 @@ public sealed partial class IcebergIndexStore
         rows.Sort((a, b) => PathOrder.Instance.Compare(a.Path, b.Path));
         var addedData = new List<DataFile>();
         var addedDeletes = new List<DataFile>();
-        if (rows.Count > 0)
+
+        // The two files are independent: write them side by side.
+        var dataTask = rows.Count == 0 ? Task.FromResult<DataFile?>(null) : Task.Run<DataFile?>(
+            async () =>
+            {
+                var (local, location) = NewFile("-rows.parquet");
+                lock (written)
+                {
+                    written.Add(location);
+                }
+
+                IndexDataFileWriter.Write(local, rows, cancellationToken);
+                var file = ParquetMetrics.Read(local, location, Schema, FullBoundColumns, FileContent.Data, SortOrder.OrderId);
+                await _table.IO.PublishAsync(local, location, cancellationToken).ConfigureAwait(false);
+                return file;
+            },
+            cancellationToken);
+        var deleteTask = deletes.Count == 0 ? Task.FromResult<DataFile?>(null) : Task.Run<DataFile?>(
+            async () =>
+            {
+                var (local, location) = NewFile("-deletes.parquet");
+                lock (written)
+                {
+                    written.Add(location);
+                }
+
+                PositionDeleteFile.Write(local, deletes);
+                var file = ParquetMetrics.Read(local, location, PositionDeleteFile.Schema, PositionDeleteFile.FullBoundColumns, FileContent.PositionDeletes);
+                await _table.IO.PublishAsync(local, location, cancellationToken).ConfigureAwait(false);
+                return file;
+            },
+            cancellationToken);
+        if (await dataTask.ConfigureAwait(false) is { } dataFile)
         {
-            var (local, location) = NewFile("-rows.parquet");
-            written.Add(location);
-            IndexDataFileWriter.Write(local, rows, cancellationToken);
-            addedData.Add(ParquetMetrics.Read(local, location, Schema, FullBoundColumns, FileContent.Data, SortOrder.OrderId));
-            await _table.IO.PublishAsync(local, location, cancellationToken).ConfigureAwait(false);
+            addedData.Add(dataFile);
         }
 
-        if (deletes.Count > 0)
+        if (await deleteTask.ConfigureAwait(false) is { } deleteFile)
         {
-            var (local, location) = NewFile("-deletes.parquet");
-            written.Add(location);
-            PositionDeleteFile.Write(local, deletes);
-            addedDeletes.Add(ParquetMetrics.Read(local, location, PositionDeleteFile.Schema, PositionDeleteFile.FullBoundColumns, FileContent.PositionDeletes));
-            await _table.IO.PublishAsync(local, location, cancellationToken).ConfigureAwait(false);
+            addedDeletes.Add(deleteFile);
         }
 
         var summary = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -201,12 +251,13 @@ public sealed partial class IcebergIndexStore
             int id = live.AddFile(addedData[0]);
             for (int p = 0; p < rows.Count; p++)
             {
-                live.Keys.Set(PathKeyIndex.KeyOf(rows[p].Path), new RowLocator(id, p));
+                live.Keys.Set(PathKeyIndex.KeyOf(rows[p].Path), new RowLocator(id, p), rows[p].Size);
             }
         }
 
         live.SnapshotId = snapshot.SnapshotId;
-        return new IndexCommitResult(upserted, removed, snapshot.SnapshotId);
+        var time = DateTimeOffset.FromUnixTimeMilliseconds(snapshot.TimestampMs);
+        return (new IndexCommitResult(upserted, removed, snapshot.SnapshotId), log.Select(l => new ChangeLogRow(time, l.Kind, l.Path, l.Previous, l.Before, l.After, snapshot.SnapshotId)).ToList());
     }
 
     private static void AddBaseline(Dictionary<string, string> summary, IndexBaseline? baseline)
@@ -307,9 +358,6 @@ public sealed partial class IcebergIndexStore
         }
     }
 
-    /// <summary>Appends what the committed set did to the changes log (filled in with the changes table).</summary>
-    private static Task AppendChangesLogQuietlyAsync(ChangeResolution resolution, IndexCommitResult result, CancellationToken cancellationToken) => Task.CompletedTask;
-
     private static string NameOf(string directoryPath)
     {
         string trimmed = directoryPath.TrimEnd('/');
@@ -319,18 +367,31 @@ public sealed partial class IcebergIndexStore
     /// <summary>The snapshot's live rows whose path starts with <paramref name="prefix"/>, found through file bounds.</summary>
     private async Task<List<(string Path, FileRecord? Row)>> LiveRowsUnderAsync(LiveIndex live, string prefix, bool wholeRows, Dictionary<int, string[]> pathCache, CancellationToken cancellationToken)
     {
-        var result = new List<(string, FileRecord?)>();
-        foreach (var (id, file) in live.Files.ToList())
+        var candidates = live.Files.Where(f => f.File.MayHoldPrefix(prefix)).ToList();
+        var locals = new string[candidates.Count];
+        for (int i = 0; i < candidates.Count; i++)
         {
-            if (!file.MayHoldPrefix(prefix))
+            locals[i] = await _table.IO.GetLocalCopyAsync(candidates[i].File.Location, CacheDirectory, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Files are read side by side; the key index is only read here, never written.
+        var perFile = new List<(string, FileRecord?)>[candidates.Count];
+        await Parallel.ForAsync(0, candidates.Count, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount }, async (i, token) =>
+        {
+            int id = candidates[i].Id;
+            string[]? paths;
+            lock (pathCache)
             {
-                continue;
+                pathCache.TryGetValue(id, out paths);
             }
 
-            string local = await _table.IO.GetLocalCopyAsync(file.Location, CacheDirectory, cancellationToken).ConfigureAwait(false);
-            if (!pathCache.TryGetValue(id, out var paths))
+            if (paths is null)
             {
-                pathCache[id] = paths = DataFileRows.ReadPaths(local);
+                paths = DataFileRows.ReadPaths(locals[i]);
+                lock (pathCache)
+                {
+                    pathCache[id] = paths;
+                }
             }
 
             var positions = new List<int>();
@@ -346,21 +407,19 @@ public sealed partial class IcebergIndexStore
 
             if (positions.Count == 0)
             {
-                continue;
+                perFile[i] = [];
             }
-
-            if (wholeRows)
+            else if (wholeRows)
             {
-                var rows = await DataFileRows.ReadRowsAsync(local, positions, cancellationToken).ConfigureAwait(false);
-                result.AddRange(positions.Select(p => (paths[p], (FileRecord?)rows[p])));
+                var rows = await DataFileRows.ReadRowsAsync(locals[i], positions, token).ConfigureAwait(false);
+                perFile[i] = positions.Select(p => (paths[p], (FileRecord?)rows[p])).ToList();
             }
             else
             {
-                result.AddRange(positions.Select(p => (paths[p], (FileRecord?)null)));
+                perFile[i] = positions.Select(p => (paths[p], (FileRecord?)null)).ToList();
             }
-        }
-
-        return result;
+        }).ConfigureAwait(false);
+        return perFile.SelectMany(f => f).ToList();
     }
 
     /// <summary>A change set: changes collected in order, resolved and committed by the store.</summary>

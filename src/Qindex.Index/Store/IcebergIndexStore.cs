@@ -38,6 +38,9 @@ public sealed partial class IcebergIndexStore : IIndexStore
 
     private static readonly IReadOnlySet<int> FullBoundColumns = new HashSet<int> { PathFieldId };
 
+    /// <summary>Columns whose bounds are kept whole in data file metrics.</summary>
+    internal static IReadOnlySet<int> FullBoundColumnIds => FullBoundColumns;
+
     private readonly ICatalog _catalog;
     private readonly IcebergTable _table;
     private readonly string _indexDirectory;
@@ -176,7 +179,7 @@ public sealed partial class IcebergIndexStore : IIndexStore
             }
         }
 
-        return new IndexScan(data, deletes) { DataFileLocations = locations };
+        return new IndexScan(data, deletes) { DataFileLocations = locations, ChangesFiles = await ChangesFilesAsync(cancellationToken).ConfigureAwait(false) };
     }
 
     public async Task<IndexStatus> GetStatusAsync(CancellationToken cancellationToken)
@@ -226,6 +229,9 @@ public sealed partial class IcebergIndexStore : IIndexStore
 
     public async ValueTask DisposeAsync()
     {
+        await FlushChangesLogAsync().ConfigureAwait(false);
+        _changesTable?.Dispose();
+        _changesLock.Dispose();
         _writeLock.Dispose();
         _table.Dispose();
         await _catalog.DisposeAsync().ConfigureAwait(false);

@@ -26,6 +26,9 @@ internal sealed class LiveIndex
     private readonly List<LiveDataFile?> _files = [];
     private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal);
 
+    /// <summary>An empty picture to fill with <see cref="AddFile"/> and <see cref="Keys"/> (a compaction's output).</summary>
+    public static LiveIndex Create(long? snapshotId, PathKeyIndex keys) => new(snapshotId, keys);
+
     private LiveIndex(long? snapshotId, PathKeyIndex keys)
     {
         SnapshotId = snapshotId;
@@ -65,6 +68,18 @@ internal sealed class LiveIndex
         }
     }
 
+    /// <summary>
+    /// Forgets a data file without touching the keys: for a rewrite that sets a new locator for
+    /// every live row the file held.
+    /// </summary>
+    public void ForgetFile(string location)
+    {
+        if (_ids.Remove(location, out int id))
+        {
+            _files[id] = null;
+        }
+    }
+
     private static string? Bound(IReadOnlyDictionary<int, byte[]>? bounds) =>
         bounds is not null && bounds.TryGetValue(IcebergIndexStore.PathFieldId, out var b) ? Encoding.UTF8.GetString(b) : null;
 
@@ -98,9 +113,11 @@ internal sealed class LiveIndex
         long rows = dataFiles.Sum(f => f.RecordCount);
         var live = new LiveIndex(snapshot?.SnapshotId, new PathKeyIndex((int)Math.Min(rows, int.MaxValue / 4)));
         var keys = new UInt128[dataFiles.Count][];
+        var sizes = new long?[dataFiles.Count][];
         await Parallel.ForAsync(0, dataFiles.Count, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount }, (i, _) =>
         {
-            var paths = DataFileRows.ReadPaths(locals[i]);
+            var (paths, fileSizes) = DataFileRows.ReadPathsAndSizes(locals[i]);
+            sizes[i] = fileSizes;
             var k = new UInt128[paths.Length];
             for (int p = 0; p < paths.Length; p++)
             {
@@ -115,15 +132,17 @@ internal sealed class LiveIndex
             int id = live.AddFile(dataFiles[i]);
             deleted.TryGetValue(dataFiles[i].FilePath, out var gone);
             var k = keys[i];
+            var s = sizes[i];
             for (int p = 0; p < k.Length; p++)
             {
                 if (gone is null || !gone.Contains(p))
                 {
-                    live.Keys.Set(k[p], new RowLocator(id, p));
+                    live.Keys.Set(k[p], new RowLocator(id, p), s.Length > p ? s[p] : null);
                 }
             }
 
             keys[i] = [];
+            sizes[i] = [];
         }
 
         return live;

@@ -5,13 +5,15 @@ namespace Qindex.Index.Store;
 /// <summary>
 /// The buffering half of a replacing write: collects records into runs of at most
 /// <see cref="RunRows"/>, sorts each run by path and writes it as one data file, so memory is
-/// bounded by two runs (one filling while the previous one is written) whatever the total.
+/// bounded by two runs (one filling while the previous one is written) whatever the total; at the
+/// end a k-way merge turns the runs into files sorted within and disjoint across.
 /// Files written are deleted again unless <see cref="MarkCommitted"/> is called.
 /// </summary>
 public sealed class SortedRunWriter : IAsyncDisposable
 {
     private readonly string _directory;
     private readonly List<IndexDataFile> _files = [];
+    private readonly List<IndexDataFile> _runFiles = [];
     private List<FileRecord> _run;
     private Task? _pendingWrite;
     private bool _committed;
@@ -60,6 +62,25 @@ public sealed class SortedRunWriter : IAsyncDisposable
         {
             await _pendingWrite.ConfigureAwait(false);
             _pendingWrite = null;
+        }
+
+        if (_runFiles.Count > 1)
+        {
+            // Runs are sorted each, but their path ranges interleave: merge them so the live data
+            // files are sorted and disjoint, and bounds pick the one file that can hold a path.
+            var runs = _runFiles.ToList();
+            var merged = await SortedMerge.MergeAsync(runs.Select(r => new MergeInput(r.Path)).ToList(), RunRows, NewDataFilePath, null, cancellationToken).ConfigureAwait(false);
+            lock (_files)
+            {
+                _files.RemoveAll(runs.Contains);
+                _files.AddRange(merged);
+            }
+
+            _runFiles.Clear();
+            foreach (var run in runs)
+            {
+                File.Delete(run.Path);
+            }
         }
 
         return _files;
@@ -111,6 +132,7 @@ public sealed class SortedRunWriter : IAsyncDisposable
                 lock (_files)
                 {
                     _files.Add(file);
+                    _runFiles.Add(file);
                 }
             },
             cancellationToken);
