@@ -20,6 +20,10 @@ internal sealed class StatusCommand : ICliCommand
         {
             await using var store = await index.OpenExistingAsync(parse, cancellationToken);
             var status = await store.GetStatusAsync(cancellationToken);
+            var checkpoint = status.Checkpoint;
+            var lastApplied = checkpoint.TryGetValue(Qindex.Index.Watch.WatchCheckpoint.LastApplied, out var applied)
+                && DateTimeOffset.TryParse(applied, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : (DateTimeOffset?)null;
+            var lagMs = checkpoint.TryGetValue(Qindex.Index.Watch.WatchCheckpoint.LagMilliseconds, out var lag) ? lag : null;
             if (parse.GetValue(json))
             {
                 var payload = new Dictionary<string, object?>
@@ -35,6 +39,10 @@ internal sealed class StatusCommand : ICliCommand
                     ["baseline_taken"] = status.Baseline?.Taken.ToString("O", CultureInfo.InvariantCulture),
                     ["last_commit"] = status.LastCommit?.ToString("O", CultureInfo.InvariantCulture),
                     ["table_location"] = status.TableLocation,
+                    ["watch_last_applied"] = lastApplied?.ToString("O", CultureInfo.InvariantCulture),
+                    ["watch_seconds_since_last_applied"] = lastApplied is { } t ? Math.Round((DateTimeOffset.UtcNow - t).TotalSeconds, 1) : null,
+                    ["watch_last_batch_lag_ms"] = lagMs,
+                    ["watch_last_commit_kind"] = checkpoint.GetValueOrDefault(Qindex.Index.Watch.WatchCheckpoint.Kind),
                 };
                 Console.WriteLine(JsonSerializer.Serialize(payload, JsonOptions));
             }
@@ -50,6 +58,9 @@ internal sealed class StatusCommand : ICliCommand
                     ("baseline", status.Baseline is { } b ? $"{b.ClusterHost}:{b.RootPath} snapshot {b.ClusterSnapshotId ?? "(none)"} taken {b.Taken:O}" : "(none: imported or empty)"),
                     ("last commit", status.LastCommit?.ToString("O", CultureInfo.InvariantCulture) ?? "(never)"),
                     ("table", status.TableLocation),
+                    ("watch applied", lastApplied is { } t
+                        ? $"{t:O} ({(DateTimeOffset.UtcNow - t).TotalSeconds:F0} s ago, {checkpoint.GetValueOrDefault(Qindex.Index.Watch.WatchCheckpoint.Kind, "batch")}; event-to-visible lag of that batch {lagMs ?? "?"} ms)"
+                        : "(never: not watched yet)"),
                 };
                 foreach (var (name, value) in lines)
                 {

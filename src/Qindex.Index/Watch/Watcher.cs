@@ -282,12 +282,14 @@ public sealed class Watcher
         var started = Stopwatch.GetTimestamp();
         ApplyStats stats;
         IndexCommitResult result;
+        TimeSpan resolved;
 
         // Resolution reads the cluster and may be cancelled; once the commit starts it finishes,
         // so Ctrl-C never leaves half a batch.
         await using (var changes = _store.BeginChanges())
         {
             stats = await _applier.ApplyAsync(plan, changes, null, cancellationToken).ConfigureAwait(false);
+            resolved = Stopwatch.GetElapsedTime(started);
             await _journal.AppendAsync(plan, cancellationToken).ConfigureAwait(false);
             var newest = payloads[^1].ReceivedAt;
             var lag = Stopwatch.GetElapsedTime(payloads[0].ReceivedTimestamp);
@@ -323,7 +325,9 @@ public sealed class Watcher
         _metrics.Requests.WithLabels("listing").Inc(stats.Listings);
         var lags = payloads.Select(p => (Stopwatch.GetElapsedTime(p.ReceivedTimestamp, now), p.Events.Count)).ToList();
         Committed?.Invoke(new WatchCommitted(false, events, stats, result, Stopwatch.GetElapsedTime(started, now), lags));
-        _logger.LogDebug("batch of {Events} events committed: {Upserts} upserts, {Deletes} deletes, snapshot {Snapshot}", events, stats.Upserts, stats.Deletes, result.SnapshotId);
+        _logger.LogDebug(
+            "batch of {Events} events committed: {Upserts} upserts, {Deletes} deletes, snapshot {Snapshot}; resolve {ResolveMs:F0} ms, journal and commit {CommitMs:F0} ms",
+            events, stats.Upserts, stats.Deletes, result.SnapshotId, resolved.TotalMilliseconds, (Stopwatch.GetElapsedTime(started, now) - resolved).TotalMilliseconds);
         if (plan.SelfRemoved)
         {
             _logger.LogError("the watched directory {Root} was removed from the cluster; its rows were deleted from the index and the watcher stops", _root);

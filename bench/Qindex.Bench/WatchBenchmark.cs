@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging.Abstractions;
+using Qindex.Index.Crawl;
+using Qindex.Index.Store;
+using Qindex.Index.Watch;
+using Qindex.Qumulo;
+using Qindex.Simulator;
+using Qindex.Simulator.Load;
+
+namespace Qindex.Bench;
+
+/// <summary>
+/// The watcher under the in-simulator load: a crawled Iceberg index of --objects rows, then
+/// --seconds of load at --rate changes/s; reports changes applied per second and event-to-visible
+/// latency, beside the same run with one commit per event (the users' prototype).
+/// </summary>
+public sealed class WatchBenchmark : IBenchmark
+{
+    public string Name => "watch";
+
+    public string Description => "watch throughput and event-to-visible latency under in-simulator load, beside per-event commits";
+
+    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        long objects = Arg(args, "--objects", 100_000);
+        double rate = Arg(args, "--rate", 5_000);
+        int seconds = (int)Arg(args, "--seconds", 30);
+        double baselineRate = Arg(args, "--baseline-rate", 200);
+        int baselineSeconds = (int)Arg(args, "--baseline-seconds", 10);
+        string shape = args.SkipWhile(a => a != "--shape").Skip(1).FirstOrDefault() ?? "churn";
+
+        Console.WriteLine($"Command: `dotnet run -c Release --project bench/Qindex.Bench -- watch {string.Join(' ', args)}`");
+        Console.WriteLine();
+        Console.WriteLine("| mode | rows | load | offered changes/s | events applied | applied events/s | commits | lag p50 | lag p99 | lag max | peak working set |");
+        Console.WriteLine("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        await RunOneAsync("batched (1 s window)", objects, rate, seconds, shape, perEvent: false, cancellationToken);
+        await RunOneAsync("per-event commit", objects, baselineRate, baselineSeconds, shape, perEvent: true, cancellationToken);
+        return 0;
+    }
+
+    private static async Task RunOneAsync(string mode, long objects, double rate, int seconds, string shape, bool perEvent, CancellationToken cancellationToken)
+    {
+        var dir = Directory.CreateTempSubdirectory("qindex-bench-watch-").FullName;
+        try
+        {
+            await using var server = await SimulatorServer.StartAsync(new SimulatorOptions { Objects = objects, Seed = 5, WatchCapacity = 4_000_000 }, cancellationToken);
+            using var client = new QumuloClient(new QumuloConnection
+            {
+                Host = server.BaseAddress.Host,
+                Port = server.BaseAddress.Port,
+                User = "admin",
+                Password = "admin",
+                PinSha256 = server.CertificateSha256,
+            }, 32);
+            server.Cluster.CreateDirectory("/", "load");
+            await using var store = await IndexStoreFactory.OpenAsync(new IndexLocation(dir), cancellationToken);
+            var crawl = await new Crawler(client).RunAsync(new CrawlOptions { ClusterHost = "sim", RootPath = "/" }, store, null, cancellationToken);
+            var options = new WatchOptions
+            {
+                ClusterHost = "sim",
+                RootPath = "/",
+                BatchWindow = perEvent ? TimeSpan.FromMilliseconds(1) : TimeSpan.FromSeconds(1),
+                MaxBatch = perEvent ? 1 : 100_000,
+                BaselineInterval = null,
+                MaintenanceInterval = null,
+            };
+            var lags = new List<(double Seconds, int Events)>();
+            long applied = 0, commits = 0;
+            var lastCommit = Stopwatch.StartNew();
+            var caughtUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var watcher = new Watcher(client, store, dir, options, new WatchMetrics(), NullLogger.Instance);
+            watcher.Committed += c =>
+            {
+                if (c.CatchUp)
+                {
+                    caughtUp.TrySetResult();
+                    return;
+                }
+
+                lock (lags)
+                {
+                    applied += c.Events;
+                    commits++;
+                    lags.AddRange(c.Lags.Select(l => (l.Lag.TotalSeconds, l.Events)));
+                    lastCommit.Restart();
+                }
+            };
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var run = Task.Run(() => watcher.RunAsync(stop.Token), CancellationToken.None);
+            await caughtUp.Task.WaitAsync(TimeSpan.FromMinutes(5), cancellationToken);
+
+            var clock = Stopwatch.StartNew();
+            server.Load.Start(new LoadOptions { Rate = rate, Seed = 3, Path = "/load/", Shape = shape == "unpack" ? LoadShape.Unpack : LoadShape.Churn });
+            await Task.Delay(TimeSpan.FromSeconds(seconds), cancellationToken);
+            var status = await server.Load.StopAsync();
+            var loadTime = clock.Elapsed;
+
+            // Drained: nothing committed for 3 s (or 120 s at most).
+            while (clock.Elapsed < loadTime + TimeSpan.FromSeconds(120))
+            {
+                lock (lags)
+                {
+                    if (lastCommit.Elapsed > TimeSpan.FromSeconds(3))
+                    {
+                        break;
+                    }
+                }
+
+                await Task.Delay(200, cancellationToken);
+            }
+
+            var activeSeconds = clock.Elapsed.TotalSeconds - Math.Min(3, lastCommit.Elapsed.TotalSeconds);
+            await stop.CancelAsync();
+            await run;
+            var sorted = lags.OrderBy(l => l.Seconds).ToList();
+            double Percentile(double p)
+            {
+                var total = sorted.Sum(l => (long)l.Events);
+                var target = total * p;
+                long seen = 0;
+                foreach (var (lag, count) in sorted)
+                {
+                    seen += count;
+                    if (seen >= target)
+                    {
+                        return lag;
+                    }
+                }
+
+                return sorted.Count == 0 ? double.NaN : sorted[^1].Seconds;
+            }
+
+            var peak = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024);
+            Console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"| {mode} | {crawl.Objects:N0} | {shape} {seconds} s | {status.ChangesPerSecond:N0} | {applied:N0} | {applied / activeSeconds:N0} | {commits:N0} | {Percentile(0.5):F2} s | {Percentile(0.99):F2} s | {(sorted.Count == 0 ? 0 : sorted[^1].Seconds):F2} s | {peak:N0} MB |"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static double Arg(string[] args, string name, double fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? double.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    private static long Arg(string[] args, string name, long fallback) => (long)Arg(args, name, (double)fallback);
+}

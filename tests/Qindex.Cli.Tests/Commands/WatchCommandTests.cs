@@ -1,0 +1,195 @@
+using System.Diagnostics;
+using System.Text;
+using Qindex.Index.Crawl;
+using Qindex.Index.Query;
+using Qindex.Index.Store;
+using Qindex.Qumulo;
+using Qindex.Simulator;
+using Qindex.Simulator.Churn;
+
+namespace Qindex.Cli.Tests.Commands;
+
+/// <summary>
+/// <c>qindex watch</c> as a child process against the simulator and the Iceberg index: killed
+/// with SIGKILL during churn and restarted, it loses nothing and duplicates nothing, and SIGTERM
+/// stops it with exit code 0.
+/// </summary>
+public sealed class WatchCommandTests : IAsyncLifetime
+{
+    private readonly string _work = Directory.CreateTempSubdirectory("qindex-watchcli-").FullName;
+    private SimulatorServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await SimulatorServer.StartAsync(new SimulatorOptions { Objects = 1500, Seed = 21, KeepAliveSeconds = 1 });
+
+    public async Task DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        Directory.Delete(_work, recursive: true);
+    }
+
+    private QumuloConnection Connection => new()
+    {
+        Host = _server.BaseAddress.Host,
+        Port = _server.BaseAddress.Port,
+        User = "admin",
+        Password = "admin",
+        PinSha256 = _server.CertificateSha256,
+    };
+
+    private sealed class Child(Process process, StringBuilder log) : IDisposable
+    {
+        public Process Process { get; } = process;
+
+        public string Log
+        {
+            get
+            {
+                lock (log)
+                {
+                    return log.ToString();
+                }
+            }
+        }
+
+        public async Task WaitForLogAsync(string text, int count = 1)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (CountOf(text) < count)
+            {
+                if (Process.HasExited && CountOf(text) < count)
+                {
+                    Assert.Fail($"qindex watch exited ({Process.ExitCode}) before '{text}':\n{Log}");
+                }
+
+                Assert.True(DateTime.UtcNow < deadline, $"no '{text}' after 60 s:\n{Log}");
+                await Task.Delay(100);
+            }
+        }
+
+        private int CountOf(string text)
+        {
+            var all = Log;
+            var n = 0;
+            for (var i = all.IndexOf(text, StringComparison.Ordinal); i >= 0; i = all.IndexOf(text, i + 1, StringComparison.Ordinal))
+            {
+                n++;
+            }
+
+            return n;
+        }
+
+        public void Dispose()
+        {
+            if (!Process.HasExited)
+            {
+                Process.Kill();
+                Process.WaitForExit();
+            }
+
+            Process.Dispose();
+        }
+    }
+
+    private Child StartWatch(string root, string index)
+    {
+        var qindex = typeof(ICliCommand).Assembly.Location;
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[]
+                 {
+                     qindex, "watch", "--host", _server.BaseAddress.Host, "--port", _server.BaseAddress.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     "--pin-sha256", _server.CertificateSha256, "--user", "admin", "--path", root, "--index", index, "--batch-window", "200ms",
+                 })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment["QINDEX_PASSWORD"] = "admin";
+        var log = new StringBuilder();
+        var process = new Process { StartInfo = info };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            lock (log)
+            {
+                log.AppendLine(e.Data);
+            }
+        };
+        process.OutputDataReceived += (_, e) =>
+        {
+            lock (log)
+            {
+                log.AppendLine(e.Data);
+            }
+        };
+        process.Start();
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        return new Child(process, log);
+    }
+
+    private static async Task TerminateAsync(Child child)
+    {
+        using var kill = Process.Start("kill", ["-TERM", child.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        await kill.WaitForExitAsync();
+        await child.Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(child.Process.ExitCode == 0, $"exit code {child.Process.ExitCode}:\n{child.Log}");
+    }
+
+    private static async Task<List<string>> RowsAsync(string index)
+    {
+        await using var store = await IndexStoreFactory.OpenAsync(new IndexLocation(index), CancellationToken.None);
+        await using var engine = await QueryEngine.OpenAsync(store, CancellationToken.None);
+        var result = await engine.QueryAsync("SELECT * EXCLUDE (ingest_ts) FROM files ORDER BY path", CancellationToken.None);
+        return result.Rows.Select(r => string.Join("|", r.Select(QueryEngine.FormatValue))).ToList();
+    }
+
+    [Fact]
+    public async Task Killed_with_sigkill_during_churn_and_restarted_the_index_equals_the_cluster()
+    {
+        var root = _server.Cluster.EnumerateEntries("/").Where(e => e.Path.EndsWith('/')).OrderByDescending(e => _server.Cluster.EnumerateEntries(e.Path).Count()).First().Path;
+        var index = Path.Combine(_work, "idx");
+        using var client = new QumuloClient(Connection);
+
+        using (var first = StartWatch(root, index))
+        {
+            await first.WaitForLogAsync("caught up");
+            var churn = Task.Run(() => new ChurnWorkload(client, new ChurnOptions { Path = root, Ops = 600, Seed = 13, Rate = 200 }).RunAsync(CancellationToken.None));
+            await Task.Delay(1200);
+            first.Process.Kill(); // SIGKILL: no chance to finish anything
+            await first.Process.WaitForExitAsync();
+
+            using (var second = StartWatch(root, index))
+            {
+                await second.WaitForLogAsync("caught up");
+                await Task.Delay(800);
+                second.Process.Kill();
+                await second.Process.WaitForExitAsync();
+            }
+
+            await churn;
+        }
+
+        // Restarted after the churn: the catch-up brings in everything, then SIGTERM stops it cleanly.
+        using (var third = StartWatch(root, index))
+        {
+            await third.WaitForLogAsync("caught up");
+            await Task.Delay(1000);
+            await TerminateAsync(third);
+        }
+
+        var fresh = Path.Combine(_work, "fresh");
+        await using (var store = await IndexStoreFactory.OpenAsync(new IndexLocation(fresh), CancellationToken.None))
+        {
+            await new Crawler(client).RunAsync(new CrawlOptions { ClusterHost = "h", RootPath = root, SnapshotMode = CrawlSnapshotMode.None }, store, null, CancellationToken.None);
+        }
+
+        var expected = await RowsAsync(fresh);
+        var actual = await RowsAsync(index);
+        Assert.Equal(expected.Count, actual.Count);
+        Assert.Equal(expected, actual);
+    }
+}
