@@ -24,7 +24,7 @@ internal sealed class ChangeSetBenchmark : IBenchmark
 
     public string Name => "changes";
 
-    public string Description => "change sets: --rows N (default 1000000) --scenarios cow,scattered,rename,churn --batch 10000 --churn-batches 100 --cow-changes 30 --threshold 16";
+    public string Description => "change sets: --rows N (default 1000000) --scenarios cow,scattered,rename,churn --batch 10000 --churn-batches 100 --cow-changes 30 --threshold 16 [--keep: leave the table in place for later queries]";
 
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
@@ -35,6 +35,7 @@ internal sealed class ChangeSetBenchmark : IBenchmark
         int cowChanges = int.Parse(ImportDataset.Arg(args, "--cow-changes", "30"), CultureInfo.InvariantCulture);
         int threshold = int.Parse(ImportDataset.Arg(args, "--threshold", "16"), CultureInfo.InvariantCulture);
         string root = ImportDataset.Arg(args, "--dir", ImportDataset.DefaultRoot);
+        bool keep = args.Contains("--keep");
         string dir = Path.Combine(root, string.Create(CultureInfo.InvariantCulture, $"changes-{rows}"));
         if (Directory.Exists(dir))
         {
@@ -78,16 +79,20 @@ internal sealed class ChangeSetBenchmark : IBenchmark
         {
             // Five batches, one after another: the median says what a batch costs on a shared machine.
             var times = new List<double>();
+            var phases = new List<ChangeSetTimings>();
             int n = 0;
             for (int i = 0; i < 5; i++)
             {
                 var sw = Stopwatch.StartNew();
                 n = await ApplyBatchAsync(index, state, batch, cancellationToken);
                 times.Add(sw.Elapsed.TotalSeconds);
+                phases.Add(index.LastChangeTimings!);
             }
 
             times.Sort();
-            Row("scattered batch, one change set (median of 5)", rows, n, times[2], string.Create(CultureInfo.InvariantCulture, $"60% updates, 20% inserts, 20% deletes, one RowDelta commit each; fastest {times[0]:F2} s, slowest {times[4]:F2} s"));
+            Row("scattered batch, one change set (median of 5)", rows, n, times[2], string.Create(CultureInfo.InvariantCulture, $"60% updates, 20% inserts, 20% deletes, one RowDelta commit each; fastest {times[0]:F2} s, slowest {times[4]:F2} s; median phases: resolve {Median(p => p.Resolve):F3} s, prepare {Median(p => p.Prepare):F3} s, write files {Median(p => p.WriteFiles):F3} s, commit {Median(p => p.Commit):F3} s, apply {Median(p => p.Apply):F3} s"));
+
+            double Median(Func<ChangeSetTimings, double> pick) => phases.Select(pick).Order().ElementAt(phases.Count / 2);
         }
 
         if (scenarios.Contains("rename"))
@@ -164,7 +169,15 @@ internal sealed class ChangeSetBenchmark : IBenchmark
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Peak RSS of the whole run: {CrawlBenchmark.PeakRssMb():N0} MB."));
         await index.DisposeAsync(); // waits for the changes log appends still running
-        Directory.Delete(dir, recursive: true);
+        if (keep)
+        {
+            Console.WriteLine($"Table kept at {dir} (--keep).");
+        }
+        else
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+
         return 0;
 
         void Row(string scenario, long tableRows, long changes, double seconds, string notes) =>

@@ -36,6 +36,9 @@ public sealed record QueryResult(IReadOnlyList<string> Columns, IReadOnlyList<ob
 /// </summary>
 public sealed class QueryEngine : IAsyncDisposable
 {
+    /// <summary>The column the files view numbers each data file's rows with; not an index column.</summary>
+    private const string FileNumberColumn = "qindex_file_number";
+
     private readonly DuckDBConnection _connection;
 
     private QueryEngine(DuckDBConnection connection) => _connection = connection;
@@ -152,28 +155,46 @@ public sealed class QueryEngine : IAsyncDisposable
             return sb.ToString();
         }
 
-        sb.Append(", filename = true, file_row_number = true) d WHERE NOT EXISTS (SELECT 1 FROM read_parquet(")
-            .Append(ListLiteral(scan.PositionDeleteFiles.Select(LocalPath)))
-            .Append(") x");
-        if (scan.DataFileLocations is { } locations)
+        if (scan.DataFileLocations is { } locations && locations.Count != scan.DataFiles.Count)
         {
-            if (locations.Count != scan.DataFiles.Count)
-            {
-                throw new ArgumentException($"the scan names {locations.Count} locations for {scan.DataFiles.Count} data files", nameof(scan));
-            }
-
-            // A delete names the data file by its table location (s3://..., file:///... with
-            // percent escapes); DuckDB knows the file by the local path it read. Match through
-            // the pair, never by rewriting one into the other.
-            sb.Append(" JOIN (VALUES ")
-                .Append(string.Join(", ", scan.DataFiles.Select((f, i) => "(" + Literal(LocalPath(f)) + ", " + Literal(locations[i]) + ")")))
-                .Append(") m(local_path, location) ON x.file_path = m.location WHERE m.local_path = d.filename AND x.pos = d.file_row_number)");
-            return sb.ToString();
+            throw new ArgumentException($"the scan names {locations.Count} locations for {scan.DataFiles.Count} data files", nameof(scan));
         }
 
-        sb.Append(" WHERE ")
-            .Append(NormalizedPathSql("x.file_path"))
-            .Append(" = d.filename AND x.pos = d.file_row_number)");
+        // Each data file is read on its own with a small integer number, so the anti-join on
+        // (file number, row position) hashes two integers instead of a file name string per row;
+        // the delete rows get their file number from a join with the (small) list of data files.
+        // A delete names the data file by its table location (s3://..., file:///... with percent
+        // escapes) while DuckDB reads a local path: with locations given, match on the location,
+        // never by rewriting one into the other; without them, on the normalized local path.
+        sb.Clear().Append("CREATE OR REPLACE TEMP VIEW files AS SELECT ").Append(select).Append(" FROM (");
+        for (int i = 0; i < scan.DataFiles.Count; i++)
+        {
+            if (i > 0)
+            {
+                sb.Append(" UNION ALL BY NAME ");
+            }
+
+            sb.Append("SELECT *, ").Append(i.ToString(CultureInfo.InvariantCulture)).Append(" AS ").Append(FileNumberColumn)
+                .Append(" FROM read_parquet(").Append(Literal(LocalPath(scan.DataFiles[i]))).Append(", file_row_number = true)");
+        }
+
+        sb.Append(") d WHERE NOT EXISTS (SELECT 1 FROM (SELECT m.n, x.pos FROM read_parquet(")
+            .Append(ListLiteral(scan.PositionDeleteFiles.Select(LocalPath)))
+            .Append(") x JOIN (VALUES ");
+        for (int i = 0; i < scan.DataFiles.Count; i++)
+        {
+            if (i > 0)
+            {
+                sb.Append(", ");
+            }
+
+            string key = scan.DataFileLocations is { } named ? named[i] : LocalPath(scan.DataFiles[i]);
+            sb.Append('(').Append(Literal(key)).Append(", ").Append(i.ToString(CultureInfo.InvariantCulture)).Append(')');
+        }
+
+        sb.Append(") m(file_key, n) ON ")
+            .Append(scan.DataFileLocations is null ? NormalizedPathSql("x.file_path") : "x.file_path")
+            .Append(" = m.file_key) x WHERE x.n = d.").Append(FileNumberColumn).Append(" AND x.pos = d.file_row_number)");
         return sb.ToString();
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Qindex.Iceberg;
 using Qindex.Iceberg.Parquet;
@@ -17,6 +18,9 @@ public sealed partial class IcebergIndexStore
     private const int MaxChangePlans = 5;
 
     public IIndexChangeSet BeginChanges() => new ChangeSet(this);
+
+    /// <summary>Where the last committed change set of this process spent its time; null before the first.</summary>
+    public ChangeSetTimings? LastChangeTimings { get; private set; }
 
     /// <summary>Serializes this process's commits: change sets, replaces and compactions.</summary>
     internal SemaphoreSlim WriteLock => _writeLock;
@@ -76,12 +80,14 @@ public sealed partial class IcebergIndexStore
         {
             for (int plan = 1; ; plan++)
             {
+                long started = Stopwatch.GetTimestamp();
                 var live = await CurrentLiveAsync(cancellationToken).ConfigureAwait(false);
                 var resolution = await ResolveAsync(live, changes, cancellationToken).ConfigureAwait(false);
+                double resolveSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
                 var written = new List<string>();
                 try
                 {
-                    var (result, log) = await CommitResolutionAsync(live, resolution, baseline, checkpoint, written, cancellationToken).ConfigureAwait(false);
+                    var (result, log) = await CommitResolutionAsync(live, resolution, baseline, checkpoint, written, resolveSeconds, cancellationToken).ConfigureAwait(false);
                     QueueChangesLog(log);
                     return result;
                 }
@@ -124,8 +130,9 @@ public sealed partial class IcebergIndexStore
         }
     }
 
-    private async Task<(IndexCommitResult Result, List<ChangeLogRow> Log)> CommitResolutionAsync(LiveIndex live, ChangeResolution resolution, IndexBaseline? baseline, IReadOnlyDictionary<string, string> checkpoint, List<string> written, CancellationToken cancellationToken)
+    private async Task<(IndexCommitResult Result, List<ChangeLogRow> Log)> CommitResolutionAsync(LiveIndex live, ChangeResolution resolution, IndexBaseline? baseline, IReadOnlyDictionary<string, string> checkpoint, List<string> written, double resolveSeconds, CancellationToken cancellationToken)
     {
+        long phase = Stopwatch.GetTimestamp();
         var deletes = new List<PositionDelete>();
         var referenced = new HashSet<string>(StringComparer.Ordinal);
         var rows = new List<FileRecord>();
@@ -167,6 +174,8 @@ public sealed partial class IcebergIndexStore
         }
 
         rows.Sort((a, b) => PathOrder.Instance.Compare(a.Path, b.Path));
+        double prepareSeconds = Stopwatch.GetElapsedTime(phase).TotalSeconds;
+        phase = Stopwatch.GetTimestamp();
         var addedData = new List<DataFile>();
         var addedDeletes = new List<DataFile>();
 
@@ -211,6 +220,8 @@ public sealed partial class IcebergIndexStore
             addedDeletes.Add(deleteFile);
         }
 
+        double writeSeconds = Stopwatch.GetElapsedTime(phase).TotalSeconds;
+        phase = Stopwatch.GetTimestamp();
         var summary = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["qindex.rows-upserted"] = upserted.ToString(CultureInfo.InvariantCulture),
@@ -237,6 +248,9 @@ public sealed partial class IcebergIndexStore
             },
             cancellationToken).ConfigureAwait(false);
 
+        double commitSeconds = Stopwatch.GetElapsedTime(phase).TotalSeconds;
+        phase = Stopwatch.GetTimestamp();
+
         // The commit landed: bring the picture to the new snapshot without reading the table.
         foreach (var (path, row) in resolution.Final)
         {
@@ -256,6 +270,7 @@ public sealed partial class IcebergIndexStore
         }
 
         live.SnapshotId = snapshot.SnapshotId;
+        LastChangeTimings = new ChangeSetTimings(resolveSeconds, prepareSeconds, writeSeconds, commitSeconds, Stopwatch.GetElapsedTime(phase).TotalSeconds);
         var time = DateTimeOffset.FromUnixTimeMilliseconds(snapshot.TimestampMs);
         return (new IndexCommitResult(upserted, removed, snapshot.SnapshotId), log.Select(l => new ChangeLogRow(time, l.Kind, l.Path, l.Previous, l.Before, l.After, snapshot.SnapshotId)).ToList());
     }

@@ -113,6 +113,37 @@ public sealed class ChangeSetReadersTests : IDisposable
         Assert.Equal("/p0,/p1,/p2,/p4", await query.ExecuteScalarAsync());
     }
 
+    [Fact]
+    public async Task The_files_view_hides_each_deleted_position_in_its_own_data_file_only()
+    {
+        // Two data files with the same positions and columns in different orders; the deletes
+        // name them by file: URI (no location list), position 1 of the first and 0 and 2 of the second.
+        string first = Path.Combine(_dir, "first.parquet");
+        string second = Path.Combine(_dir, "second's.parquet");
+        string deletes = Path.Combine(_dir, "deletes-two.parquet");
+        await using (var duck = new DuckDBConnection("DataSource=:memory:"))
+        {
+            await duck.OpenAsync();
+            await using var command = duck.CreateCommand();
+            command.CommandText = $"""
+                COPY (SELECT '/a' || i AS path, i::BIGINT AS size FROM range(3) r(i)) TO {QueryEngine.Literal(first)} (FORMAT parquet);
+                COPY (SELECT (10 + i)::BIGINT AS size, '/b' || i AS path FROM range(3) r(i)) TO {QueryEngine.Literal(second)} (FORMAT parquet);
+                COPY (SELECT * FROM (VALUES ({QueryEngine.Literal("file://" + first)}, 1::BIGINT), ({QueryEngine.Literal("file://" + second)}, 0::BIGINT), ({QueryEngine.Literal("file://" + second)}, 2::BIGINT)) v(file_path, pos)) TO {QueryEngine.Literal(deletes)} (FORMAT parquet);
+                """;
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var scan = new IndexScan([first, second], [deletes]);
+        await using var connection = new DuckDBConnection("DataSource=:memory:");
+        await connection.OpenAsync();
+        await using var view = connection.CreateCommand();
+        view.CommandText = QueryEngine.BuildFilesView(scan).Replace(IndexColumnsSelect(), "d.path, d.size", StringComparison.Ordinal);
+        await view.ExecuteNonQueryAsync();
+        await using var query = connection.CreateCommand();
+        query.CommandText = "SELECT string_agg(path || ':' || size, ',' ORDER BY path) FROM files";
+        Assert.Equal("/a0:0,/a2:2,/b1:11", await query.ExecuteScalarAsync());
+    }
+
     /// <summary>The select list the view uses, replaced in the test by the two columns the fixture file has.</summary>
     private static string IndexColumnsSelect() =>
         string.Join(", ", Qindex.Index.Records.IndexColumns.All.Select(c => c.Kind == Qindex.Index.Records.ColumnKind.TimestampTz
