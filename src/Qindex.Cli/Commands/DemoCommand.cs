@@ -1,41 +1,59 @@
 using System.CommandLine;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging.Abstractions;
 using Qindex.Index.Crawl;
 using Qindex.Index.Query;
 using Qindex.Index.Store;
+using Qindex.Index.Verify;
+using Qindex.Index.Watch;
 using Qindex.Qumulo;
 using Qindex.Simulator;
+using Qindex.Simulator.Churn;
 using Spectre.Console;
 
 namespace Qindex.Cli.Commands;
 
 /// <summary>
-/// <c>qindex demo</c>: starts the built-in simulator, crawls it from a snapshot into an Iceberg
-/// index, and answers a few questions with SQL. Needs no cluster and no arguments.
+/// <c>qindex demo</c>: the whole story on the built-in simulator. Serves a simulated cluster,
+/// crawls it from a snapshot into an index, watches it while a churn and a large directory
+/// rename run through the REST API, shows the changes, and proves with verify that the index
+/// equals the cluster. Needs no cluster and no arguments. Exit 0 when equal, 1 when not.
 /// </summary>
 internal sealed class DemoCommand : ICliCommand
 {
+    private static readonly TimeSpan BatchWindow = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>No commit for this long after the churn ended: the watcher has applied everything it was told.</summary>
+    private static readonly TimeSpan QuietPeriod = TimeSpan.FromSeconds(3);
+
     public Command Build()
     {
-        var objects = new Option<long>("--objects") { Description = "Size of the simulated tree.", DefaultValueFactory = _ => 20_000 };
-        var seed = new Option<int>("--seed") { Description = "Seed of the simulated tree.", DefaultValueFactory = _ => 42 };
+        var objects = new Option<long>("--objects") { Description = "Size of the simulated tree.", DefaultValueFactory = _ => 30_000 }.AtLeast(500L);
+        var seed = new Option<int>("--seed") { Description = "Seed of the simulated tree and the churn.", DefaultValueFactory = _ => 42 };
+        var ops = new Option<int>("--churn-ops") { Description = "REST changes made by the churn while the watcher runs.", DefaultValueFactory = _ => 1000 }.AtLeast(0);
         var indexDir = new Option<string?>("--index") { Description = "Keep the index here (default: a temporary directory, removed at the end)." };
-        var command = new Command("demo", "Serve a simulated cluster, crawl it into an index, and query it.\n\nExample:\n  qindex demo --objects 50000");
-        command.Options.Add(objects);
-        command.Options.Add(seed);
-        command.Options.Add(indexDir);
+        var command = new Command(
+            "demo",
+            "Serve a simulated cluster, crawl it into an index, watch it through a churn and a large directory rename, query it, and verify it equals the cluster.\n"
+            + "Exit codes: 0 the index equals the cluster, 1 it does not.\n\nExample:\n  qindex demo --objects 50000");
+        foreach (var option in new Option[] { objects, seed, ops, indexDir })
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(async (parse, cancellationToken) =>
         {
             var keep = parse.GetValue(indexDir);
             var dir = keep ?? Directory.CreateTempSubdirectory("qindex-demo-").FullName;
             try
             {
-                await RunAsync(parse.GetValue(objects), parse.GetValue(seed), dir, cancellationToken);
+                var equal = await RunAsync(parse.GetValue(objects), parse.GetValue(seed), parse.GetValue(ops), dir, cancellationToken);
                 if (keep is not null)
                 {
                     Console.WriteLine($"\nThe index is in {dir}. Try: qindex query --index {dir} \"SELECT type, count(*) FROM files GROUP BY type\"");
                 }
 
-                return 0;
+                return equal ? 0 : VerifyCommand.Different;
             }
             finally
             {
@@ -48,8 +66,9 @@ internal sealed class DemoCommand : ICliCommand
         return command;
     }
 
-    private static async Task RunAsync(long objects, int seed, string indexDir, CancellationToken cancellationToken)
+    private static async Task<bool> RunAsync(long objects, int seed, int churnOps, string indexDir, CancellationToken cancellationToken)
     {
+        var clock = Stopwatch.StartNew();
         await using var server = await SimulatorServer.StartAsync(new SimulatorOptions { Objects = objects, Seed = seed }, cancellationToken);
         Console.WriteLine($"1. Simulated Qumulo cluster at {server.BaseAddress} ({objects:N0} objects, seed {seed})");
         Console.WriteLine($"   certificate SHA-256 {server.CertificateSha256}");
@@ -62,43 +81,192 @@ internal sealed class DemoCommand : ICliCommand
             Password = "admin",
             PinSha256 = server.CertificateSha256,
         };
-        using var client = new QumuloClient(connection);
+        using var client = new QumuloClient(connection, 32);
         var version = await client.VersionAsync(cancellationToken);
         Console.WriteLine($"2. Client logged in over HTTPS with the certificate pinned; cluster version answer: {version.GetRawText()}");
 
+        var location = new IndexLocation(indexDir);
+        await using var store = await IndexStoreFactory.OpenAsync(location, cancellationToken);
         Console.WriteLine("3. Crawling / from a snapshot into the index");
-        await using (var store = await IndexStoreFactory.OpenAsync(new IndexLocation(indexDir), cancellationToken))
-        {
-            var result = await CrawlCommand.RunWithProgressAsync(
-                new Crawler(client), new CrawlOptions { ClusterHost = server.BaseAddress.Host, RootPath = "/" }, store, cancellationToken);
-            Console.WriteLine($"   {result.Objects:N0} objects in {result.Elapsed.TotalSeconds:F1} s, baseline snapshot {result.SnapshotId}");
-        }
+        var crawl = await CrawlCommand.RunWithProgressAsync(
+            new Crawler(client), new CrawlOptions { ClusterHost = server.BaseAddress.Host, RootPath = "/" }, store, cancellationToken);
+        Console.WriteLine($"   {crawl.Objects:N0} objects in {crawl.Elapsed.TotalSeconds:F1} s, baseline snapshot {crawl.SnapshotId}");
 
         Console.WriteLine("4. SQL over the index (DuckDB, view 'files')");
-        await using var queryStore = await IndexStoreFactory.OpenAsync(new IndexLocation(indexDir), cancellationToken);
-        await using var engine = await QueryEngine.OpenAsync(queryStore, cancellationToken);
-        string[] questions =
-        [
-            "SELECT count(*) AS objects, sum(size) AS bytes FROM files",
-            "SELECT type, count(*) AS objects FROM files GROUP BY type ORDER BY objects DESC",
-            "SELECT split_part(path, '/', 2) AS top_level, count(*) AS objects, sum(size) AS bytes FROM files WHERE path <> '/' GROUP BY 1 ORDER BY bytes DESC LIMIT 5",
-            "SELECT path, size FROM files WHERE type = 'FS_FILE_TYPE_FILE' ORDER BY size DESC LIMIT 5",
-        ];
-        foreach (var sql in questions)
+        var topLevel = await QueryAsync(
+            location,
+            "SELECT split_part(path, '/', 2) AS top_level, count(*) AS objects, sum(size) AS bytes FROM files WHERE path LIKE '/%/%' GROUP BY 1 ORDER BY objects DESC LIMIT 5",
+            [],
+            cancellationToken);
+        await QueryAndShowAsync(location, "SELECT type, count(*) AS objects, sum(size) AS bytes FROM files GROUP BY type ORDER BY objects DESC", cancellationToken);
+        Show("SELECT split_part(path, '/', 2) AS top_level, count(*), sum(size) FROM files WHERE path LIKE '/%/%' GROUP BY 1 ORDER BY 2 DESC LIMIT 5", topLevel);
+
+        // The largest top-level directory is renamed whole; the next one is churned.
+        var names = topLevel.Rows.Select(r => QueryEngine.FormatValue(r[0])).Where(n => n.Length > 0).ToList();
+        if (names.Count < 2)
         {
-            var rows = await engine.QueryAsync(sql, cancellationToken);
-            var table = new Table().Title(Markup.Escape(sql));
-            foreach (var column in rows.Columns)
-            {
-                table.AddColumn(Markup.Escape(column));
-            }
-
-            foreach (var row in rows.Rows)
-            {
-                table.AddRow(row.Select(v => Markup.Escape(QueryEngine.FormatValue(v).ReplaceLineEndings("\\n"))).ToArray());
-            }
-
-            AnsiConsole.Write(table);
+            throw new InvalidOperationException("the simulated tree has fewer than two top-level directories: use a larger --objects");
         }
+
+        var renameFrom = $"/{names[0]}/";
+        var renamedName = $"{names[0]}-renamed";
+        var renameTo = $"/{renamedName}/";
+        var churnPath = $"/{names[1]}";
+        var renamedObjects = Convert.ToInt64(topLevel.Rows[0][1], System.Globalization.CultureInfo.InvariantCulture);
+
+        Console.WriteLine("5. Watching / (notify stream, 500 ms batches) while the cluster changes through the REST API");
+        var metrics = new WatchMetrics();
+        long events = 0, batches = 0, lastCommitTicks = 0;
+        void OnCommitted(WatchCommitted c)
+        {
+            Interlocked.Exchange(ref lastCommitTicks, clock.Elapsed.Ticks);
+            if (!c.CatchUp)
+            {
+                Interlocked.Add(ref events, c.Events);
+                Interlocked.Increment(ref batches);
+            }
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var run = await StartWatcherAsync(client, connection.Host, store, location, metrics, OnCommitted, stop.Token, cancellationToken);
+        Console.WriteLine($"   watcher caught up; renaming {renameFrom} ({renamedObjects:N0} objects) to {renameTo} and churning {churnPath} ({churnOps:N0} changes)");
+        await client.RenameAsync("/", renamedName, renameFrom, clobber: false, cancellationToken);
+        var churn = Task.Run(() => new ChurnWorkload(client, new ChurnOptions { Path = churnPath, Ops = churnOps, Seed = seed }).RunAsync(stop.Token), CancellationToken.None);
+        var liveSql = "SELECT count(*) FILTER (WHERE starts_with(path, ?)) AS renamed_rows, count(*) AS rows FROM files";
+        while (!churn.IsCompleted)
+        {
+            await Task.WhenAny(churn, Task.Delay(TimeSpan.FromSeconds(3), cancellationToken));
+            var live = await QueryAsync(location, liveSql, [renameTo], cancellationToken);
+            Console.WriteLine($"   {clock.Elapsed.TotalSeconds,5:F1} s: {Interlocked.Read(ref events):N0} events applied in {Interlocked.Read(ref batches):N0} batches; index rows {QueryEngine.FormatValue(live.Rows[0][1])}, under {renameTo} {QueryEngine.FormatValue(live.Rows[0][0])}");
+        }
+
+        var churned = await churn;
+        Console.WriteLine($"   churn done: {churned.Total:N0} changes in {churned.Requests:N0} requests, {churned.Elapsed.TotalSeconds:F1} s");
+
+        // Applied everything: every event received is in a committed batch, none is waiting, and
+        // no commit came for a quiet period (the last events may still be on their way).
+        var waitUntil = clock.Elapsed + TimeSpan.FromMinutes(5);
+        while (!(Total(metrics.EventsReceived) == Total(metrics.EventsApplied) && metrics.Buffered.Value == 0
+            && clock.Elapsed - TimeSpan.FromTicks(Interlocked.Read(ref lastCommitTicks)) >= QuietPeriod))
+        {
+            if (run.IsCompleted)
+            {
+                await run;
+                throw new InvalidOperationException("the watcher stopped while the cluster changed");
+            }
+
+            if (clock.Elapsed > waitUntil)
+            {
+                Console.WriteLine("   the watcher did not settle within 5 minutes; comparing anyway");
+                break;
+            }
+
+            await Task.Delay(250, cancellationToken);
+        }
+
+        var after = await QueryAsync(location, liveSql, [renameTo], cancellationToken);
+        Console.WriteLine($"   watcher quiet: {Interlocked.Read(ref events):N0} events applied in {Interlocked.Read(ref batches):N0} batches; index rows {QueryEngine.FormatValue(after.Rows[0][1])}, under {renameTo} {QueryEngine.FormatValue(after.Rows[0][0])}");
+
+        Console.WriteLine("6. The view 'changes' (one row per applied change)");
+        Show(
+            "SELECT kind, count(*) FROM changes GROUP BY kind",
+            await QueryAsync(location, "SELECT kind, count(*) AS changes FROM changes GROUP BY kind ORDER BY changes DESC", [], cancellationToken));
+        Show(
+            $"SELECT time, kind, path, previous_path FROM changes WHERE path = '{renameTo}'",
+            await QueryAsync(location, "SELECT time, kind, path, previous_path FROM changes WHERE path = ? ORDER BY time LIMIT 3", [renameTo], cancellationToken));
+        Show(
+            $"SELECT path, size FROM files WHERE starts_with(path, '{renameTo}') ORDER BY path LIMIT 3",
+            await QueryAsync(location, "SELECT path, size FROM files WHERE starts_with(path, ?) ORDER BY path LIMIT 3", [renameTo], cancellationToken));
+
+        await stop.CancelAsync();
+        Console.WriteLine($"7. Watcher stopped ({await run}). Restarted, it catches up from a fresh snapshot, as every start and reconnect does:");
+        Console.WriteLine("   that brings in what no notification announces (a change_time-only patch; the link count of a hard link's other names).");
+        using (var stopAgain = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            var again = await StartWatcherAsync(client, connection.Host, store, location, metrics, _ => { }, stopAgain.Token, cancellationToken);
+            await stopAgain.CancelAsync();
+            Console.WriteLine($"   caught up and stopped ({await again})");
+        }
+
+        Console.WriteLine("8. Comparing the index with a fresh snapshot walk of the cluster (qindex verify)");
+        var report = await new IndexVerifier(client).RunAsync(new VerifyOptions { ClusterHost = connection.Host, RootPath = "/" }, store, null, cancellationToken);
+        Console.WriteLine($"   rows: cluster {report.ClusterRows:N0}, index {report.IndexRows:N0}; missing {report.Missing:N0}, extra {report.Extra:N0}, different {report.Different:N0}");
+        foreach (var path in report.MissingExamples.Select(p => $"missing {p}").Concat(report.ExtraExamples.Select(p => $"extra {p}")).Concat(report.DifferentExamples.Select(d => $"different {d.Path}: {string.Join(", ", d.Columns.Select(c => c.Column))}")))
+        {
+            Console.WriteLine($"   {path.ReplaceLineEndings("\\n")}");
+        }
+
+        Console.WriteLine(report.Equal ? "   the index equals the cluster" : "   the index differs from the cluster");
+        Console.WriteLine($"Demo finished in {clock.Elapsed.TotalSeconds:F1} s.");
+        return report.Equal;
+    }
+
+    /// <summary>Starts a watcher of / and returns once its first catch-up committed (as <c>qindex watch</c> wires it, without metrics server or logging).</summary>
+    private static async Task<Task<WatchExit>> StartWatcherAsync(
+        QumuloClient client, string host, IIndexStore store, IndexLocation location, WatchMetrics metrics, Action<WatchCommitted> committed, CancellationToken stop, CancellationToken cancellationToken)
+    {
+        var options = new WatchOptions { ClusterHost = host, RootPath = "/", BatchWindow = BatchWindow };
+        var watcher = new Watcher(client, store, location.IndexDirectory, options, metrics, NullLogger.Instance);
+        var caughtUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        watcher.Committed += c =>
+        {
+            committed(c);
+            if (c.CatchUp)
+            {
+                caughtUp.TrySetResult();
+            }
+        };
+        var run = Task.Run(() => watcher.RunAsync(stop), CancellationToken.None);
+        await Task.WhenAny(caughtUp.Task, run).WaitAsync(TimeSpan.FromMinutes(2), cancellationToken);
+        if (run.IsCompleted)
+        {
+            await run;
+            throw new InvalidOperationException("the watcher stopped before it caught up");
+        }
+
+        return run;
+    }
+
+    private static double Total(Prometheus.Counter counter) => counter.GetAllLabelValues().Sum(labels => counter.WithLabels(labels).Value);
+
+    /// <summary>Each query opens the index afresh, so it sees the watcher's latest commit.</summary>
+    private static async Task<QueryResult> QueryAsync(IndexLocation location, string sql, IReadOnlyList<object?> parameters, CancellationToken cancellationToken)
+    {
+        await using var store = await IndexStoreFactory.OpenAsync(location, cancellationToken);
+        await using var engine = await QueryEngine.OpenAsync(store, cancellationToken);
+        await using var reader = await engine.ExecuteReaderAsync(sql, parameters, cancellationToken);
+        var columns = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToArray();
+        var rows = new List<object?[]>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var row = new object?[columns.Length];
+            for (var i = 0; i < row.Length; i++)
+            {
+                row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+            }
+
+            rows.Add(row);
+        }
+
+        return new QueryResult(columns, rows);
+    }
+
+    private static async Task QueryAndShowAsync(IndexLocation location, string sql, CancellationToken cancellationToken) =>
+        Show(sql, await QueryAsync(location, sql, [], cancellationToken));
+
+    private static void Show(string title, QueryResult rows)
+    {
+        var table = new Table().Title(Markup.Escape(title));
+        foreach (var column in rows.Columns)
+        {
+            table.AddColumn(Markup.Escape(column));
+        }
+
+        foreach (var row in rows.Rows)
+        {
+            table.AddRow(row.Select(v => Markup.Escape(QueryEngine.FormatValue(v).ReplaceLineEndings("\\n"))).ToArray());
+        }
+
+        AnsiConsole.Write(table);
     }
 }
