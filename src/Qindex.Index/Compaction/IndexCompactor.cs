@@ -136,31 +136,11 @@ public static class IndexCompactor
                 cancellationToken).ConfigureAwait(false);
 
             var added = new List<DataFile>(written.Count);
-            for (int i = 0; i < written.Count; i++)
+            await PublishMergedAsync(table, outputs, written.Count, added, cancellationToken).ConfigureAwait(false);
+            var (snapshot, refused) = await CommitRewriteAsync(store, table, baseSnapshot, data.Concat(deletes), added, "major", outputs.Select(o => o.Location).ToList(), cancellationToken).ConfigureAwait(false);
+            if (snapshot is null)
             {
-                added.Add(ParquetMetrics.Read(outputs[i].Local, outputs[i].Location, IcebergIndexStore.Schema, IcebergIndexStore.FullBoundColumnIds, FileContent.Data, IcebergIndexStore.SortOrder.OrderId));
-                await table.IO.PublishAsync(outputs[i].Local, outputs[i].Location, cancellationToken).ConfigureAwait(false);
-            }
-
-            Snapshot snapshot;
-            try
-            {
-                snapshot = await table.CommitAsync(
-                    new RewriteFiles
-                    {
-                        BaseSnapshotId = baseSnapshot?.SnapshotId,
-                        Removed = data.Concat(deletes).Select(f => f.FilePath).ToHashSet(StringComparer.Ordinal),
-                        Added = added,
-                        ReadDeleteTargets = (file, token) => ReadDeleteTargetsAsync(store, file, token),
-                        Summary = new Dictionary<string, string> { ["qindex.compaction"] = "major" },
-                        InheritSummary = InheritQindexKeys,
-                    },
-                    cancellationToken).ConfigureAwait(false);
-            }
-            catch (CommitValidationException e)
-            {
-                await store.DeleteQuietlyAsync(outputs.Select(o => o.Location)).ConfigureAwait(false);
-                return new CompactionResult(false, 0, 0, rows, e.Message);
+                return new CompactionResult(false, 0, 0, rows, refused!);
             }
 
             var picture = LiveIndex.Create(snapshot.SnapshotId, keys);
@@ -234,11 +214,7 @@ public static class IndexCompactor
             (file, position, row) => moved.Add((PathKeyIndex.KeyOf(row.Path), file, position, row.Size)),
             cancellationToken).ConfigureAwait(false);
         var added = new List<DataFile>(written.Count + 1);
-        for (int i = 0; i < written.Count; i++)
-        {
-            added.Add(ParquetMetrics.Read(outputs[i].Local, outputs[i].Location, IcebergIndexStore.Schema, IcebergIndexStore.FullBoundColumnIds, FileContent.Data, IcebergIndexStore.SortOrder.OrderId));
-            await table.IO.PublishAsync(outputs[i].Local, outputs[i].Location, cancellationToken).ConfigureAwait(false);
-        }
+        await PublishMergedAsync(table, outputs, written.Count, added, cancellationToken).ConfigureAwait(false);
 
         var created = outputs.Select(o => o.Location).ToList();
         if (kept.Count > 0)
@@ -250,25 +226,10 @@ public static class IndexCompactor
             await table.IO.PublishAsync(local, location, cancellationToken).ConfigureAwait(false);
         }
 
-        Snapshot snapshot;
-        try
+        var (snapshot, refused) = await CommitRewriteAsync(store, table, baseSnapshot, small.Concat(deletes), added, "minor", created, cancellationToken).ConfigureAwait(false);
+        if (snapshot is null)
         {
-            snapshot = await table.CommitAsync(
-                new RewriteFiles
-                {
-                    BaseSnapshotId = baseSnapshot?.SnapshotId,
-                    Removed = small.Concat(deletes).Select(f => f.FilePath).ToHashSet(StringComparer.Ordinal),
-                    Added = added,
-                    ReadDeleteTargets = (file, token) => ReadDeleteTargetsAsync(store, file, token),
-                    Summary = new Dictionary<string, string> { ["qindex.compaction"] = "minor" },
-                    InheritSummary = InheritQindexKeys,
-                },
-                cancellationToken).ConfigureAwait(false);
-        }
-        catch (CommitValidationException e)
-        {
-            await store.DeleteQuietlyAsync(created).ConfigureAwait(false);
-            return new CompactionResult(false, 0, 0, rows, e.Message);
+            return new CompactionResult(false, 0, 0, rows, refused!);
         }
 
         // Every live row of the merged files has a new place; the rest of the picture stands.
@@ -293,6 +254,44 @@ public static class IndexCompactor
         }
 
         return new CompactionResult(true, small.Count + deletes.Count, added.Count, rows, string.Create(CultureInfo.InvariantCulture, $"minor: {small.Count} data and {deletes.Count} delete file(s) rewritten as {added.Count}"));
+    }
+
+    /// <summary>Reads the metrics of the first <paramref name="count"/> merged outputs and publishes them to the table.</summary>
+    private static async Task PublishMergedAsync(IcebergTable table, List<(string Local, string Location)> outputs, int count, List<DataFile> added, CancellationToken cancellationToken)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            added.Add(ParquetMetrics.Read(outputs[i].Local, outputs[i].Location, IcebergIndexStore.Schema, IcebergIndexStore.FullBoundColumnIds, FileContent.Data, IcebergIndexStore.SortOrder.OrderId));
+            await table.IO.PublishAsync(outputs[i].Local, outputs[i].Location, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Commits the rewrite; when a concurrent delete targets a removed file, deletes the files it
+    /// wrote and returns the refusal instead of a snapshot.
+    /// </summary>
+    private static async Task<(Snapshot? Snapshot, string? Refused)> CommitRewriteAsync(IcebergIndexStore store, IcebergTable table, Snapshot? baseSnapshot, IEnumerable<DataFile> removed, IReadOnlyList<DataFile> added, string kind, IReadOnlyList<string> created, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var snapshot = await table.CommitAsync(
+                new RewriteFiles
+                {
+                    BaseSnapshotId = baseSnapshot?.SnapshotId,
+                    Removed = removed.Select(f => f.FilePath).ToHashSet(StringComparer.Ordinal),
+                    Added = added,
+                    ReadDeleteTargets = (file, token) => ReadDeleteTargetsAsync(store, file, token),
+                    Summary = new Dictionary<string, string> { ["qindex.compaction"] = kind },
+                    InheritSummary = InheritQindexKeys,
+                },
+                cancellationToken).ConfigureAwait(false);
+            return (snapshot, null);
+        }
+        catch (CommitValidationException e)
+        {
+            await store.DeleteQuietlyAsync(created).ConfigureAwait(false);
+            return (null, e.Message);
+        }
     }
 
     private static bool InheritQindexKeys(string key) => key.StartsWith("qindex.", StringComparison.Ordinal) && !key.StartsWith("qindex.rows-", StringComparison.Ordinal);
