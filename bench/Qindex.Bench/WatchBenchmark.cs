@@ -28,18 +28,19 @@ public sealed class WatchBenchmark : IBenchmark
         int seconds = (int)Arg(args, "--seconds", 30);
         double baselineRate = Arg(args, "--baseline-rate", 200);
         int baselineSeconds = (int)Arg(args, "--baseline-seconds", 10);
+        bool trace = args.Contains("--trace");
         string shape = args.SkipWhile(a => a != "--shape").Skip(1).FirstOrDefault() ?? "churn";
 
         Console.WriteLine($"Command: `dotnet run -c Release --project bench/Qindex.Bench -- watch {string.Join(' ', args)}`");
         Console.WriteLine();
         Console.WriteLine("| mode | rows | load | offered changes/s | events applied | applied events/s | commits | lag p50 | lag p99 | lag max | peak working set |");
         Console.WriteLine("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-        await RunOneAsync("batched (1 s window)", objects, rate, seconds, shape, perEvent: false, cancellationToken);
-        await RunOneAsync("per-event commit", objects, baselineRate, baselineSeconds, shape, perEvent: true, cancellationToken);
+        await RunOneAsync("batched (1 s window)", objects, rate, seconds, shape, perEvent: false, trace, cancellationToken);
+        await RunOneAsync("per-event commit", objects, baselineRate, baselineSeconds, shape, perEvent: true, trace: false, cancellationToken);
         return 0;
     }
 
-    private static async Task RunOneAsync(string mode, long objects, double rate, int seconds, string shape, bool perEvent, CancellationToken cancellationToken)
+    private static async Task RunOneAsync(string mode, long objects, double rate, int seconds, string shape, bool perEvent, bool trace, CancellationToken cancellationToken)
     {
         var dir = Directory.CreateTempSubdirectory("qindex-bench-watch-").FullName;
         try
@@ -76,6 +77,11 @@ public sealed class WatchBenchmark : IBenchmark
                 {
                     caughtUp.TrySetResult();
                     return;
+                }
+
+                if (trace)
+                {
+                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batch: {c.Events} events, {c.Stats.Upserts} upserts, {c.Stats.Deletes} deletes, {c.Stats.AttributeRequests} attribute requests, {c.Stats.Listings} listings; resolve {c.Resolve.TotalMilliseconds:F0} ms, journal and commit {(c.Elapsed - c.Resolve).TotalMilliseconds:F0} ms; store {(store as IcebergIndexStore)?.LastChangeTimings}"));
                 }
 
                 lock (lags)

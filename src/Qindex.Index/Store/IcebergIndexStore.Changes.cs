@@ -297,16 +297,16 @@ public sealed partial class IcebergIndexStore
     {
         var resolution = new ChangeResolution();
         var final = resolution.Final;
-        var paths = new Dictionary<int, string[]>();
+        var paths = new Dictionary<int, FilePaths>();
         foreach (var change in changes)
         {
             switch (change.Kind)
             {
                 case IndexChangeKind.Upsert:
-                    final[change.Path] = change.Record;
+                    resolution.Set(change.Path, change.Record);
                     break;
                 case IndexChangeKind.Delete:
-                    final[change.Path] = null;
+                    resolution.Set(change.Path, null);
                     break;
                 case IndexChangeKind.DeleteSubtree:
                     await DeleteUnderAsync(change.Path).ConfigureAwait(false);
@@ -326,21 +326,21 @@ public sealed partial class IcebergIndexStore
                         resolution.Before.TryAdd(path, row!);
                     }
 
-                    foreach (var (path, row) in final.Where(p => p.Key.StartsWith(from, StringComparison.Ordinal)).ToList())
+                    foreach (var path in resolution.TouchedUnder(from))
                     {
-                        if (row is null)
+                        if (final[path] is { } row)
                         {
-                            moving.Remove(path);
+                            moving[path] = row;
                         }
                         else
                         {
-                            moving[path] = row;
+                            moving.Remove(path);
                         }
                     }
 
                     foreach (var path in moving.Keys)
                     {
-                        final[path] = null;
+                        resolution.Set(path, null);
                     }
 
                     // What was at the destination is replaced, as a rename with clobber replaces it.
@@ -349,7 +349,7 @@ public sealed partial class IcebergIndexStore
                     foreach (var (path, row) in moving)
                     {
                         string target = to + path[from.Length..];
-                        final[target] = path == from ? row with { Path = target, Name = newName } : row with { Path = target };
+                        resolution.Set(target, path == from ? row with { Path = target, Name = newName } : row with { Path = target });
                         resolution.MovedFrom[target] = path;
                     }
 
@@ -363,12 +363,12 @@ public sealed partial class IcebergIndexStore
         {
             foreach (var (path, _) in await LiveRowsUnderAsync(live, prefix, wholeRows: false, paths, cancellationToken).ConfigureAwait(false))
             {
-                final[path] = null;
+                resolution.Set(path, null);
             }
 
-            foreach (var path in final.Keys.Where(p => p.StartsWith(prefix, StringComparison.Ordinal)).ToList())
+            foreach (var path in resolution.TouchedUnder(prefix))
             {
-                final[path] = null;
+                resolution.Set(path, null);
             }
         }
     }
@@ -380,7 +380,7 @@ public sealed partial class IcebergIndexStore
     }
 
     /// <summary>The snapshot's live rows whose path starts with <paramref name="prefix"/>, found through file bounds.</summary>
-    private async Task<List<(string Path, FileRecord? Row)>> LiveRowsUnderAsync(LiveIndex live, string prefix, bool wholeRows, Dictionary<int, string[]> pathCache, CancellationToken cancellationToken)
+    private async Task<List<(string Path, FileRecord? Row)>> LiveRowsUnderAsync(LiveIndex live, string prefix, bool wholeRows, Dictionary<int, FilePaths> pathCache, CancellationToken cancellationToken)
     {
         var candidates = live.Files.Where(f => f.File.MayHoldPrefix(prefix)).ToList();
         var locals = new string[candidates.Count];
@@ -394,7 +394,7 @@ public sealed partial class IcebergIndexStore
         await Parallel.ForAsync(0, candidates.Count, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount }, async (i, token) =>
         {
             int id = candidates[i].Id;
-            string[]? paths;
+            FilePaths? paths;
             lock (pathCache)
             {
                 pathCache.TryGetValue(id, out paths);
@@ -402,7 +402,7 @@ public sealed partial class IcebergIndexStore
 
             if (paths is null)
             {
-                paths = DataFileRows.ReadPaths(locals[i]);
+                paths = new FilePaths(DataFileRows.ReadPaths(locals[i]));
                 lock (pathCache)
                 {
                     pathCache[id] = paths;
@@ -410,10 +410,11 @@ public sealed partial class IcebergIndexStore
             }
 
             var positions = new List<int>();
-            for (int p = 0; p < paths.Length; p++)
+            var (start, end) = paths.RangeOf(prefix);
+            for (int p = start; p < end; p++)
             {
-                if (paths[p].StartsWith(prefix, StringComparison.Ordinal)
-                    && live.Keys.TryGet(PathKeyIndex.KeyOf(paths[p]), out var at)
+                if (paths.Paths[p].StartsWith(prefix, StringComparison.Ordinal)
+                    && live.Keys.TryGet(PathKeyIndex.KeyOf(paths.Paths[p]), out var at)
                     && at == new RowLocator(id, p))
                 {
                     positions.Add(p);
@@ -427,14 +428,68 @@ public sealed partial class IcebergIndexStore
             else if (wholeRows)
             {
                 var rows = await DataFileRows.ReadRowsAsync(locals[i], positions, token).ConfigureAwait(false);
-                perFile[i] = positions.Select(p => (paths[p], (FileRecord?)rows[p])).ToList();
+                perFile[i] = positions.Select(p => (paths.Paths[p], (FileRecord?)rows[p])).ToList();
             }
             else
             {
-                perFile[i] = positions.Select(p => (paths[p], (FileRecord?)null)).ToList();
+                perFile[i] = positions.Select(p => (paths.Paths[p], (FileRecord?)null)).ToList();
             }
         }).ConfigureAwait(false);
         return perFile.SelectMany(f => f).ToList();
+    }
+
+    /// <summary>
+    /// One data file's paths by position, read once per change set. Files qindex writes are sorted
+    /// by <see cref="PathOrder"/>, so the paths under a prefix are one run found by binary search;
+    /// a file written in arrival order (an import before compaction) is scanned whole.
+    /// </summary>
+    private sealed class FilePaths
+    {
+        public FilePaths(string[] paths)
+        {
+            Paths = paths;
+            Sorted = true;
+            for (int i = 1; i < paths.Length && Sorted; i++)
+            {
+                Sorted = PathOrder.Instance.Compare(paths[i - 1], paths[i]) <= 0;
+            }
+        }
+
+        public string[] Paths { get; }
+
+        public bool Sorted { get; }
+
+        /// <summary>Positions [start, end) that may hold paths starting with <paramref name="prefix"/>.</summary>
+        public (int Start, int End) RangeOf(string prefix)
+        {
+            if (!Sorted)
+            {
+                return (0, Paths.Length);
+            }
+
+            // Every string that starts with the prefix sorts at or after it, and they are contiguous.
+            int low = 0, high = Paths.Length;
+            while (low < high)
+            {
+                int mid = (low + high) >>> 1;
+                if (PathOrder.Instance.Compare(Paths[mid], prefix) < 0)
+                {
+                    low = mid + 1;
+                }
+                else
+                {
+                    high = mid;
+                }
+            }
+
+            int end = low;
+            while (end < Paths.Length && Paths[end].StartsWith(prefix, StringComparison.Ordinal))
+            {
+                end++;
+            }
+
+            return (low, end);
+        }
     }
 
     /// <summary>A change set: changes collected in order, resolved and committed by the store.</summary>

@@ -324,7 +324,7 @@ public sealed class Watcher
         _metrics.Requests.WithLabels("attributes").Inc(stats.AttributeRequests);
         _metrics.Requests.WithLabels("listing").Inc(stats.Listings);
         var lags = payloads.Select(p => (Stopwatch.GetElapsedTime(p.ReceivedTimestamp, now), p.Events.Count)).ToList();
-        Committed?.Invoke(new WatchCommitted(false, events, stats, result, Stopwatch.GetElapsedTime(started, now), lags));
+        Committed?.Invoke(new WatchCommitted(false, events, stats, result, Stopwatch.GetElapsedTime(started, now), lags) { Resolve = resolved });
         _logger.LogDebug(
             "batch of {Events} events committed: {Upserts} upserts, {Deletes} deletes, snapshot {Snapshot}; resolve {ResolveMs:F0} ms, journal and commit {CommitMs:F0} ms",
             events, stats.Upserts, stats.Deletes, result.SnapshotId, resolved.TotalMilliseconds, (Stopwatch.GetElapsedTime(started, now) - resolved).TotalMilliseconds);
@@ -421,4 +421,8 @@ public sealed class Watcher
 /// <param name="Result">What the commit wrote.</param>
 /// <param name="Elapsed">From the end of the window to the commit.</param>
 /// <param name="Lags">Per payload: time from receipt to visibility, and its event count.</param>
-public sealed record WatchCommitted(bool CatchUp, long Events, ApplyStats Stats, IndexCommitResult Result, TimeSpan Elapsed, IReadOnlyList<(TimeSpan Lag, int Events)> Lags);
+public sealed record WatchCommitted(bool CatchUp, long Events, ApplyStats Stats, IndexCommitResult Result, TimeSpan Elapsed, IReadOnlyList<(TimeSpan Lag, int Events)> Lags)
+{
+    /// <summary>Of <see cref="Elapsed"/>, the time spent resolving the batch against the cluster (the rest is journal and commit).</summary>
+    public TimeSpan Resolve { get; init; }
+}
