@@ -129,7 +129,6 @@ public sealed class PlanApplier
 
         // Write in plan order so the outcome does not depend on which request answered first.
         var missingSet = missing.Where(p => !relocated.ContainsKey(p)).ToHashSet(StringComparer.Ordinal);
-        if (Environment.GetEnvironmentVariable("QDEBUG") is not null) { Console.Error.WriteLine("refresh " + plan.Refresh.Count + " found " + found.Count + " missing " + missingSet.Count + " sample: " + string.Join(" | ", missingSet.Take(5))); }
 
         var linked = new HashSet<string>(StringComparer.Ordinal);
         var newlyLinked = new HashSet<string>(StringComparer.Ordinal);
