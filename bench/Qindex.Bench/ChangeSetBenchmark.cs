@@ -123,7 +123,7 @@ internal sealed class ChangeSetBenchmark : IBenchmark
                 {
                     while (!stop.IsCancellationRequested)
                     {
-                        if ((await IndexMaintenance.RunAsync(index, options, cancellationToken)).Compaction.Compacted)
+                        if ((await IndexMaintenance.RunAsync(index, options, cancellationToken)).Compaction?.Compacted == true)
                         {
                             compactions++;
                         }

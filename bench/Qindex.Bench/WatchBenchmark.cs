@@ -84,26 +84,27 @@ public sealed class WatchBenchmark : IBenchmark
             var lastCommit = Stopwatch.StartNew();
             var caughtUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var compactions = 0;
+            await using var compaction = new BackgroundCompaction(
+                (IcebergIndexStore)store,
+                new CompactionOptions(),
+                (result, elapsed) =>
+                {
+                    Interlocked.Increment(ref compactions);
+                    if (trace)
+                    {
+                        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"compaction: {result.Reason}, {elapsed.TotalMilliseconds:F0} ms"));
+                    }
+                },
+                e => Console.Error.WriteLine($"compaction failed: {e.Message}"));
             var metrics = new WatchMetrics();
             var watcher = new Watcher(client, store, dir, options, metrics, NullLogger.Instance)
             {
-                // As `qindex watch` does: compaction checked after every batch (snapshot expiry and
-                // orphan cleanup, every 5 minutes there, are left out of a run this short).
-                Compaction = async token =>
+                // As `qindex watch` does: compaction started in the background after every batch
+                // when due (snapshot expiry and orphan cleanup, every 5 minutes there, are left out).
+                Compaction = _ =>
                 {
-                    var iceberg = (IcebergIndexStore)store;
-                    if (!IndexCompactor.MayBeDue(iceberg, new CompactionOptions()))
-                    {
-                        return;
-                    }
-
-                    var clock = Stopwatch.StartNew();
-                    var result = await IndexCompactor.CompactAsync(iceberg, new CompactionOptions(), token);
-                    compactions++;
-                    if (trace)
-                    {
-                        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"compaction: {result.Reason}, {result.FilesRemoved} files replaced by {result.FilesAdded}, {clock.Elapsed.TotalMilliseconds:F0} ms"));
-                    }
+                    compaction.StartIfDue();
+                    return Task.CompletedTask;
                 },
             };
             watcher.Committed += c =>

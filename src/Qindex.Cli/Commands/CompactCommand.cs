@@ -32,7 +32,7 @@ internal sealed class CompactCommand : ICliCommand
                 await using var opened = await index.OpenExistingAsync(parse, cancellationToken);
                 var store = (IcebergIndexStore)opened;
                 var result = await IndexMaintenance.RunAsync(store, new MaintenanceOptions { Compaction = new CompactionOptions { Force = true }, OrphanMinAge = TimeSpan.FromHours(hours) }, cancellationToken);
-                var compaction = result.Compaction;
+                var compaction = result.Compaction!;
                 Console.WriteLine(compaction.Compacted
                     ? string.Create(CultureInfo.InvariantCulture, $"compacted: {compaction.Reason}; {compaction.Rows:N0} rows")
                     : $"not compacted: {compaction.Reason}");

@@ -90,10 +90,23 @@ internal sealed class WatchCommand : ICliCommand
                     AllowNonRecursive = parse.GetValue(allowNonRecursive),
                     BaselineInterval = minutes > 0 ? TimeSpan.FromMinutes(minutes) : null,
                 };
+                // Compaction runs beside the batches (only its commit waits for theirs); disposed
+                // before the store, so a running one is cancelled and cleaned up first.
+                await using var compaction = store is IcebergIndexStore iceberg
+                    ? new Qindex.Index.Compaction.BackgroundCompaction(
+                        iceberg,
+                        new Qindex.Index.Compaction.CompactionOptions(),
+                        (result, elapsed) => logger.LogDebug("compaction in {Seconds:F1} s: {Reason}", elapsed.TotalSeconds, result.Reason),
+                        e => logger.LogWarning("compaction failed (the watch goes on; it runs again after the next batch): {Reason}", e.Message))
+                    : null;
                 var watcher = new Watcher(client, store, location.IndexDirectory, options, metrics, logger)
                 {
-                    Maintenance = store is IcebergIndexStore iceberg ? token => MaintainAsync(iceberg, logger, token) : null,
-                    Compaction = store is IcebergIndexStore compacted ? token => CompactIfDueAsync(compacted, logger, token) : null,
+                    Maintenance = store is IcebergIndexStore maintained ? token => MaintainAsync(maintained, logger, token) : null,
+                    Compaction = token =>
+                    {
+                        compaction?.StartIfDue();
+                        return Task.CompletedTask;
+                    },
                 };
                 long events = 0, batches = 0;
                 var lastReport = DateTime.UtcNow;
@@ -147,31 +160,12 @@ internal sealed class WatchCommand : ICliCommand
     {
         try
         {
-            var result = await Qindex.Index.Compaction.IndexMaintenance.RunAsync(store, new Qindex.Index.Compaction.MaintenanceOptions(), cancellationToken);
+            var result = await Qindex.Index.Compaction.IndexMaintenance.RunAsync(store, new Qindex.Index.Compaction.MaintenanceOptions { Compaction = null }, cancellationToken);
             logger.LogDebug("maintenance: {Result}", result);
         }
         catch (Exception e) when (e is IOException or IndexStoreException or Qindex.Iceberg.IcebergException)
         {
             logger.LogWarning("maintenance failed (the watch goes on): {Reason}", e.Message);
-        }
-    }
-
-    private static async Task CompactIfDueAsync(IcebergIndexStore store, ILogger logger, CancellationToken cancellationToken)
-    {
-        var options = new Qindex.Index.Compaction.CompactionOptions();
-        if (!Qindex.Index.Compaction.IndexCompactor.MayBeDue(store, options))
-        {
-            return;
-        }
-
-        try
-        {
-            var result = await Qindex.Index.Compaction.IndexCompactor.CompactAsync(store, options, cancellationToken);
-            logger.LogDebug("compaction: {Result}", result);
-        }
-        catch (Exception e) when (e is IOException or IndexStoreException or Qindex.Iceberg.IcebergException)
-        {
-            logger.LogWarning("compaction failed (the watch goes on): {Reason}", e.Message);
         }
     }
 

@@ -9,34 +9,45 @@ namespace Qindex.Index.Compaction;
 
 /// <summary>
 /// Compaction of the index table: folds position deletes into new data files, merges small files,
-/// and leaves the live data files sorted by path and disjoint, committed as one RewriteFiles
-/// snapshot. It runs beside other writers: in this process it takes the store's write lock (a
-/// change set waits for it); another process's concurrent delete on a file it removes fails its
-/// commit, and the next run tries again. The watcher calls it in the background, <c>qindex
-/// compact</c> on demand.
+/// and leaves the live data files sorted and disjoint (major) or merges what change sets wrote
+/// (minor), committed as one RewriteFiles snapshot. The rewrite runs without the store's write
+/// lock, so change sets keep committing while it reads and writes; the lock is held only to
+/// finish: rows of the rewrite that a concurrent change set replaced or deleted meanwhile are
+/// found through the key index and deleted from the new files in the same commit, so nothing a
+/// concurrent commit did is lost or brought back. Another process's concurrent delete on a file it
+/// removes fails its commit, and the next run tries again. The watcher runs it in the background
+/// (<see cref="BackgroundCompaction"/>), <c>qindex compact</c> on demand.
 /// </summary>
 public static class IndexCompactor
 {
+    /// <summary>One compaction at a time per store; a second waits.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IcebergIndexStore, SemaphoreSlim> Running = new();
+
     /// <summary>Compacts <paramref name="store"/> when <paramref name="options"/> say it is due.</summary>
-    public static async Task<CompactionResult> CompactAsync(IcebergIndexStore store, CompactionOptions options, CancellationToken cancellationToken)
+    public static Task<CompactionResult> CompactAsync(IcebergIndexStore store, CompactionOptions options, CancellationToken cancellationToken) =>
+        CompactAsync(store, options, null, cancellationToken);
+
+    /// <summary>As the public overload; <paramref name="beforeFinish"/> runs between the rewrite and its commit (tests land change sets there).</summary>
+    internal static async Task<CompactionResult> CompactAsync(IcebergIndexStore store, CompactionOptions options, Func<Task>? beforeFinish, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(options);
-        await store.WriteLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var running = Running.GetValue(store, _ => new SemaphoreSlim(1, 1));
+        await running.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return await CompactLockedAsync(store, options, cancellationToken).ConfigureAwait(false);
+            return await CompactOnceAsync(store, options, beforeFinish, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            store.WriteLock.Release();
+            running.Release();
         }
     }
 
     /// <summary>
     /// Whether a compaction may be due, from the current snapshot's summary totals alone (no
     /// manifest read), so a watcher can ask after every batch. True when the totals are missing
-    /// (a writer that does not keep them): then <see cref="CompactAsync"/> decides from the manifests.
+    /// (a writer that does not keep them): then <see cref="CompactAsync(IcebergIndexStore, CompactionOptions, CancellationToken)"/> decides from the manifests.
     /// </summary>
     public static bool MayBeDue(IcebergIndexStore store, CompactionOptions options)
     {
@@ -65,12 +76,26 @@ public static class IndexCompactor
         return dataFiles + deleteFiles - minimum >= options.FileThreshold;
     }
 
-    private static async Task<CompactionResult> CompactLockedAsync(IcebergIndexStore store, CompactionOptions options, CancellationToken cancellationToken)
+    private static async Task<CompactionResult> CompactOnceAsync(IcebergIndexStore store, CompactionOptions options, Func<Task>? beforeFinish, CancellationToken cancellationToken)
     {
         var table = store.Table;
-        await table.RefreshAsync(cancellationToken).ConfigureAwait(false);
-        var baseSnapshot = table.Metadata.CurrentSnapshot;
-        var live = await table.LiveEntriesAsync(cancellationToken, baseSnapshot).ConfigureAwait(false);
+        Snapshot? baseSnapshot;
+        IReadOnlyList<ManifestEntry> live;
+
+        // The table is read under the lock so the plan starts from a snapshot no change set of this
+        // process is half-way through.
+        await store.WriteLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await table.RefreshAsync(cancellationToken).ConfigureAwait(false);
+            baseSnapshot = table.Metadata.CurrentSnapshot;
+            live = await table.LiveEntriesAsync(cancellationToken, baseSnapshot).ConfigureAwait(false);
+        }
+        finally
+        {
+            store.WriteLock.Release();
+        }
+
         var data = live.Where(e => e.DataFile.Content == FileContent.Data).Select(e => e.DataFile).ToList();
         var deletes = live.Where(e => e.DataFile.Content != FileContent.Data).Select(e => e.DataFile).ToList();
         long rows = data.Sum(f => f.RecordCount) - deletes.Sum(f => f.RecordCount);
@@ -91,14 +116,154 @@ public static class IndexCompactor
 
         double deletedShare = (double)deletes.Sum(f => f.RecordCount) / Math.Max(1, data.Sum(f => f.RecordCount));
         var small = data.Where(f => f.RecordCount < options.RowsPerFile && f.SortOrderId == IcebergIndexStore.SortOrder.OrderId).ToList();
-        if (!options.Force && deletedShare < options.MajorDeleteRatio && small.Count + deletes.Count - 2 >= Math.Max(1, options.FileThreshold / 2))
+        var rewrite = !options.Force && deletedShare < options.MajorDeleteRatio && small.Count + deletes.Count - 2 >= Math.Max(1, options.FileThreshold / 2)
+            ? await MinorAsync(store, data, small, deletes, options, cancellationToken).ConfigureAwait(false)
+            : await MajorAsync(store, data, deletes, rows, options, cancellationToken).ConfigureAwait(false);
+        try
         {
-            return await MinorAsync(store, baseSnapshot, small, deletes, rows, options, cancellationToken).ConfigureAwait(false);
-        }
+            if (beforeFinish is not null)
+            {
+                await beforeFinish().ConfigureAwait(false);
+            }
 
-        // The store's picture is rebuilt from the output below; drop the old one first so two
-        // key indexes of the whole table are never in memory together.
-        store.SetLive(null);
+            return await FinishAsync(store, baseSnapshot, rewrite, rows, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await store.DeleteQuietlyAsync(rewrite.Created).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A rewrite written but not committed: the files it replaces, the files it adds, and where
+    /// every row it wrote went (the key index needs each row's new place).
+    /// </summary>
+    private sealed class Rewrite
+    {
+        public required string Kind { get; init; }
+
+        public required List<DataFile> RemovedData { get; init; }
+
+        public required List<DataFile> RemovedDeletes { get; init; }
+
+        /// <summary>New data files, in the order <see cref="Rows"/> number them.</summary>
+        public List<DataFile> AddedData { get; } = [];
+
+        /// <summary>New delete files (a minor compaction's combined deletes).</summary>
+        public List<DataFile> AddedDeletes { get; } = [];
+
+        /// <summary>Every row written: its key, output file number, position and size.</summary>
+        public List<(UInt128 Key, int File, int Position, long? Size)> Rows { get; } = [];
+
+        /// <summary>Locations written, deleted again when the rewrite is not committed.</summary>
+        public List<string> Created { get; } = [];
+    }
+
+    /// <summary>
+    /// Commits a rewrite under the store's write lock. Change sets that landed since the rewrite's
+    /// snapshot replaced or deleted some of the rows it copied: the key index (current again here)
+    /// no longer points those keys at the removed files, so their copies are deleted by position in
+    /// the new files, in the same commit.
+    /// </summary>
+    private static async Task<CompactionResult> FinishAsync(IcebergIndexStore store, Snapshot? baseSnapshot, Rewrite rewrite, long rows, CancellationToken cancellationToken)
+    {
+        var table = store.Table;
+        await store.WriteLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var picture = await store.CurrentLiveAsync(cancellationToken).ConfigureAwait(false);
+            var head = table.Metadata.CurrentSnapshot;
+            if (head?.SnapshotId != baseSnapshot?.SnapshotId)
+            {
+                // Another compaction (another process) may have replaced what this one read.
+                var now = (await table.LiveEntriesAsync(cancellationToken, head).ConfigureAwait(false)).Select(e => e.DataFile.FilePath).ToHashSet(StringComparer.Ordinal);
+                var gone = rewrite.RemovedData.Concat(rewrite.RemovedDeletes).FirstOrDefault(f => !now.Contains(f.FilePath));
+                if (gone is not null)
+                {
+                    await store.DeleteQuietlyAsync(rewrite.Created).ConfigureAwait(false);
+                    return new CompactionResult(false, 0, 0, rows, $"{gone.FilePath} was replaced by a concurrent commit; compaction runs again later");
+                }
+            }
+
+            var removedLocations = rewrite.RemovedData.Select(f => f.FilePath).ToHashSet(StringComparer.Ordinal);
+            var removedIds = picture.Files.Where(f => removedLocations.Contains(f.File.Location)).Select(f => f.Id).ToHashSet();
+
+            var superseded = new List<PositionDelete>();
+            var kept = new List<(UInt128 Key, int File, int Position, long? Size)>(rewrite.Rows.Count);
+            foreach (var row in rewrite.Rows)
+            {
+                if (picture.Keys.TryGet(row.Key, out var at) && removedIds.Contains(at.File))
+                {
+                    kept.Add(row);
+                }
+                else
+                {
+                    superseded.Add(new PositionDelete(rewrite.AddedData[row.File].FilePath, row.Position));
+                }
+            }
+
+            var addedDeletes = new List<DataFile>(rewrite.AddedDeletes);
+            if (superseded.Count > 0)
+            {
+                var (local, location) = store.NewFile("-deletes.parquet");
+                rewrite.Created.Add(location);
+                superseded.Sort((a, b) => a.FilePath != b.FilePath ? string.CompareOrdinal(a.FilePath, b.FilePath) : a.Position.CompareTo(b.Position));
+                PositionDeleteFile.Write(local, superseded);
+                addedDeletes.Add(ParquetMetrics.Read(local, location, PositionDeleteFile.Schema, PositionDeleteFile.FullBoundColumns, FileContent.PositionDeletes));
+                await table.IO.PublishAsync(local, location, cancellationToken).ConfigureAwait(false);
+            }
+
+            // Once the commit starts it finishes: a cancelled compaction never leaves half a rewrite.
+            Snapshot snapshot;
+            try
+            {
+                snapshot = await table.CommitAsync(
+                    new RewriteFiles
+                    {
+                        BaseSnapshotId = head?.SnapshotId,
+                        Removed = rewrite.RemovedData.Concat(rewrite.RemovedDeletes).Select(f => f.FilePath).ToHashSet(StringComparer.Ordinal),
+                        Added = rewrite.AddedData.Concat(addedDeletes).ToList(),
+                        ReadDeleteTargets = (file, token) => ReadDeleteTargetsAsync(store, file, token),
+                        Summary = new Dictionary<string, string> { ["qindex.compaction"] = rewrite.Kind },
+                        InheritSummary = InheritQindexKeys,
+                    },
+                    CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (CommitValidationException e)
+            {
+                await store.DeleteQuietlyAsync(rewrite.Created).ConfigureAwait(false);
+                return new CompactionResult(false, 0, 0, rows, e.Message);
+            }
+
+            // Every kept row has a new place; rows changed meanwhile keep the place their change gave them.
+            foreach (var file in rewrite.RemovedData)
+            {
+                picture.ForgetFile(file.FilePath);
+            }
+
+            var ids = rewrite.AddedData.Select(picture.AddFile).ToList();
+            foreach (var (key, file, position, size) in kept)
+            {
+                picture.Keys.Set(key, new RowLocator(ids[file], position), size);
+            }
+
+            picture.SnapshotId = snapshot.SnapshotId;
+            int removed = rewrite.RemovedData.Count + rewrite.RemovedDeletes.Count;
+            return new CompactionResult(true, removed, rewrite.AddedData.Count, picture.Keys.Count, string.Create(
+                CultureInfo.InvariantCulture,
+                $"{rewrite.Kind}: {rewrite.RemovedData.Count} data and {rewrite.RemovedDeletes.Count} delete file(s) rewritten as {rewrite.AddedData.Count + addedDeletes.Count}{(superseded.Count > 0 ? $" ({superseded.Count} row(s) changed meanwhile deleted from them)" : string.Empty)}"));
+        }
+        finally
+        {
+            store.WriteLock.Release();
+        }
+    }
+
+    /// <summary>A major compaction's rewrite: every data file with its deletes applied, merged into sorted, disjoint files.</summary>
+    private static async Task<Rewrite> MajorAsync(IcebergIndexStore store, List<DataFile> data, List<DataFile> deletes, long rows, CompactionOptions options, CancellationToken cancellationToken)
+    {
+        var table = store.Table;
         var deleted = new Dictionary<string, HashSet<long>>(StringComparer.Ordinal);
         foreach (var file in deletes)
         {
@@ -114,8 +279,8 @@ public static class IndexCompactor
             }
         }
 
+        var rewrite = new Rewrite { Kind = "major", RemovedData = data, RemovedDeletes = deletes };
         var outputs = new List<(string Local, string Location)>();
-        var temporary = new List<string>();
         var sortRuns = new List<SortedRunWriter>();
         try
         {
@@ -154,35 +319,14 @@ public static class IndexCompactor
                 inputs.AddRange((await runs.CompleteAsync(cancellationToken).ConfigureAwait(false)).Select(f => new MergeInput(f.Path)));
             }
 
-            var keys = new PathKeyIndex((int)Math.Min(Math.Max(rows, 0), int.MaxValue / 4));
-            var written = await SortedMerge.MergeAsync(
-                inputs,
-                options.RowsPerFile,
-                () =>
-                {
-                    var file = store.NewFile("-compacted.parquet");
-                    outputs.Add(file);
-                    return file.Local;
-                },
-                (file, position, row) => keys.Set(PathKeyIndex.KeyOf(row.Path), new RowLocator(file, position), row.Size),
-                cancellationToken).ConfigureAwait(false);
-
-            var added = new List<DataFile>(written.Count);
-            await PublishMergedAsync(table, outputs, written.Count, added, cancellationToken).ConfigureAwait(false);
-            var (snapshot, refused) = await CommitRewriteAsync(store, table, baseSnapshot, data.Concat(deletes), added, "major", outputs.Select(o => o.Location).ToList(), cancellationToken).ConfigureAwait(false);
-            if (snapshot is null)
-            {
-                return new CompactionResult(false, 0, 0, rows, refused!);
-            }
-
-            var picture = LiveIndex.Create(snapshot.SnapshotId, keys);
-            foreach (var file in added)
-            {
-                picture.AddFile(file);
-            }
-
-            store.SetLive(picture);
-            return new CompactionResult(true, data.Count + deletes.Count, added.Count, keys.Count, string.Create(CultureInfo.InvariantCulture, $"{data.Count} data and {deletes.Count} delete file(s) rewritten as {added.Count}"));
+            rewrite.Rows.Capacity = (int)Math.Min(Math.Max(rows, 0), int.MaxValue / 4);
+            await MergeAsync(store, rewrite, inputs, outputs, options, cancellationToken).ConfigureAwait(false);
+            return rewrite;
+        }
+        catch
+        {
+            await store.DeleteQuietlyAsync(rewrite.Created).ConfigureAwait(false);
+            throw;
         }
         finally
         {
@@ -194,15 +338,16 @@ public static class IndexCompactor
     }
 
     /// <summary>
-    /// A minor compaction: merges the data files that are not yet full (what change sets wrote)
-    /// with their deletes applied into full sorted files, and combines every delete file into one
-    /// that names only rows of the remaining files. It costs the recent changes, not the table;
-    /// the rare major compaction restores disjoint files and drops the accumulated deletes.
+    /// A minor compaction's rewrite: merges the data files that are not yet full (what change sets
+    /// wrote) with their deletes applied into full sorted files, and combines every delete file into
+    /// one that names only rows of the remaining live files. It costs the recent changes, not the
+    /// table; the rare major compaction restores disjoint files and drops the accumulated deletes.
     /// </summary>
-    private static async Task<CompactionResult> MinorAsync(IcebergIndexStore store, Snapshot? baseSnapshot, List<DataFile> small, List<DataFile> deletes, long rows, CompactionOptions options, CancellationToken cancellationToken)
+    private static async Task<Rewrite> MinorAsync(IcebergIndexStore store, List<DataFile> data, List<DataFile> small, List<DataFile> deletes, CompactionOptions options, CancellationToken cancellationToken)
     {
         var table = store.Table;
         var smallSet = small.Select(f => f.FilePath).ToHashSet(StringComparer.Ordinal);
+        var liveData = data.Select(f => f.FilePath).ToHashSet(StringComparer.Ordinal);
         var kept = new List<PositionDelete>();
         var applied = new Dictionary<string, HashSet<long>>(StringComparer.Ordinal);
         foreach (var file in deletes)
@@ -210,30 +355,55 @@ public static class IndexCompactor
             string local = await table.IO.GetLocalCopyAsync(file.FilePath, store.CacheDirectory, cancellationToken).ConfigureAwait(false);
             foreach (var d in PositionDeleteFile.Read(local))
             {
-                if (!smallSet.Contains(d.FilePath))
+                if (smallSet.Contains(d.FilePath))
                 {
-                    kept.Add(d);
-                }
-                else if (applied.TryGetValue(d.FilePath, out var set))
-                {
+                    if (!applied.TryGetValue(d.FilePath, out var set))
+                    {
+                        applied[d.FilePath] = set = [];
+                    }
+
                     set.Add(d.Position);
                 }
-                else
+                else if (liveData.Contains(d.FilePath))
                 {
-                    applied[d.FilePath] = [d.Position];
+                    // Deletes naming a file no longer live (a compaction removed it) are dropped.
+                    kept.Add(d);
                 }
             }
         }
 
-        var inputs = new List<MergeInput>();
-        foreach (var file in small)
+        var rewrite = new Rewrite { Kind = "minor", RemovedData = small, RemovedDeletes = deletes };
+        try
         {
-            string local = await table.IO.GetLocalCopyAsync(file.FilePath, store.CacheDirectory, cancellationToken).ConfigureAwait(false);
-            inputs.Add(new MergeInput(local, applied.GetValueOrDefault(file.FilePath)));
-        }
+            var inputs = new List<MergeInput>();
+            foreach (var file in small)
+            {
+                string local = await table.IO.GetLocalCopyAsync(file.FilePath, store.CacheDirectory, cancellationToken).ConfigureAwait(false);
+                inputs.Add(new MergeInput(local, applied.GetValueOrDefault(file.FilePath)));
+            }
 
-        var outputs = new List<(string Local, string Location)>();
-        var moved = new List<(UInt128 Key, int File, int Position, long? Size)>();
+            await MergeAsync(store, rewrite, inputs, [], options, cancellationToken).ConfigureAwait(false);
+            if (kept.Count > 0)
+            {
+                var (local, location) = store.NewFile("-deletes.parquet");
+                rewrite.Created.Add(location);
+                PositionDeleteFile.Write(local, kept);
+                rewrite.AddedDeletes.Add(ParquetMetrics.Read(local, location, PositionDeleteFile.Schema, PositionDeleteFile.FullBoundColumns, FileContent.PositionDeletes));
+                await table.IO.PublishAsync(local, location, cancellationToken).ConfigureAwait(false);
+            }
+
+            return rewrite;
+        }
+        catch
+        {
+            await store.DeleteQuietlyAsync(rewrite.Created).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Merges <paramref name="inputs"/> into new sorted files, publishes them, and records where each row went.</summary>
+    private static async Task MergeAsync(IcebergIndexStore store, Rewrite rewrite, List<MergeInput> inputs, List<(string Local, string Location)> outputs, CompactionOptions options, CancellationToken cancellationToken)
+    {
         var written = await SortedMerge.MergeAsync(
             inputs,
             options.RowsPerFile,
@@ -241,51 +411,12 @@ public static class IndexCompactor
             {
                 var file = store.NewFile("-compacted.parquet");
                 outputs.Add(file);
+                rewrite.Created.Add(file.Location);
                 return file.Local;
             },
-            (file, position, row) => moved.Add((PathKeyIndex.KeyOf(row.Path), file, position, row.Size)),
+            (file, position, row) => rewrite.Rows.Add((PathKeyIndex.KeyOf(row.Path), file, position, row.Size)),
             cancellationToken).ConfigureAwait(false);
-        var added = new List<DataFile>(written.Count + 1);
-        await PublishMergedAsync(table, outputs, written.Count, added, cancellationToken).ConfigureAwait(false);
-
-        var created = outputs.Select(o => o.Location).ToList();
-        if (kept.Count > 0)
-        {
-            var (local, location) = store.NewFile("-deletes.parquet");
-            created.Add(location);
-            PositionDeleteFile.Write(local, kept);
-            added.Add(ParquetMetrics.Read(local, location, PositionDeleteFile.Schema, PositionDeleteFile.FullBoundColumns, FileContent.PositionDeletes));
-            await table.IO.PublishAsync(local, location, cancellationToken).ConfigureAwait(false);
-        }
-
-        var (snapshot, refused) = await CommitRewriteAsync(store, table, baseSnapshot, small.Concat(deletes), added, "minor", created, cancellationToken).ConfigureAwait(false);
-        if (snapshot is null)
-        {
-            return new CompactionResult(false, 0, 0, rows, refused!);
-        }
-
-        // Every live row of the merged files has a new place; the rest of the picture stands.
-        if (store.Live is { } picture && picture.SnapshotId == baseSnapshot?.SnapshotId)
-        {
-            foreach (var file in small)
-            {
-                picture.ForgetFile(file.FilePath);
-            }
-
-            var ids = added.Where(f => f.Content == FileContent.Data).Select(picture.AddFile).ToList();
-            foreach (var (key, file, position, size) in moved)
-            {
-                picture.Keys.Set(key, new RowLocator(ids[file], position), size);
-            }
-
-            picture.SnapshotId = snapshot.SnapshotId;
-        }
-        else
-        {
-            store.SetLive(null);
-        }
-
-        return new CompactionResult(true, small.Count + deletes.Count, added.Count, rows, string.Create(CultureInfo.InvariantCulture, $"minor: {small.Count} data and {deletes.Count} delete file(s) rewritten as {added.Count}"));
+        await PublishMergedAsync(store.Table, outputs, written.Count, rewrite.AddedData, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Reads the metrics of the first <paramref name="count"/> merged outputs and publishes them to the table.</summary>
@@ -295,34 +426,6 @@ public static class IndexCompactor
         {
             added.Add(ParquetMetrics.Read(outputs[i].Local, outputs[i].Location, IcebergIndexStore.Schema, IcebergIndexStore.FullBoundColumnIds, FileContent.Data, IcebergIndexStore.SortOrder.OrderId));
             await table.IO.PublishAsync(outputs[i].Local, outputs[i].Location, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>
-    /// Commits the rewrite; when a concurrent delete targets a removed file, deletes the files it
-    /// wrote and returns the refusal instead of a snapshot.
-    /// </summary>
-    private static async Task<(Snapshot? Snapshot, string? Refused)> CommitRewriteAsync(IcebergIndexStore store, IcebergTable table, Snapshot? baseSnapshot, IEnumerable<DataFile> removed, IReadOnlyList<DataFile> added, string kind, IReadOnlyList<string> created, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var snapshot = await table.CommitAsync(
-                new RewriteFiles
-                {
-                    BaseSnapshotId = baseSnapshot?.SnapshotId,
-                    Removed = removed.Select(f => f.FilePath).ToHashSet(StringComparer.Ordinal),
-                    Added = added,
-                    ReadDeleteTargets = (file, token) => ReadDeleteTargetsAsync(store, file, token),
-                    Summary = new Dictionary<string, string> { ["qindex.compaction"] = kind },
-                    InheritSummary = InheritQindexKeys,
-                },
-                cancellationToken).ConfigureAwait(false);
-            return (snapshot, null);
-        }
-        catch (CommitValidationException e)
-        {
-            await store.DeleteQuietlyAsync(created).ConfigureAwait(false);
-            return (null, e.Message);
         }
     }
 

@@ -6,8 +6,8 @@ namespace Qindex.Index.Compaction;
 /// <summary>What a maintenance pass does.</summary>
 public sealed record MaintenanceOptions
 {
-    /// <summary>When to compact the <c>files</c> table.</summary>
-    public CompactionOptions Compaction { get; init; } = new();
+    /// <summary>When to compact the <c>files</c> table; null leaves compaction out (a watcher compacts in the background).</summary>
+    public CompactionOptions? Compaction { get; init; } = new();
 
     /// <summary>Changes-table files beyond which its small files are merged.</summary>
     public int ChangesFileThreshold { get; init; } = 16;
@@ -17,7 +17,7 @@ public sealed record MaintenanceOptions
 }
 
 /// <summary>What a maintenance pass did.</summary>
-public sealed record MaintenanceResult(CompactionResult Compaction, ExpiryResult Expiry, int ChangesFilesExpired, int ChangesFilesMerged, OrphanCleanupResult? Orphans);
+public sealed record MaintenanceResult(CompactionResult? Compaction, ExpiryResult Expiry, int ChangesFilesExpired, int ChangesFilesMerged, OrphanCleanupResult? Orphans);
 
 /// <summary>
 /// The table housekeeping that keeps commits cheap and the file count bounded, off the commit
@@ -31,7 +31,7 @@ public static class IndexMaintenance
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(options);
-        var compaction = await IndexCompactor.CompactAsync(store, options.Compaction, cancellationToken).ConfigureAwait(false);
+        var compaction = options.Compaction is { } compact ? await IndexCompactor.CompactAsync(store, compact, cancellationToken).ConfigureAwait(false) : null;
         var (expired, merged) = await store.MaintainChangesAsync(options.ChangesFileThreshold, cancellationToken).ConfigureAwait(false);
         var expiry = await store.ExpireSnapshotsAsync(cancellationToken).ConfigureAwait(false);
         var orphans = options.OrphanMinAge is { } age ? await OrphanFiles.RemoveAsync(store, age, cancellationToken).ConfigureAwait(false) : null;

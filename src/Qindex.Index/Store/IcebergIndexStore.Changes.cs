@@ -32,7 +32,7 @@ public sealed partial class IcebergIndexStore
     internal LiveIndex? Live => _live;
 
     /// <summary>The picture of the current snapshot, rebuilt when another writer moved the table on.</summary>
-    private async Task<LiveIndex> CurrentLiveAsync(CancellationToken cancellationToken)
+    internal async Task<LiveIndex> CurrentLiveAsync(CancellationToken cancellationToken)
     {
         await _table.RefreshAsync(cancellationToken).ConfigureAwait(false);
         if (_live is null || _live.SnapshotId != _table.Metadata.CurrentSnapshotId)

@@ -243,6 +243,91 @@ public sealed class CompactionTests : IDisposable
         Assert.Equal(expected.OrderBy(p => p.Key, StringComparer.Ordinal), (await ChangeSetTests.QueryAsync(store)).OrderBy(p => p.Key, StringComparer.Ordinal));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Change_sets_that_land_while_a_compaction_rewrites_are_kept_and_nothing_they_removed_comes_back(bool major)
+    {
+        // The rewrite runs without the write lock; change sets commit between it and its commit.
+        var location = new IndexLocation(_dir);
+        var expected = ChangeSetTests.Tree();
+        await using (var store = await IcebergIndexStore.OpenAsync(location, CancellationToken.None, runRows: 30))
+        {
+            await ChangeSetTests.ReplaceAsync(store, expected);
+            for (int i = 0; i < 6; i++)
+            {
+                // Small files (inserts) and deletes, so a minor compaction has work too.
+                await using var changes = store.BeginChanges();
+                changes.Upsert(ChangeSetTests.Row($"/m/s{i:D2}", 600 + i));
+                changes.Upsert(ChangeSetTests.Row($"/a/f{i:D2}", 700 + i));
+                await changes.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
+                expected[$"/m/s{i:D2}"] = 600 + i;
+                expected[$"/a/f{i:D2}"] = 700 + i;
+            }
+
+            async Task Meanwhile()
+            {
+                await using var changes = store.BeginChanges();
+                changes.Upsert(ChangeSetTests.Row("/a/f01", 9001));     // replaces a row the rewrite copied
+                changes.Upsert(ChangeSetTests.Row("/m/s02", 9002));     // one from a small file
+                changes.Delete("/a/f10");                               // deletes a copied row
+                changes.Delete("/m/s03");
+                changes.DeleteSubtree("/c/");                           // many copied rows
+                changes.MoveSubtree("/a/b/", "/moved/");                // copied rows moved away
+                changes.Upsert(ChangeSetTests.Row("/new", 9003));
+                await changes.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
+            }
+
+            var options = major ? new CompactionOptions { Force = true, RowsPerFile = 30 } : new CompactionOptions { FileThreshold = 2, RowsPerFile = 30 };
+            var result = await IndexCompactor.CompactAsync(store, options, Meanwhile, CancellationToken.None);
+            Assert.True(result.Compacted, result.Reason);
+            Assert.StartsWith(major ? "major" : "minor", result.Reason, StringComparison.Ordinal);
+
+            expected["/a/f01"] = 9001;
+            expected["/m/s02"] = 9002;
+            expected.Remove("/a/f10");
+            expected.Remove("/m/s03");
+            foreach (var path in expected.Keys.Where(p => p.StartsWith("/c/", StringComparison.Ordinal)).ToList())
+            {
+                expected.Remove(path);
+            }
+
+            foreach (var (path, size) in expected.Where(p => p.Key.StartsWith("/a/b/", StringComparison.Ordinal)).ToList())
+            {
+                expected.Remove(path);
+                expected["/moved/" + path["/a/b/".Length..]] = size;
+            }
+
+            expected["/new"] = 9003;
+            Assert.Equal(expected.OrderBy(p => p.Key, StringComparer.Ordinal), (await ChangeSetTests.QueryAsync(store)).OrderBy(p => p.Key, StringComparer.Ordinal));
+
+            // The key index kept up: the same rows change again through it.
+            await using (var again = store.BeginChanges())
+            {
+                again.Upsert(ChangeSetTests.Row("/a/f01", 1));
+                again.Upsert(ChangeSetTests.Row("/a/f02", 2));
+                again.Delete("/m/s04");
+                await again.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
+            }
+
+            expected["/a/f01"] = 1;
+            expected["/a/f02"] = 2;
+            expected.Remove("/m/s04");
+            Assert.Equal(expected.OrderBy(p => p.Key, StringComparer.Ordinal), (await ChangeSetTests.QueryAsync(store)).OrderBy(p => p.Key, StringComparer.Ordinal));
+        }
+
+        // And a fresh store, building its key index from the files, agrees.
+        await using var reopened = await IcebergIndexStore.OpenAsync(location, CancellationToken.None, runRows: 30);
+        await using (var last = reopened.BeginChanges())
+        {
+            last.Upsert(ChangeSetTests.Row("/a/f02", 3));
+            await last.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
+        }
+
+        expected["/a/f02"] = 3;
+        Assert.Equal(expected.OrderBy(p => p.Key, StringComparer.Ordinal), (await ChangeSetTests.QueryAsync(reopened)).OrderBy(p => p.Key, StringComparer.Ordinal));
+    }
+
     [Fact]
     public async Task The_snapshot_totals_say_a_compaction_is_due_exactly_when_the_file_count_does()
     {
