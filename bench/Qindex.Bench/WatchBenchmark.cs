@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
+using Qindex.Index.Compaction;
 using Qindex.Index.Crawl;
 using Qindex.Index.Store;
 using Qindex.Index.Watch;
@@ -30,17 +31,19 @@ public sealed class WatchBenchmark : IBenchmark
         int baselineSeconds = (int)Arg(args, "--baseline-seconds", 10);
         bool trace = args.Contains("--trace");
         string shape = args.SkipWhile(a => a != "--shape").Skip(1).FirstOrDefault() ?? "churn";
+        int maxTreeDelete = (int)Arg(args, "--max-tree-delete", 100);
+        string loadPath = args.SkipWhile(a => a != "--load-path").Skip(1).FirstOrDefault() ?? "largest";
 
         Console.WriteLine($"Command: `dotnet run -c Release --project bench/Qindex.Bench -- watch {string.Join(' ', args)}`");
         Console.WriteLine();
-        Console.WriteLine("| mode | rows | load | offered changes/s | events applied | applied events/s | commits | lag p50 | lag p99 | lag max | peak working set |");
-        Console.WriteLine("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-        await RunOneAsync("batched (1 s window)", objects, rate, seconds, shape, perEvent: false, trace, cancellationToken);
-        await RunOneAsync("per-event commit", objects, baselineRate, baselineSeconds, shape, perEvent: true, trace: false, cancellationToken);
+        Console.WriteLine("| mode | rows | load | offered changes/s | events applied | applied events/s | commits | lag p50 | lag p99 | lag max | data+delete files before / after (compactions) | peak working set |");
+        Console.WriteLine("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|");
+        await RunOneAsync("batched (1 s window)", objects, rate, seconds, shape, loadPath, maxTreeDelete, perEvent: false, trace, cancellationToken);
+        await RunOneAsync("per-event commit", objects, baselineRate, baselineSeconds, shape, loadPath, maxTreeDelete, perEvent: true, trace: false, cancellationToken);
         return 0;
     }
 
-    private static async Task RunOneAsync(string mode, long objects, double rate, int seconds, string shape, bool perEvent, bool trace, CancellationToken cancellationToken)
+    private static async Task RunOneAsync(string mode, long objects, double rate, int seconds, string shape, string loadPath, int maxTreeDelete, bool perEvent, bool trace, CancellationToken cancellationToken)
     {
         var dir = Directory.CreateTempSubdirectory("qindex-bench-watch-").FullName;
         try
@@ -54,7 +57,10 @@ public sealed class WatchBenchmark : IBenchmark
                 Password = "admin",
                 PinSha256 = server.CertificateSha256,
             }, 32);
-            server.Cluster.CreateDirectory("/", "load");
+            // "largest": the generated top-level directory holding the most objects, so the load
+            // changes rows the crawl indexed (renames, writes and deletes scattered over data files);
+            // a literal path (for example /load/) confines it to a tree of its own.
+            var path = loadPath == "largest" ? await LargestTopDirectoryAsync(client, cancellationToken) : loadPath;
             await using var store = await IndexStoreFactory.OpenAsync(new IndexLocation(dir), cancellationToken);
             var crawl = await new Crawler(client).RunAsync(new CrawlOptions { ClusterHost = "sim", RootPath = "/" }, store, null, cancellationToken);
             var options = new WatchOptions
@@ -70,7 +76,28 @@ public sealed class WatchBenchmark : IBenchmark
             long applied = 0, commits = 0;
             var lastCommit = Stopwatch.StartNew();
             var caughtUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var watcher = new Watcher(client, store, dir, options, new WatchMetrics(), NullLogger.Instance);
+            var compactions = 0;
+            var watcher = new Watcher(client, store, dir, options, new WatchMetrics(), NullLogger.Instance)
+            {
+                // As `qindex watch` does: compaction checked after every batch (snapshot expiry and
+                // orphan cleanup, every 5 minutes there, are left out of a run this short).
+                Compaction = async token =>
+                {
+                    var iceberg = (IcebergIndexStore)store;
+                    if (!IndexCompactor.MayBeDue(iceberg, new CompactionOptions()))
+                    {
+                        return;
+                    }
+
+                    var clock = Stopwatch.StartNew();
+                    var result = await IndexCompactor.CompactAsync(iceberg, new CompactionOptions(), token);
+                    compactions++;
+                    if (trace)
+                    {
+                        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"compaction: {result.Reason}, {result.FilesRemoved} files replaced by {result.FilesAdded}, {clock.Elapsed.TotalMilliseconds:F0} ms"));
+                    }
+                },
+            };
             watcher.Committed += c =>
             {
                 if (c.CatchUp)
@@ -96,8 +123,9 @@ public sealed class WatchBenchmark : IBenchmark
             var run = Task.Run(() => watcher.RunAsync(stop.Token), CancellationToken.None);
             await caughtUp.Task.WaitAsync(TimeSpan.FromMinutes(5), cancellationToken);
 
+            var before = await store.GetStatusAsync(cancellationToken);
             var clock = Stopwatch.StartNew();
-            server.Load.Start(new LoadOptions { Rate = rate, Seed = 3, Path = "/load/", Shape = shape == "unpack" ? LoadShape.Unpack : LoadShape.Churn });
+            server.Load.Start(new LoadOptions { Rate = rate, Seed = 3, Path = path, MaxTreeDelete = maxTreeDelete, Shape = shape == "unpack" ? LoadShape.Unpack : LoadShape.Churn });
             await Task.Delay(TimeSpan.FromSeconds(seconds), cancellationToken);
             var status = await server.Load.StopAsync();
             var loadTime = clock.Elapsed;
@@ -119,6 +147,7 @@ public sealed class WatchBenchmark : IBenchmark
             var activeSeconds = clock.Elapsed.TotalSeconds - Math.Min(3, lastCommit.Elapsed.TotalSeconds);
             await stop.CancelAsync();
             await run;
+            var after = await store.GetStatusAsync(cancellationToken);
             var sorted = lags.OrderBy(l => l.Seconds).ToList();
             double Percentile(double p)
             {
@@ -140,13 +169,25 @@ public sealed class WatchBenchmark : IBenchmark
             var peak = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024);
             Console.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"| {mode} | {crawl.Objects:N0} | {shape} {seconds} s | {status.ChangesPerSecond:N0} | {applied:N0} | {applied / activeSeconds:N0} | {commits:N0} | {Percentile(0.5):F2} s | {Percentile(0.99):F2} s | {(sorted.Count == 0 ? 0 : sorted[^1].Seconds):F2} s | {peak:N0} MB |"));
+                $"| {mode} | {crawl.Objects:N0} | {shape} {seconds} s in {Describe(path)} | {status.ChangesPerSecond:N0} | {applied:N0} | {applied / activeSeconds:N0} | {commits:N0} | {Percentile(0.5):F2} s | {Percentile(0.99):F2} s | {(sorted.Count == 0 ? 0 : sorted[^1].Seconds):F2} s | {before.DataFiles + before.DeleteFiles} / {after.DataFiles + after.DeleteFiles} ({compactions}) | {peak:N0} MB |"));
         }
         finally
         {
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    /// <summary>The top-level directory with the most objects under it (one aggregates request).</summary>
+    private static async Task<string> LargestTopDirectoryAsync(QumuloClient client, CancellationToken cancellationToken)
+    {
+        var aggregates = await client.GetAggregatesAsync("/", recursive: false, null, cancellationToken);
+        var largest = aggregates.GetProperty("files").EnumerateArray()
+            .Where(f => f.GetProperty("type").GetString() == "FS_FILE_TYPE_DIRECTORY")
+            .MaxBy(f => long.Parse(f.GetProperty("num_files").GetString()!, CultureInfo.InvariantCulture) + long.Parse(f.GetProperty("num_directories").GetString()!, CultureInfo.InvariantCulture));
+        return "/" + largest.GetProperty("name").GetString() + "/";
+    }
+
+    private static string Describe(string path) => path.Length > 24 ? path[..24] + "..." : path;
 
     private static double Arg(string[] args, string name, double fallback)
     {
