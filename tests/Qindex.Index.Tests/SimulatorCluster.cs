@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+using System.Security.Cryptography;
 using Qindex.Index.Tests.Crawl;
 using Qindex.Qumulo;
 using Qindex.Simulator;
@@ -19,18 +21,25 @@ internal sealed class SimulatorCluster : IAsyncDisposable
 
     public static async Task<SimulatorCluster> StartAsync(SimulatorOptions options) => new(await SimulatorServer.StartAsync(options));
 
-    /// <summary>A client of the admin user with a short retry budget and quick backoff.</summary>
-    public QumuloClient Client(TimeSpan? retryBudget = null, TimeSpan? initialBackoff = null, TimeSpan? maxBackoff = null, string user = "admin") => new(new QumuloConnection
+    /// <summary>A client pinned to the simulator's certificate; retry settings left null keep the connection's defaults.</summary>
+    public QumuloClient Client(TimeSpan? retryBudget = null, TimeSpan? initialBackoff = null, TimeSpan? maxBackoff = null)
     {
-        Host = Server.BaseAddress.Host,
-        Port = Server.BaseAddress.Port,
-        User = user,
-        Password = user,
-        PinSha256 = Server.CertificateSha256,
-        RetryBudget = retryBudget ?? TimeSpan.FromSeconds(20),
-        InitialBackoff = initialBackoff ?? TimeSpan.FromMilliseconds(20),
-        MaxBackoff = maxBackoff ?? TimeSpan.FromMilliseconds(500),
-    });
+        var connection = new QumuloConnection
+        {
+            Host = Server.BaseAddress.Host,
+            Port = Server.BaseAddress.Port,
+            User = "admin",
+            Password = "admin",
+            PinSha256 = Server.CertificateSha256,
+        };
+        connection = connection with
+        {
+            RetryBudget = retryBudget ?? connection.RetryBudget,
+            InitialBackoff = initialBackoff ?? connection.InitialBackoff,
+            MaxBackoff = maxBackoff ?? connection.MaxBackoff,
+        };
+        return new QumuloClient(connection);
+    }
 
     /// <summary>Injects a fault (<c>errors</c>, <c>latency</c>, <c>drop-streams</c>, <c>clear</c>, ...).</summary>
     public Task FaultAsync(string kind, object? body = null) => SimulatorFaults.InjectAsync(Server, kind, body);
@@ -41,6 +50,23 @@ internal sealed class SimulatorCluster : IAsyncDisposable
         var directory = Directory.CreateTempSubdirectory("qindex-test-").FullName;
         _directories.Add(directory);
         return directory;
+    }
+
+    /// <summary>Sets the cluster's recursive notify mode (ENABLED, DISABLED_ERROR, DISABLED_IGNORE) through its REST API as admin.</summary>
+    public async Task PutRecursiveModeAsync(string mode)
+    {
+        using var handler = new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, certificate, _, _) =>
+                certificate is not null && Convert.ToHexStringLower(SHA256.HashData(certificate.RawData)) == Server.CertificateSha256,
+        };
+        using var http = new HttpClient(handler) { BaseAddress = Server.BaseAddress };
+        using var login = await http.PostAsJsonAsync("v1/session/login", new { username = "admin", password = "admin" });
+        var token = (await login.Content.ReadFromJsonAsync<Dictionary<string, string>>())!["bearer_token"];
+        using var request = new HttpRequestMessage(HttpMethod.Put, "v1/file-system/settings/notify") { Content = JsonContent.Create(new { recursive_mode = mode }) };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var response = await http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
     }
 
     /// <summary>The snapshots on the cluster whose names say qindex took them.</summary>

@@ -93,7 +93,7 @@ public sealed class WatchSnapshotsTests : IAsyncLifetime
     [Fact]
     public async Task A_catch_up_that_fails_or_is_cancelled_before_its_commit_leaves_no_snapshot_of_its_own()
     {
-        using var client = _cluster.Client();
+        using var client = _cluster.Client(initialBackoff: TimeSpan.FromMilliseconds(20));
         var store = new MemoryIndexStore();
         await CrawlAsync(client, store);
         var baseline = (await store.GetStatusAsync(CancellationToken.None)).Baseline;
@@ -142,7 +142,7 @@ public sealed class WatchSnapshotsTests : IAsyncLifetime
     [Fact]
     public async Task A_watcher_killed_between_its_snapshot_and_its_commit_leaves_a_leftover_the_next_start_removes()
     {
-        using var client = _cluster.Client();
+        using var client = _cluster.Client(initialBackoff: TimeSpan.FromMilliseconds(20));
         var store = new MemoryIndexStore();
         var indexDirectory = _cluster.NewIndexDirectory();
         await CrawlAsync(client, store);
@@ -193,7 +193,7 @@ public sealed class WatchSnapshotsTests : IAsyncLifetime
     [Fact]
     public async Task After_many_catch_ups_exactly_the_baseline_snapshot_remains()
     {
-        using var client = _cluster.Client();
+        using var client = _cluster.Client(initialBackoff: TimeSpan.FromMilliseconds(20));
         var store = new MemoryIndexStore();
         await CrawlAsync(client, store);
         var administrators = _cluster.Server.Cluster.CreateSnapshot(2, "an-administrators-own", null);
@@ -220,7 +220,7 @@ public sealed class WatchSnapshotsTests : IAsyncLifetime
     [Fact]
     public async Task Crawls_and_watches_of_two_indexes_on_one_cluster_never_delete_each_others_snapshots()
     {
-        using var client = _cluster.Client();
+        using var client = _cluster.Client(initialBackoff: TimeSpan.FromMilliseconds(20));
         var directoryA = _cluster.NewIndexDirectory();
         var directoryB = _cluster.NewIndexDirectory();
         await using var a = await IndexStoreFactory.OpenAsync(new IndexLocation(directoryA), CancellationToken.None);
