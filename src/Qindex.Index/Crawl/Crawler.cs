@@ -84,7 +84,7 @@ public sealed class Crawler
         }
 
         var rootId = live.GetProperty("id").GetString()!;
-        var snapshots = new BaselineSnapshots(_client, BaselineSnapshots.TagOf(store));
+        var snapshots = BaselineSnapshots.For(_client, store);
         var previous = (await store.GetStatusAsync(cancellationToken).ConfigureAwait(false)).Baseline;
         var cleanupFailures = new List<string>();
         var deleted = 0;
