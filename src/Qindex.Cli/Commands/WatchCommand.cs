@@ -83,7 +83,7 @@ internal sealed class WatchCommand : ICliCommand
 
                 var metrics = new WatchMetrics();
                 var listenHost = OptionValidation.ListenerHost(parse.GetValue(metricsHost)!);
-                using var server = parse.GetValue(metricsPort) is { } port ? new MetricServer(listenHost, port, "metrics/", metrics.Registry).Start() : null;
+                using var server = parse.GetValue(metricsPort) is { } port ? StartMetrics(listenHost, port, metrics) : null;
                 if (server is not null)
                 {
                     logger.LogInformation("Prometheus metrics at http://{Host}:{Port}/metrics", listenHost == "+" ? "HOST" : listenHost, parse.GetValue(metricsPort));
@@ -152,6 +152,20 @@ internal sealed class WatchCommand : ICliCommand
             }
         });
         return command;
+    }
+
+    /// <summary>Starts the Prometheus endpoint; a port in use or an address not of this machine is a clear error, not a trace.</summary>
+    private static IMetricServer StartMetrics(string host, int port, WatchMetrics metrics)
+    {
+        try
+        {
+            return new MetricServer(host, port, "metrics/", metrics.Registry).Start();
+        }
+        catch (System.Net.HttpListenerException e)
+        {
+            var where = host == "+" ? $"every interface, port {port}" : $"{host}:{port}";
+            throw new CommandException($"cannot serve metrics on {where} ({e.Message}): choose another --metrics-port, or a --metrics-host address this machine has", e);
+        }
     }
 
     private static async Task MaintainAsync(IcebergIndexStore store, ILogger logger, CancellationToken cancellationToken)

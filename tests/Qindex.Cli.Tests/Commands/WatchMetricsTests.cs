@@ -182,6 +182,27 @@ public sealed class WatchMetricsTests : IClassFixture<SimulatorFixture>, IDispos
         Assert.False(Directory.Exists(index));
     }
 
+    [Theory]
+    [InlineData("port in use")]
+    [InlineData("address not of this machine")]
+    public async Task An_endpoint_that_cannot_listen_is_a_clear_error_and_leaves_no_index(string why)
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port.ToString(CultureInfo.InvariantCulture);
+
+        // 192.0.2.1 is TEST-NET-1 (RFC 5737): never an address of this machine.
+        string[] endpoint = why == "port in use" ? ["--metrics-port", port] : ["--metrics-port", "9", "--metrics-host", "192.0.2.1"];
+        var index = Path.Combine(_dir, "idx-" + why.Replace(' ', '-'));
+        var result = await CliRunner.RunAsync(["watch", .. _sim.ClusterArgs(), "--index", index, .. endpoint]);
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("cannot serve metrics on", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--metrics-port", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("bug", result.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(index), result.ToString());
+    }
+
     [Fact]
     public async Task The_help_text_documents_metrics_host_with_an_example()
     {
