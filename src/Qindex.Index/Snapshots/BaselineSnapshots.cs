@@ -19,13 +19,21 @@ namespace Qindex.Index.Snapshots;
 /// its Iceberg table UUID), so two indexes of one cluster never delete each other's snapshots.
 /// Snapshot ids grow with time, so "superseded" means an id below the committed baseline's; a
 /// snapshot above it may belong to a crawl still running in another process, and is removed at
-/// start only once it is older than <see cref="LeftoverAge"/>.
+/// start only once it is older than <see cref="LeftoverAge"/>. Verify snapshots are never
+/// superseded (see <see cref="VerifyPurpose"/>).
 /// </para>
 /// </summary>
 public sealed class BaselineSnapshots
 {
     /// <summary>Every snapshot qindex takes has a name starting with this.</summary>
     public const string NamePrefix = "qindex-";
+
+    /// <summary>
+    /// The purpose of a snapshot that never becomes a baseline (<c>qindex verify</c>'s). A newer
+    /// baseline does not supersede it: it may be a verify still running beside a watcher or a
+    /// crawl, so only its taker deletes it, or a start once it is older than <see cref="LeftoverAge"/>.
+    /// </summary>
+    public const string VerifyPurpose = "verify";
 
     private readonly QumuloClient _client;
 
@@ -121,7 +129,7 @@ public sealed class BaselineSnapshots
                 continue;
             }
 
-            var ours = snapshot.Name.StartsWith(Prefix, StringComparison.Ordinal);
+            var ours = snapshot.Name.StartsWith(Prefix, StringComparison.Ordinal) && !IsTransient(snapshot);
             var olderThanCommitted = committedSnapshotId is null || snapshot.Id < committedSnapshotId;
             var replacedBaseline = snapshot.Id == previousId && snapshot.Name.StartsWith(NamePrefix, StringComparison.Ordinal);
             if ((ours && olderThanCommitted) || replacedBaseline)
@@ -157,7 +165,7 @@ public sealed class BaselineSnapshots
                 continue;
             }
 
-            var superseded = keep is { } k && snapshot.Id < k;
+            var superseded = keep is { } k && snapshot.Id < k && !IsTransient(snapshot);
             var stale = Age(snapshot) is { } age && age >= LeftoverAge;
             var deadOwner = exclusive is not null && snapshot.Name.StartsWith(exclusive, StringComparison.Ordinal);
             if (superseded || stale || deadOwner)
@@ -202,6 +210,9 @@ public sealed class BaselineSnapshots
             return false;
         }
     }
+
+    private bool IsTransient(SnapshotInfo snapshot) =>
+        snapshot.Name.StartsWith($"{Prefix}{VerifyPurpose}-", StringComparison.Ordinal);
 
     private static long? SnapshotIdOf(IndexBaseline? baseline) =>
         baseline?.ClusterSnapshotId is { } text && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;

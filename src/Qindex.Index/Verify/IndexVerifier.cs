@@ -87,7 +87,7 @@ public sealed class IndexVerifier
         {
             // Named as the verified index's own (qindex-{tag}-verify-...), so if this process dies
             // before deleting it, that index's snapshot cleanup removes it as a leftover.
-            return await BaselineSnapshots.For(_client, index).TakeAsync(rootId, "verify", cancellationToken).ConfigureAwait(false);
+            return await BaselineSnapshots.For(_client, index).TakeAsync(rootId, BaselineSnapshots.VerifyPurpose, cancellationToken).ConfigureAwait(false);
         }
         catch (QumuloApiException e) when (e.Status == HttpStatusCode.Forbidden)
         {

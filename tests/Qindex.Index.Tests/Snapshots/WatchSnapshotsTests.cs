@@ -218,6 +218,30 @@ public sealed class WatchSnapshotsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_running_verify_keeps_its_snapshot_through_the_watchers_rotations_and_a_crawl()
+    {
+        using var client = _cluster.Client(initialBackoff: TimeSpan.FromMilliseconds(20));
+        var store = new MemoryIndexStore();
+        await CrawlAsync(client, store);
+
+        // Named as qindex verify names it: older than every baseline that follows, yet still in use.
+        var verify = await BaselineSnapshots.For(client, store).TakeAsync("2", BaselineSnapshots.VerifyPurpose, CancellationToken.None);
+        await using (verify)
+        {
+            var watcher = new Running(new Watcher(client, store, _cluster.NewIndexDirectory(), Options(), new WatchMetrics(), NullLogger.Instance, store));
+            await watcher.WaitForCatchUpsAsync(1);
+            await _cluster.FaultAsync("drop-streams");
+            await watcher.WaitForCatchUpsAsync(2);
+            await watcher.StopAsync();
+            await CrawlAsync(client, store);
+            Assert.Contains(_cluster.Server.Cluster.ListSnapshots(), s => s.Id == verify.Id);
+        }
+
+        // Its taker deletes it; only the baseline is left.
+        Assert.Equal(await BaselineIdAsync(store), Id(Assert.Single(_cluster.QindexSnapshots())));
+    }
+
+    [Fact]
     public async Task Crawls_and_watches_of_two_indexes_on_one_cluster_never_delete_each_others_snapshots()
     {
         using var client = _cluster.Client(initialBackoff: TimeSpan.FromMilliseconds(20));
