@@ -46,6 +46,56 @@ internal static class OptionValidation
     public static Option<int> IsPort(this Option<int> option, bool allowAny = false) =>
         option.InRange(allowAny ? 0 : 1, 65535, allowAny ? "0 picks a free port" : null);
 
+    /// <summary>An optional TCP port: when given, 1 to 65535.</summary>
+    public static Option<int?> IsOptionalPort(this Option<int?> option)
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is { } value && value is < 1 or > 65535)
+            {
+                result.AddError(string.Create(CultureInfo.InvariantCulture, $"{option.Name} must be between 1 and 65,535, not {value}."));
+            }
+        });
+        return option;
+    }
+
+    /// <summary>
+    /// An address to listen on: an IP address of this machine, or <c>*</c> (also <c>0.0.0.0</c>
+    /// and <c>::</c>) for every interface. Host names are refused: what a name resolves to, and
+    /// so who can reach the endpoint, is not what the operator can see on the command line.
+    /// </summary>
+    public static Option<string> IsListenAddress(this Option<string> option)
+    {
+        option.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<string>();
+            // IPAddress.TryParse also takes "10" (0.0.0.10) and "127.1": an address is written out in full.
+            var written = value is not null && (value.Contains(':', StringComparison.Ordinal) || value.Split('.').Length == 4);
+            if (value is not ("*" or "+") && !(written && System.Net.IPAddress.TryParse(value, out _)))
+            {
+                result.AddError($"{option.Name} takes an IP address of this machine (127.0.0.1, ::1, 10.0.0.5) or * for every interface, not '{value}'.");
+            }
+        });
+        return option;
+    }
+
+    /// <summary>The host part of an HTTP listener prefix for an address <see cref="IsListenAddress"/> accepted.</summary>
+    public static string ListenerHost(string address)
+    {
+        if (address is "*" or "+")
+        {
+            return "+";
+        }
+
+        var ip = System.Net.IPAddress.Parse(address);
+        if (ip.Equals(System.Net.IPAddress.Any) || ip.Equals(System.Net.IPAddress.IPv6Any))
+        {
+            return "+";
+        }
+
+        return ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{ip}]" : ip.ToString();
+    }
+
     /// <summary>A directory on the cluster: absolute, as the REST API names it.</summary>
     public static Option<string> IsClusterPath(this Option<string> option)
     {

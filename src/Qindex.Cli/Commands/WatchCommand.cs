@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Prometheus;
-using Qindex.Index.Crawl;
 using Qindex.Index.Store;
 using Qindex.Index.Watch;
 using Qindex.Qumulo;
@@ -26,17 +25,23 @@ internal sealed class WatchCommand : ICliCommand
         var filter = new Option<string?>("--filter") { Description = "Comma-separated event types to ask for (default: all; fewer types can leave the index behind)." };
         var window = new Option<string>("--batch-window") { Description = "How long to gather events into one commit (e.g. 500ms, 1s, 2s).", DefaultValueFactory = _ => "1s" };
         var maxBatch = new Option<int>("--max-batch") { Description = "Close a batch early at this many events.", DefaultValueFactory = _ => 100_000 };
-        var metricsPort = new Option<int?>("--metrics-port") { Description = "Serve Prometheus metrics at http://HOST:PORT/metrics." };
+        var metricsPort = new Option<int?>("--metrics-port") { Description = "Serve Prometheus metrics at http://HOST:PORT/metrics (HOST from --metrics-host)." }.IsOptionalPort();
+        var metricsHost = new Option<string>("--metrics-host")
+        {
+            Description = "The address the metrics endpoint listens on: 127.0.0.1 (default, this machine only), another IP address of this machine (e.g. 10.0.0.5, scraped as http://10.0.0.5:PORT/metrics), or * for every interface.",
+            DefaultValueFactory = _ => "127.0.0.1",
+        }.IsListenAddress();
+        var retryBudget = new Option<double>("--retry-budget") { Description = "Seconds one request keeps being retried after 429, 503 or a dropped connection before it fails (a failed catch-up is retried after a reconnect).", DefaultValueFactory = _ => 120 }.InRange(0.001, 86_400.0);
         var allowNonRecursive = new Option<bool>("--allow-non-recursive") { Description = "Watch even when the cluster serves recursive watches as non-recursive (DISABLED_IGNORE); deeper changes then arrive only at baseline catch-ups." };
         var logFormat = new Option<string>("--log-format") { Description = "text or json (one JSON object per line).", DefaultValueFactory = _ => "text" };
         var verbose = new Option<bool>("--verbose") { Description = "Log every batch." };
         var baselineMinutes = new Option<double>("--baseline-minutes") { Description = "Take a new baseline snapshot (a catch-up without reconnecting) this often; 0 only at start and reconnects.", DefaultValueFactory = _ => 30 };
         var command = new Command(
             "watch",
-            "Keep the index live: follow change notifications, apply them in batches, catch up after every gap.\n\nExample:\n  qindex watch --host 127.0.0.1 --port 8000 --ca-cert sim.pem --user admin --password admin --path / --index ./idx --metrics-port 9108");
+            "Keep the index live: follow change notifications, apply them in batches, catch up after every gap.\n\nExample:\n  qindex watch --host 127.0.0.1 --port 8000 --ca-cert sim.pem --user admin --password admin --path / --index ./idx --metrics-port 9108\n\nMetrics from another host (a Prometheus server elsewhere), on this machine's address 10.0.0.5:\n  qindex watch ... --metrics-port 9108 --metrics-host 10.0.0.5");
         cluster.AddTo(command);
         index.AddTo(command);
-        foreach (var option in new Option[] { path, filter, window, maxBatch, metricsPort, allowNonRecursive, logFormat, verbose, baselineMinutes })
+        foreach (var option in new Option[] { path, filter, window, maxBatch, metricsPort, metricsHost, allowNonRecursive, logFormat, verbose, baselineMinutes, retryBudget })
         {
             command.Options.Add(option);
         }
@@ -59,24 +64,29 @@ internal sealed class WatchCommand : ICliCommand
                     throw new ArgumentException("--max-batch must be at least 1.");
                 }
 
-                var connection = await cluster.ConnectionAsync(parse, cancellationToken);
+                var connection = await cluster.ConnectionAsync(parse, cancellationToken) with { RetryBudget = TimeSpan.FromSeconds(parse.GetValue(retryBudget)) };
                 using var client = new QumuloClient(connection, 32);
                 var location = index.Location(parse);
-                await using var store = await IndexStoreFactory.OpenAsync(location, cancellationToken);
+
+                // A watch that fails before its first commit (cluster unreachable, credentials or
+                // privilege refused, recursive notification disabled, Ctrl-C) leaves no index
+                // directory it created. So a new index is not crawled here but by the watcher's
+                // first catch-up, once the cluster has accepted the notify stream.
+                await using var creation = index.BeginCreate(parse);
+                await using var store = await creation.OpenAsync(cancellationToken);
                 var root = parse.GetValue(path)!;
                 var status = await store.GetStatusAsync(cancellationToken);
                 if (status.Baseline is null && status.Rows == 0)
                 {
-                    logger.LogInformation("the index is empty: crawling {Root} first", root);
-                    var crawl = await new Crawler(client).RunAsync(new CrawlOptions { ClusterHost = connection.Host, RootPath = root }, store, null, cancellationToken);
-                    logger.LogInformation("crawled {Objects} objects in {Seconds:F1} s; baseline snapshot {Snapshot}", crawl.Objects, crawl.Elapsed.TotalSeconds, crawl.SnapshotId);
+                    logger.LogInformation("the index is empty: the first catch-up crawls {Root} once the notify stream is open", root);
                 }
 
                 var metrics = new WatchMetrics();
-                using var server = parse.GetValue(metricsPort) is { } port ? new MetricServer("+", port, "metrics/", metrics.Registry).Start() : null;
+                var listenHost = OptionValidation.ListenerHost(parse.GetValue(metricsHost)!);
+                using var server = parse.GetValue(metricsPort) is { } port ? StartMetrics(listenHost, port, metrics) : null;
                 if (server is not null)
                 {
-                    logger.LogInformation("Prometheus metrics at http://localhost:{Port}/metrics", parse.GetValue(metricsPort));
+                    logger.LogInformation("Prometheus metrics at http://{Host}:{Port}/metrics", listenHost == "+" ? "HOST" : listenHost, parse.GetValue(metricsPort));
                 }
 
                 var minutes = parse.GetValue(baselineMinutes);
@@ -112,6 +122,7 @@ internal sealed class WatchCommand : ICliCommand
                 var lastReport = DateTime.UtcNow;
                 watcher.Committed += c =>
                 {
+                    creation.Complete();
                     if (c.CatchUp)
                     {
                         return;
@@ -154,6 +165,20 @@ internal sealed class WatchCommand : ICliCommand
             }
         });
         return command;
+    }
+
+    /// <summary>Starts the Prometheus endpoint; a port in use or an address not of this machine is a clear error, not a trace.</summary>
+    private static IMetricServer StartMetrics(string host, int port, WatchMetrics metrics)
+    {
+        try
+        {
+            return new MetricServer(host, port, "metrics/", metrics.Registry).Start();
+        }
+        catch (System.Net.HttpListenerException e)
+        {
+            var where = host == "+" ? $"every interface, port {port}" : $"{host}:{port}";
+            throw new CommandException($"cannot serve metrics on {where} ({e.Message}): choose another --metrics-port, or a --metrics-host address this machine has", e);
+        }
     }
 
     private static async Task MaintainAsync(IcebergIndexStore store, ILogger logger, CancellationToken cancellationToken)

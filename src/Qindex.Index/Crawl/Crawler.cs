@@ -84,7 +84,7 @@ public sealed class Crawler
         }
 
         var rootId = live.GetProperty("id").GetString()!;
-        var snapshots = new BaselineSnapshots(_client, BaselineSnapshots.TagOf(store));
+        var snapshots = BaselineSnapshots.For(_client, store);
         var previous = (await store.GetStatusAsync(cancellationToken).ConfigureAwait(false)).Baseline;
         var cleanupFailures = new List<string>();
         var deleted = 0;
@@ -94,34 +94,21 @@ public sealed class Crawler
             deleted += await BestEffortAsync(() => snapshots.CleanLeftoversAsync(previous, cancellationToken), cleanupFailures).ConfigureAwait(false);
         }
 
+        // A snapshot this crawl takes is deleted if the crawl fails or is cancelled before its
+        // commit makes it the baseline (if the cluster cannot be reached to remove it, the crawl's
+        // own error matters more, and the next start removes it).
+        await using var taken = options.SnapshotMode == CrawlSnapshotMode.Auto
+            ? await snapshots.TakeAsync(rootId, "crawl", cancellationToken).ConfigureAwait(false)
+            : null;
         long? snapshotId = options.SnapshotMode switch
         {
             CrawlSnapshotMode.None => null,
             CrawlSnapshotMode.Existing => options.SnapshotId ?? throw new ArgumentException("An existing snapshot needs its id.", nameof(options)),
-            _ => (await snapshots.CreateAsync(rootId, "crawl", cancellationToken).ConfigureAwait(false)).Id,
+            _ => taken!.Id,
         };
 
-        CrawlResult result;
-        try
-        {
-            result = await CrawlAsync(rootPath, rootId, snapshotId, options, store, progress, stopwatch, cancellationToken).ConfigureAwait(false);
-        }
-        catch when (options.SnapshotMode == CrawlSnapshotMode.Auto && snapshotId is { } created)
-        {
-            // The snapshot would have become the baseline; without a committed index it only pins
-            // capacity. If the cluster cannot be reached to remove it, the crawl's own error still
-            // matters more, and the next start removes it.
-            try
-            {
-                await snapshots.DeleteAsync(created, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception cleanup) when (cleanup is QumuloApiException or HttpRequestException or IOException)
-            {
-                // Left for the next start's CleanLeftoversAsync.
-            }
-
-            throw;
-        }
+        var result = await CrawlAsync(rootPath, rootId, snapshotId, options, store, progress, stopwatch, cancellationToken).ConfigureAwait(false);
+        taken?.Keep();
 
         // Committed: the baseline it replaced, and any older snapshot of this index, are no longer needed.
         if (options.SnapshotMode == CrawlSnapshotMode.Auto || previous?.ClusterSnapshotId is not null)

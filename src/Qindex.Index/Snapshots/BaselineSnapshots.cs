@@ -1,26 +1,39 @@
 using System.Globalization;
+using Microsoft.Extensions.Logging;
 using Qindex.Index.Store;
 using Qindex.Qumulo;
 
 namespace Qindex.Index.Snapshots;
 
 /// <summary>
-/// The lifecycle of the cluster snapshots one index takes: exactly the snapshot the index's
-/// baseline names is kept (a catch-up reads <c>changes-since</c> from it); every other snapshot
-/// this index took is deleted once a commit has superseded it, or at the next start when a crash
-/// left it behind. On a real cluster each leaked snapshot pins the capacity of every block it holds.
+/// The lifecycle of the cluster snapshots one index takes, for crawl, verify and the watcher's
+/// catch-up alike: exactly the snapshot the index's baseline names is kept (a catch-up reads
+/// <c>changes-since</c> from it); every other snapshot this index took is deleted once a commit has
+/// superseded it (<see cref="DeleteSupersededAsync"/>), when the work that took it fails or is
+/// cancelled (<see cref="TakeAsync"/> hands out a <see cref="TakenSnapshot"/> that deletes itself
+/// unless kept), when its creation's answer was lost (found by name), or at the next start when a
+/// crash left it behind (<see cref="CleanLeftoversAsync"/>). On a real cluster each leaked
+/// snapshot pins the capacity of every block it holds.
 /// <para>
 /// Names are <c>qindex-{tag}-{purpose}-{UTC time}</c>, where the tag identifies the index (from
 /// its Iceberg table UUID), so two indexes of one cluster never delete each other's snapshots.
 /// Snapshot ids grow with time, so "superseded" means an id below the committed baseline's; a
 /// snapshot above it may belong to a crawl still running in another process, and is removed at
-/// start only once it is older than <see cref="LeftoverAge"/>.
+/// start only once it is older than <see cref="LeftoverAge"/>. Verify snapshots are never
+/// superseded (see <see cref="VerifyPurpose"/>).
 /// </para>
 /// </summary>
 public sealed class BaselineSnapshots
 {
     /// <summary>Every snapshot qindex takes has a name starting with this.</summary>
     public const string NamePrefix = "qindex-";
+
+    /// <summary>
+    /// The purpose of a snapshot that never becomes a baseline (<c>qindex verify</c>'s). A newer
+    /// baseline does not supersede it: it may be a verify still running beside a watcher or a
+    /// crawl, so only its taker deletes it, or a start once it is older than <see cref="LeftoverAge"/>.
+    /// </summary>
+    public const string VerifyPurpose = "verify";
 
     private readonly QumuloClient _client;
 
@@ -46,9 +59,23 @@ public sealed class BaselineSnapshots
     /// </summary>
     public TimeSpan LeftoverAge { get; init; } = TimeSpan.FromHours(6);
 
+    /// <summary>Where failures to delete (left for the next start) are reported; none when null.</summary>
+    public ILogger? Logger { get; init; }
+
+    /// <summary>The snapshots of <paramref name="store"/>'s index (tagged by <see cref="TagOf"/>).</summary>
+    public static BaselineSnapshots For(QumuloClient client, IIndexStore store, ILogger? logger = null) =>
+        new(client, TagOf(store)) { Logger = logger };
+
     /// <summary>The tag of an index: the first 12 hex digits of its Iceberg table UUID, or "index" for other stores.</summary>
     public static string TagOf(IIndexStore store) =>
         store is IcebergIndexStore iceberg ? iceberg.Table.Metadata.TableUuid.ToString("N")[..12] : "index";
+
+    /// <summary>
+    /// Takes a snapshot as <see cref="CreateAsync"/> does, owned by the caller until a commit names
+    /// it: dispose it to delete it (failure, cancellation), or call <see cref="TakenSnapshot.Keep"/>.
+    /// </summary>
+    public async Task<TakenSnapshot> TakeAsync(string sourceFileId, string purpose, CancellationToken cancellationToken) =>
+        new(this, await CreateAsync(sourceFileId, purpose, cancellationToken).ConfigureAwait(false));
 
     /// <summary>Takes a snapshot of the directory <paramref name="sourceFileId"/> named for this index and <paramref name="purpose"/> (e.g. crawl, watch).</summary>
     public async Task<SnapshotInfo> CreateAsync(string sourceFileId, string purpose, CancellationToken cancellationToken)
@@ -102,7 +129,7 @@ public sealed class BaselineSnapshots
                 continue;
             }
 
-            var ours = snapshot.Name.StartsWith(Prefix, StringComparison.Ordinal);
+            var ours = snapshot.Name.StartsWith(Prefix, StringComparison.Ordinal) && !IsTransient(snapshot);
             var olderThanCommitted = committedSnapshotId is null || snapshot.Id < committedSnapshotId;
             var replacedBaseline = snapshot.Id == previousId && snapshot.Name.StartsWith(NamePrefix, StringComparison.Ordinal);
             if ((ours && olderThanCommitted) || replacedBaseline)
@@ -119,8 +146,16 @@ public sealed class BaselineSnapshots
     /// current one) does not name: those older than it at once, newer ones once older than
     /// <see cref="LeftoverAge"/>. Returns how many went.
     /// </summary>
-    public async Task<int> CleanLeftoversAsync(IndexBaseline? baseline, CancellationToken cancellationToken)
+    /// <param name="baseline">The index's committed baseline.</param>
+    /// <param name="exclusivePurpose">
+    /// A purpose only the caller takes snapshots for on this index (the watcher: one watcher per
+    /// index), so a newer snapshot of that purpose is a dead process's and goes at once, whatever
+    /// its age. Null: newer snapshots wait for <see cref="LeftoverAge"/>.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the listing and deletes.</param>
+    public async Task<int> CleanLeftoversAsync(IndexBaseline? baseline, CancellationToken cancellationToken, string? exclusivePurpose = null)
     {
+        var exclusive = exclusivePurpose is null ? null : $"{Prefix}{exclusivePurpose}-";
         var keep = SnapshotIdOf(baseline);
         var deleted = 0;
         foreach (var snapshot in await _client.ListSnapshotsAsync(cancellationToken).ConfigureAwait(false))
@@ -130,9 +165,10 @@ public sealed class BaselineSnapshots
                 continue;
             }
 
-            var superseded = keep is { } k && snapshot.Id < k;
+            var superseded = keep is { } k && snapshot.Id < k && !IsTransient(snapshot);
             var stale = Age(snapshot) is { } age && age >= LeftoverAge;
-            if (superseded || stale)
+            var deadOwner = exclusive is not null && snapshot.Name.StartsWith(exclusive, StringComparison.Ordinal);
+            if (superseded || stale || deadOwner)
             {
                 deleted += await DeleteAsync(snapshot.Id, cancellationToken).ConfigureAwait(false) ? 1 : 0;
             }
@@ -155,6 +191,28 @@ public sealed class BaselineSnapshots
             return false;
         }
     }
+
+    /// <summary>
+    /// Deletes one snapshot without throwing: when the cluster cannot be reached it is logged and
+    /// left for the next start's <see cref="CleanLeftoversAsync"/> (its name carries this index's
+    /// tag). Returns true when it is gone.
+    /// </summary>
+    public async Task<bool> DeleteQuietlyAsync(long snapshotId)
+    {
+        try
+        {
+            await DeleteAsync(snapshotId, CancellationToken.None).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (e is QumuloApiException or HttpRequestException or IOException)
+        {
+            Logger?.LogWarning("could not delete snapshot {Snapshot}: {Reason} (it is removed at the next start)", snapshotId, e.Message);
+            return false;
+        }
+    }
+
+    private bool IsTransient(SnapshotInfo snapshot) =>
+        snapshot.Name.StartsWith($"{Prefix}{VerifyPurpose}-", StringComparison.Ordinal);
 
     private static long? SnapshotIdOf(IndexBaseline? baseline) =>
         baseline?.ClusterSnapshotId is { } text && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;

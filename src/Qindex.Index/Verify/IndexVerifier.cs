@@ -42,7 +42,7 @@ public sealed class IndexVerifier
         var work = options.WorkDirectory is null
             ? Directory.CreateTempSubdirectory("qindex-verify-").FullName
             : Directory.CreateDirectory(Path.Combine(options.WorkDirectory, "qindex-verify-" + Guid.NewGuid().ToString("N"))).FullName;
-        long? snapshotId = null;
+        TakenSnapshot? snapshot = null;
         try
         {
             var root = await _client.GetAttributesAsync(rootPath, null, cancellationToken).ConfigureAwait(false);
@@ -51,7 +51,9 @@ public sealed class IndexVerifier
                 throw new VerifyException($"{rootPath} is not a directory on {options.ClusterHost}.");
             }
 
-            snapshotId = options.UseSnapshot ? await TakeSnapshotAsync(root.GetProperty("id").GetString()!, index, cancellationToken).ConfigureAwait(false) : null;
+            // Never a baseline: deleted when the comparison ends, whatever its outcome.
+            snapshot = options.UseSnapshot ? await TakeSnapshotAsync(root.GetProperty("id").GetString()!, index, cancellationToken).ConfigureAwait(false) : null;
+            var snapshotId = snapshot?.Id;
             await using var walked = await IndexStoreFactory.OpenAsync(new IndexLocation(Path.Combine(work, "walk")), cancellationToken).ConfigureAwait(false);
             await new Crawler(_client).RunAsync(
                 new CrawlOptions
@@ -69,9 +71,9 @@ public sealed class IndexVerifier
         }
         finally
         {
-            if (snapshotId is { } created)
+            if (snapshot is not null)
             {
-                await DeleteSnapshotAsync(created).ConfigureAwait(false);
+                await snapshot.DisposeAsync().ConfigureAwait(false);
             }
 
             TryDelete(work);
@@ -79,31 +81,18 @@ public sealed class IndexVerifier
     }
 
     /// <summary>A snapshot of the verified tree, or null when the cluster does not let this user take one.</summary>
-    private async Task<long?> TakeSnapshotAsync(string rootId, IIndexStore index, CancellationToken cancellationToken)
+    private async Task<TakenSnapshot?> TakeSnapshotAsync(string rootId, IIndexStore index, CancellationToken cancellationToken)
     {
         try
         {
             // Named as the verified index's own (qindex-{tag}-verify-...), so if this process dies
             // before deleting it, that index's snapshot cleanup removes it as a leftover.
-            var snapshot = await new BaselineSnapshots(_client, BaselineSnapshots.TagOf(index)).CreateAsync(rootId, "verify", cancellationToken).ConfigureAwait(false);
-            return snapshot.Id;
+            return await BaselineSnapshots.For(_client, index).TakeAsync(rootId, BaselineSnapshots.VerifyPurpose, cancellationToken).ConfigureAwait(false);
         }
         catch (QumuloApiException e) when (e.Status == HttpStatusCode.Forbidden)
         {
             // No snapshot privilege: walk the live tree, which is exact only while the cluster is quiet.
             return null;
-        }
-    }
-
-    private async Task DeleteSnapshotAsync(long id)
-    {
-        try
-        {
-            await _client.DeleteSnapshotAsync(id, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is QumuloApiException or HttpRequestException or IOException)
-        {
-            // The verdict stands; the snapshot carries the index's name prefix, so its cleanup removes the leftover.
         }
     }
 

@@ -1,9 +1,8 @@
 using System.Globalization;
 using System.Net;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Qindex.Index.Crawl;
+using Qindex.Index.Snapshots;
 using Qindex.Index.Store;
 using Qindex.Qumulo;
 
@@ -26,22 +25,25 @@ public sealed record CatchUpResult(CatchUpMode Mode, long Changes, IndexBaseline
 /// Brings the index up to a new cluster snapshot: takes the snapshot, applies changes-since from
 /// the baseline snapshot (and re-reads every path the watcher changed since that baseline, see
 /// <see cref="TouchedPathJournal"/>) in one change set that also records the new snapshot as the
-/// baseline, then deletes the old snapshot. Where there is no usable baseline snapshot, or the
-/// cluster does not permit snapshots, it crawls again instead. Snapshots it takes are named
-/// <c>qindex-watch-TAG-...</c> (TAG identifies the index), so leftovers from a crash can be found
-/// and removed at the next start without touching anyone else's.
+/// baseline, then deletes the superseded one. Where there is no usable baseline snapshot, or the
+/// cluster does not permit snapshots, it crawls again instead. The snapshots' whole lifecycle
+/// (names <c>qindex-TAG-watch-...</c>, deletion on failure, superseding, leftovers) belongs to
+/// <see cref="BaselineSnapshots"/>, the same as for crawl and verify.
 /// </summary>
 public sealed class CatchUp
 {
+    /// <summary>The purpose in the names of the snapshots a catch-up takes.</summary>
+    public const string SnapshotPurpose = "watch";
+
     private readonly QumuloClient _client;
     private readonly IIndexStore _store;
     private readonly PlanApplier _applier;
     private readonly TouchedPathJournal _journal;
     private readonly WatchOptions _options;
     private readonly ILogger _logger;
-    private readonly string _prefix;
+    private readonly BaselineSnapshots _snapshots;
 
-    public CatchUp(QumuloClient client, IIndexStore store, PlanApplier applier, TouchedPathJournal journal, WatchOptions options, string indexTag, ILogger logger)
+    public CatchUp(QumuloClient client, IIndexStore store, PlanApplier applier, TouchedPathJournal journal, WatchOptions options, BaselineSnapshots snapshots, ILogger logger)
     {
         _client = client;
         _store = store;
@@ -49,29 +51,15 @@ public sealed class CatchUp
         _journal = journal;
         _options = options;
         _logger = logger;
-        _prefix = $"qindex-watch-{indexTag}-";
+        _snapshots = snapshots;
     }
 
-    /// <summary>A short stable tag naming an index (from its table location) in snapshot names.</summary>
-    public static string TagOf(string tableLocation) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(tableLocation)))[..10];
-
-    /// <summary>Removes this index's snapshots other than the baseline (left by a crash between commit and delete).</summary>
-    public async Task<int> CleanLeftoversAsync(IndexBaseline? baseline, CancellationToken cancellationToken)
-    {
-        var removed = 0;
-        foreach (var snapshot in await _client.ListSnapshotsAsync(cancellationToken).ConfigureAwait(false))
-        {
-            if (snapshot.Name.StartsWith(_prefix, StringComparison.Ordinal)
-                && snapshot.Id.ToString(CultureInfo.InvariantCulture) != baseline?.ClusterSnapshotId)
-            {
-                await DeleteSnapshotQuietlyAsync(snapshot.Id, cancellationToken).ConfigureAwait(false);
-                removed++;
-            }
-        }
-
-        return removed;
-    }
+    /// <summary>
+    /// At start: removes this index's snapshots other than the baseline. A newer watch snapshot is
+    /// a killed watcher's (taken, never committed) and goes at once; see <see cref="BaselineSnapshots.CleanLeftoversAsync"/>.
+    /// </summary>
+    public Task<int> CleanLeftoversAsync(IndexBaseline? baseline, CancellationToken cancellationToken) =>
+        _snapshots.CleanLeftoversAsync(baseline, cancellationToken, SnapshotPurpose);
 
     /// <summary>Runs one catch-up; <paramref name="checkpoint"/> is recorded with its commit.</summary>
     public async Task<CatchUpResult> RunAsync(IndexBaseline? baseline, IReadOnlyDictionary<string, string> checkpoint, CancellationToken cancellationToken)
@@ -81,58 +69,80 @@ public sealed class CatchUp
         var rootAttributes = await _client.GetAttributesAsync(root, null, cancellationToken).ConfigureAwait(false);
         var rootId = rootAttributes.GetProperty("id").GetString()!;
 
-        SnapshotInfo? snapshot;
+        TakenSnapshot? taken;
         try
         {
-            snapshot = await _client.CreateSnapshotAsync(rootId, _prefix + DateTimeOffset.UtcNow.ToString("yyyyMMddTHHmmssfffZ", CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
+            taken = await _snapshots.TakeAsync(rootId, SnapshotPurpose, cancellationToken).ConfigureAwait(false);
         }
         catch (QumuloApiException e) when (e.Status == HttpStatusCode.Forbidden)
         {
             _logger.LogWarning("snapshots are not permitted for this user ({Reason}); catching up by crawling again", e.Message);
-            snapshot = null;
+            taken = null;
         }
 
-        try
+        // Until the commit that records it as the baseline, the new snapshot is deleted on any
+        // failure or cancellation.
+        await using (taken)
         {
-            if (snapshot is null || baseline?.ClusterSnapshotId is not { } oldText
+            CatchUpResult result;
+            if (taken is null || baseline?.ClusterSnapshotId is not { } oldText
                 || !long.TryParse(oldText, NumberStyles.None, CultureInfo.InvariantCulture, out var oldId))
             {
-                return await RecrawlAsync(snapshot, baseline, started, cancellationToken).ConfigureAwait(false);
+                result = await RecrawlAsync(taken, started, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                result = await DiffAsync(taken, oldId, root, checkpoint, started, cancellationToken).ConfigureAwait(false)
+                    ?? await RecrawlAsync(taken, started, cancellationToken).ConfigureAwait(false);
             }
 
-            var plan = new List<SnapshotChange>();
-            try
-            {
-                await foreach (var change in _client.ChangesSinceAsync(snapshot.Id, oldId, 1000, cancellationToken).ConfigureAwait(false))
-                {
-                    plan.Add(change);
-                }
-            }
-            catch (QumuloApiException e) when (e.Status == HttpStatusCode.NotFound)
-            {
-                _logger.LogWarning("the baseline snapshot {Snapshot} is gone ({Reason}); catching up by crawling again", oldId, e.Message);
-                return await RecrawlAsync(snapshot, baseline, started, cancellationToken).ConfigureAwait(false);
-            }
-
-            var touched = await _journal.ReadAsync(cancellationToken).ConfigureAwait(false);
-            var watchPlan = BuildPlan(plan, touched, root);
-            var newBaseline = new IndexBaseline(_options.ClusterHost, root, snapshot.Id.ToString(CultureInfo.InvariantCulture), DateTimeOffset.UtcNow);
-            await using (var changes = _store.BeginChanges())
-            {
-                await _applier.ApplyAsync(watchPlan, changes, snapshot.Id, cancellationToken).ConfigureAwait(false);
-                var summary = new Dictionary<string, string>(checkpoint, StringComparer.Ordinal) { [WatchCheckpoint.Kind] = "catch-up" };
-                await changes.CommitAsync(newBaseline, summary, CancellationToken.None).ConfigureAwait(false);
-            }
-
+            taken?.Keep();
             await _journal.ClearAsync().ConfigureAwait(false);
-            await DeleteSnapshotQuietlyAsync(oldId, cancellationToken, onlyOurs: true).ConfigureAwait(false);
-            return new CatchUpResult(CatchUpMode.Diff, plan.Count + touched.Count, newBaseline, DateTimeOffset.UtcNow - started);
+            await DeleteSupersededAsync(baseline, taken?.Id, cancellationToken).ConfigureAwait(false);
+            return result;
         }
-        catch when (snapshot is not null)
+    }
+
+    /// <summary>Applies changes-since in one commit; null when the baseline snapshot is gone.</summary>
+    private async Task<CatchUpResult?> DiffAsync(TakenSnapshot snapshot, long oldId, string root, IReadOnlyDictionary<string, string> checkpoint, DateTimeOffset started, CancellationToken cancellationToken)
+    {
+        var plan = new List<SnapshotChange>();
+        try
         {
-            // The commit did not land: the new snapshot would be a leftover.
-            await DeleteSnapshotQuietlyAsync(snapshot.Id, CancellationToken.None).ConfigureAwait(false);
-            throw;
+            await foreach (var change in _client.ChangesSinceAsync(snapshot.Id, oldId, 1000, cancellationToken).ConfigureAwait(false))
+            {
+                plan.Add(change);
+            }
+        }
+        catch (QumuloApiException e) when (e.Status == HttpStatusCode.NotFound)
+        {
+            _logger.LogWarning("the baseline snapshot {Snapshot} is gone ({Reason}); catching up by crawling again", oldId, e.Message);
+            return null;
+        }
+
+        var touched = await _journal.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var watchPlan = BuildPlan(plan, touched, root);
+        var newBaseline = new IndexBaseline(_options.ClusterHost, root, snapshot.Id.ToString(CultureInfo.InvariantCulture), DateTimeOffset.UtcNow);
+        await using (var changes = _store.BeginChanges())
+        {
+            await _applier.ApplyAsync(watchPlan, changes, snapshot.Id, cancellationToken).ConfigureAwait(false);
+            var summary = new Dictionary<string, string>(checkpoint, StringComparer.Ordinal) { [WatchCheckpoint.Kind] = "catch-up" };
+            await changes.CommitAsync(newBaseline, summary, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        return new CatchUpResult(CatchUpMode.Diff, plan.Count + touched.Count, newBaseline, DateTimeOffset.UtcNow - started);
+    }
+
+    /// <summary>After the commit: the baseline it replaced, and older snapshots of this index, go (best effort).</summary>
+    private async Task DeleteSupersededAsync(IndexBaseline? previous, long? committed, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _snapshots.DeleteSupersededAsync(previous, committed, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is QumuloApiException or HttpRequestException or IOException)
+        {
+            _logger.LogWarning("could not delete superseded snapshots: {Reason} (they are removed at the next start)", e.Message);
         }
     }
 
@@ -203,7 +213,7 @@ public sealed class CatchUp
         return new WatchPlan(structural, crawl, refresh, false);
     }
 
-    private async Task<CatchUpResult> RecrawlAsync(SnapshotInfo? snapshot, IndexBaseline? baseline, DateTimeOffset started, CancellationToken cancellationToken)
+    private async Task<CatchUpResult> RecrawlAsync(TakenSnapshot? snapshot, DateTimeOffset started, CancellationToken cancellationToken)
     {
         var crawler = new Crawler(_client);
         var result = await crawler.RunAsync(
@@ -219,39 +229,11 @@ public sealed class CatchUp
             _store,
             null,
             cancellationToken).ConfigureAwait(false);
-        await _journal.ClearAsync().ConfigureAwait(false);
-        if (baseline?.ClusterSnapshotId is { } oldText && long.TryParse(oldText, NumberStyles.None, CultureInfo.InvariantCulture, out var oldId))
-        {
-            await DeleteSnapshotQuietlyAsync(oldId, cancellationToken, onlyOurs: true).ConfigureAwait(false);
-        }
-
         var status = await _store.GetStatusAsync(cancellationToken).ConfigureAwait(false);
         return new CatchUpResult(
             CatchUpMode.Recrawl,
             result.Objects,
             status.Baseline ?? new IndexBaseline(_options.ClusterHost, WatchPaths.AsDirectory(_options.RootPath), snapshot?.Id.ToString(CultureInfo.InvariantCulture), DateTimeOffset.UtcNow),
             DateTimeOffset.UtcNow - started);
-    }
-
-    private async Task DeleteSnapshotQuietlyAsync(long id, CancellationToken cancellationToken, bool onlyOurs = false)
-    {
-        try
-        {
-            if (onlyOurs)
-            {
-                // A baseline the user named (crawl --snapshot ID) is theirs to keep; qindex removes only what it took.
-                var all = await _client.ListSnapshotsAsync(cancellationToken).ConfigureAwait(false);
-                if (all.FirstOrDefault(s => s.Id == id) is not { } found || !found.Name.StartsWith("qindex-", StringComparison.Ordinal))
-                {
-                    return;
-                }
-            }
-
-            await _client.DeleteSnapshotAsync(id, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is QumuloApiException or HttpRequestException or IOException)
-        {
-            _logger.LogWarning("could not delete superseded snapshot {Snapshot}: {Reason} (it is removed at the next start)", id, e.Message);
-        }
     }
 }

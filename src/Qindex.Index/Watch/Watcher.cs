@@ -4,6 +4,7 @@ using System.Net;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Prometheus;
+using Qindex.Index.Snapshots;
 using Qindex.Index.Store;
 using Qindex.Qumulo;
 
@@ -87,7 +88,7 @@ public sealed class Watcher
             throw new WatchStoppedException($"the index holds {b.RootPath}, not {_root}: watch the path it was crawled from, or use another --index");
         }
 
-        var catchUp = new CatchUp(_client, _store, _applier, _journal, _options, CatchUp.TagOf(status.TableLocation), _logger);
+        var catchUp = new CatchUp(_client, _store, _applier, _journal, _options, BaselineSnapshots.For(_client, _store, _logger), _logger);
         var removed = await catchUp.CleanLeftoversAsync(_baseline, cancellationToken).ConfigureAwait(false);
         if (removed > 0)
         {

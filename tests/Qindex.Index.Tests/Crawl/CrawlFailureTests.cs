@@ -8,28 +8,18 @@ namespace Qindex.Index.Tests.Crawl;
 /// <summary>Crawls that meet failures they cannot retry away: they end at once and change nothing.</summary>
 public sealed class CrawlFailureTests : IAsyncLifetime
 {
-    private readonly string _indexDir = Directory.CreateTempSubdirectory("qindex-crawlfail-").FullName;
-    private SimulatorServer _server = null!;
+    private SimulatorCluster _cluster = null!;
+    private string _indexDir = null!;
 
-    public async Task InitializeAsync() => _server = await SimulatorServer.StartAsync(new SimulatorOptions { Objects = 3000, Seed = 5 });
-
-    public async Task DisposeAsync()
+    public async Task InitializeAsync()
     {
-        await _server.DisposeAsync();
-        Directory.Delete(_indexDir, recursive: true);
+        _cluster = await SimulatorCluster.StartAsync(new SimulatorOptions { Objects = 3000, Seed = 5 });
+        _indexDir = _cluster.NewIndexDirectory();
     }
 
-    private QumuloClient Client(TimeSpan retryBudget) => new(new QumuloConnection
-    {
-        Host = _server.BaseAddress.Host,
-        Port = _server.BaseAddress.Port,
-        User = "admin",
-        Password = "admin",
-        PinSha256 = _server.CertificateSha256,
-        RetryBudget = retryBudget,
-        InitialBackoff = TimeSpan.FromMilliseconds(5),
-        MaxBackoff = TimeSpan.FromMilliseconds(100),
-    });
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+
+    private QumuloClient Client(TimeSpan retryBudget) => _cluster.Client(retryBudget, TimeSpan.FromMilliseconds(5), TimeSpan.FromMilliseconds(100));
 
     private async Task<long> IndexedRowsAsync()
     {
@@ -47,14 +37,14 @@ public sealed class CrawlFailureTests : IAsyncLifetime
         }
 
         var rowsBefore = await IndexedRowsAsync();
-        var snapshotsBefore = _server.Cluster.ListSnapshots().Select(s => s.Id).ToList();
-        var existing = _server.Cluster.CreateSnapshot(2, "test-existing", null);
+        var snapshotsBefore = _cluster.Server.Cluster.ListSnapshots().Select(s => s.Id).ToList();
+        var existing = _cluster.Server.Cluster.CreateSnapshot(2, "test-existing", null);
 
         // Most requests refused and a retry budget of a third of a second: some listing runs out of
         // time while other workers wait for directories that will never come.
         using var failing = Client(TimeSpan.FromMilliseconds(300));
         await failing.WhoAmIAsync(CancellationToken.None);
-        await SimulatorFaults.InjectAsync(_server, "errors", new { status = 503, fraction = 0.8, seconds = 60 });
+        await _cluster.FaultAsync("errors", new { status = 503, fraction = 0.8, seconds = 60 });
         Task crawl;
         await using (var store = await IndexStoreFactory.OpenAsync(new IndexLocation(_indexDir), CancellationToken.None))
         {
@@ -70,8 +60,8 @@ public sealed class CrawlFailureTests : IAsyncLifetime
             Assert.Matches(@"gave up after \d+ attempts over \d+\.\d s", error.Message);
         }
 
-        await SimulatorFaults.InjectAsync(_server, "clear");
+        await _cluster.FaultAsync("clear");
         Assert.Equal(rowsBefore, await IndexedRowsAsync());
-        Assert.Equal(snapshotsBefore.Append(existing.Id).Order(), _server.Cluster.ListSnapshots().Select(s => s.Id).Order());
+        Assert.Equal(snapshotsBefore.Append(existing.Id).Order(), _cluster.Server.Cluster.ListSnapshots().Select(s => s.Id).Order());
     }
 }

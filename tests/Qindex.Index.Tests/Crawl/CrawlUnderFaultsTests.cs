@@ -10,47 +10,18 @@ namespace Qindex.Index.Tests.Crawl;
 /// <summary>Crawls through storms of refusals and a rate limit: slower, never wrong, never stuck.</summary>
 public sealed class CrawlUnderFaultsTests : IAsyncLifetime
 {
-    private readonly string _indexDir = Directory.CreateTempSubdirectory("qindex-crawlfaults-").FullName;
-    private SimulatorServer _server = null!;
+    private SimulatorCluster _cluster = null!;
+    private string _indexDir = null!;
 
-    public async Task InitializeAsync() => _server = await SimulatorServer.StartAsync(new SimulatorOptions { Objects = 800, Seed = 9 });
-
-    public async Task DisposeAsync()
+    public async Task InitializeAsync()
     {
-        await _server.DisposeAsync();
-        Directory.Delete(_indexDir, recursive: true);
+        _cluster = await SimulatorCluster.StartAsync(new SimulatorOptions { Objects = 800, Seed = 9 });
+        _indexDir = _cluster.NewIndexDirectory();
     }
 
-    private QumuloClient Client() => new(new QumuloConnection
-    {
-        Host = _server.BaseAddress.Host,
-        Port = _server.BaseAddress.Port,
-        User = "admin",
-        Password = "admin",
-        PinSha256 = _server.CertificateSha256,
-        RetryBudget = TimeSpan.FromSeconds(20),
-        InitialBackoff = TimeSpan.FromMilliseconds(20),
-        MaxBackoff = TimeSpan.FromMilliseconds(500),
-    });
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
-    private List<string> ModelPaths()
-    {
-        var paths = new List<string> { "/" };
-        var queue = new Queue<string>(["/"]);
-        while (queue.Count > 0)
-        {
-            foreach (var entry in _server.Cluster.EnumerateEntries(queue.Dequeue(), null))
-            {
-                paths.Add(entry.Path);
-                if (entry.Path.EndsWith('/'))
-                {
-                    queue.Enqueue(entry.Path);
-                }
-            }
-        }
-
-        return paths.Order(StringComparer.Ordinal).ToList();
-    }
+    private QumuloClient Client() => _cluster.Client(TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(500));
 
     private async Task<List<string>> IndexedPathsAsync()
     {
@@ -73,13 +44,13 @@ public sealed class CrawlUnderFaultsTests : IAsyncLifetime
     {
         using var client = Client();
         await client.WhoAmIAsync(CancellationToken.None);
-        await SimulatorFaults.InjectAsync(_server, "errors", new { status, fraction, seconds = 3 });
+        await _cluster.FaultAsync("errors", new { status, fraction, seconds = 3 });
 
         var result = await CrawlAsync(client);
 
         Assert.NotNull(result.SnapshotId);
         Assert.True(client.RetryCount > 0, "the storm must have refused some calls");
-        Assert.Equal(ModelPaths(), await IndexedPathsAsync());
+        Assert.Equal(_cluster.ModelPaths(), await IndexedPathsAsync());
     }
 
     [Fact]
@@ -88,18 +59,18 @@ public sealed class CrawlUnderFaultsTests : IAsyncLifetime
         const int rps = 20;
         using var client = Client();
         await client.WhoAmIAsync(CancellationToken.None);
-        await SimulatorFaults.InjectAsync(_server, "rate-limit", new { rps, seconds = 60 });
+        await _cluster.FaultAsync("rate-limit", new { rps, seconds = 60 });
         var clock = Stopwatch.StartNew();
         var result = await CrawlAsync(client);
         clock.Stop();
-        await SimulatorFaults.InjectAsync(_server, "clear");
+        await _cluster.FaultAsync("clear");
 
         // Requests the bucket let through; the first second's worth came from its burst.
         var served = client.RequestCount - client.RetryCount;
         Assert.True(served > 2 * rps, $"only {served} requests: too few to see the limit");
         Assert.True(clock.Elapsed.TotalSeconds >= (served - rps - 1) / (double)rps, $"{served} requests in {clock.Elapsed.TotalSeconds:F1} s beat {rps}/s");
         Assert.True(client.RetryCount > 0, "the bucket must have refused some calls");
-        Assert.Equal(ModelPaths(), await IndexedPathsAsync());
+        Assert.Equal(_cluster.ModelPaths(), await IndexedPathsAsync());
         Assert.NotNull(result.SnapshotId);
     }
 }

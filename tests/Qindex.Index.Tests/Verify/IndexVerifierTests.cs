@@ -17,32 +17,29 @@ public sealed class IndexVerifierTests : IAsyncLifetime
         "private \ue000 use", "ext-b \U00020000 letter", "music \U0001D11E clef", " leading space",
     ];
 
-    private readonly string _indexDir = Directory.CreateTempSubdirectory("qindex-verify-test-").FullName;
-    private SimulatorServer _server = null!;
+    private SimulatorCluster _cluster = null!;
+    private string _indexDir = null!;
 
     public async Task InitializeAsync()
     {
-        _server = await SimulatorServer.StartAsync(new SimulatorOptions { Objects = 1500, Seed = 21 });
-        _server.Cluster.CreateDirectory("/", "odd names");
+        _cluster = await SimulatorCluster.StartAsync(new SimulatorOptions { Objects = 1500, Seed = 21 });
+        _indexDir = _cluster.NewIndexDirectory();
+        _cluster.Server.Cluster.CreateDirectory("/", "odd names");
         foreach (var name in AwkwardNames)
         {
-            _server.Cluster.CreateFile("/odd names/", name);
-            _server.Cluster.CreateDirectory("/odd names/", "dir " + name);
-            _server.Cluster.CreateFile("/odd names/dir " + name + "/", "inside");
+            _cluster.Server.Cluster.CreateFile("/odd names/", name);
+            _cluster.Server.Cluster.CreateDirectory("/odd names/", "dir " + name);
+            _cluster.Server.Cluster.CreateFile("/odd names/dir " + name + "/", "inside");
         }
     }
 
-    public async Task DisposeAsync()
-    {
-        await _server.DisposeAsync();
-        Directory.Delete(_indexDir, recursive: true);
-    }
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
     [Fact]
     public async Task A_fresh_crawl_equals_the_cluster_and_the_verify_snapshot_is_deleted()
     {
         await CrawlAsync();
-        var snapshotsBefore = _server.Cluster.ListSnapshots().Select(s => s.Id).ToList();
+        var snapshotsBefore = _cluster.Server.Cluster.ListSnapshots().Select(s => s.Id).ToList();
 
         var report = await VerifyAsync();
 
@@ -52,7 +49,7 @@ public sealed class IndexVerifierTests : IAsyncLifetime
         Assert.NotNull(report.SnapshotId);
         Assert.DoesNotContain("ingest_ts", report.ComparedColumns);
         Assert.Contains("access_time", report.ComparedColumns);
-        Assert.Equal(snapshotsBefore, _server.Cluster.ListSnapshots().Select(s => s.Id).ToList());
+        Assert.Equal(snapshotsBefore, _cluster.Server.Cluster.ListSnapshots().Select(s => s.Id).ToList());
     }
 
     [Fact]
@@ -66,10 +63,10 @@ public sealed class IndexVerifierTests : IAsyncLifetime
         var renamedFrom = "/odd names/dir line\nbreak/";
         var renamedTo = "/odd names/renamed \U00020000/";
 
-        _server.Cluster.ReplaceData(written, 123_457);
-        _server.Cluster.Delete(deleted);
-        _server.Cluster.CreateFile("/odd names/", created["/odd names/".Length..]);
-        _server.Cluster.Rename("/odd names/", renamedTo["/odd names/".Length..].TrimEnd('/'), renamedFrom.TrimEnd('/'));
+        _cluster.Server.Cluster.ReplaceData(written, 123_457);
+        _cluster.Server.Cluster.Delete(deleted);
+        _cluster.Server.Cluster.CreateFile("/odd names/", created["/odd names/".Length..]);
+        _cluster.Server.Cluster.Rename("/odd names/", renamedTo["/odd names/".Length..].TrimEnd('/'), renamedFrom.TrimEnd('/'));
 
         var report = await VerifyAsync(examples: 10);
 
@@ -95,7 +92,7 @@ public sealed class IndexVerifierTests : IAsyncLifetime
     {
         await CrawlAsync();
         var file = Walk("/").First(e => e.Type == FileType.File).Path;
-        _server.Cluster.PatchAttributes(file, new AttributePatch { AccessTime = FsTimestamp.Parse("2031-02-03T04:05:06.123456789Z") });
+        _cluster.Server.Cluster.PatchAttributes(file, new AttributePatch { AccessTime = FsTimestamp.Parse("2031-02-03T04:05:06.123456789Z") });
 
         // Setting a time is a metadata change, so change_time moved too.
         var strict = await VerifyAsync();
@@ -113,7 +110,7 @@ public sealed class IndexVerifierTests : IAsyncLifetime
     public async Task A_subtree_is_compared_with_the_index_rows_under_it_only()
     {
         await CrawlAsync();
-        _server.Cluster.CreateFile("/", "outside the subtree");
+        _cluster.Server.Cluster.CreateFile("/", "outside the subtree");
 
         var report = await VerifyAsync(path: "/odd names");
 
@@ -126,7 +123,7 @@ public sealed class IndexVerifierTests : IAsyncLifetime
     public async Task A_live_walk_without_a_snapshot_gives_the_same_verdict()
     {
         await CrawlAsync();
-        _server.Cluster.Delete("/odd names/dir tab\tend/inside");
+        _cluster.Server.Cluster.Delete("/odd names/dir tab\tend/inside");
         var report = await VerifyAsync(useSnapshot: false);
         Assert.Null(report.SnapshotId);
         Assert.Equal(["/odd names/dir tab\tend/inside"], report.ExtraExamples);
@@ -142,7 +139,7 @@ public sealed class IndexVerifierTests : IAsyncLifetime
 
     private IEnumerable<FsAttributes> Walk(string directory)
     {
-        foreach (var e in _server.Cluster.EnumerateEntries(directory))
+        foreach (var e in _cluster.Server.Cluster.EnumerateEntries(directory))
         {
             yield return e;
             if (e.Type == FileType.Directory)
@@ -155,14 +152,7 @@ public sealed class IndexVerifierTests : IAsyncLifetime
         }
     }
 
-    private QumuloClient Client() => new(new QumuloConnection
-    {
-        Host = _server.BaseAddress.Host,
-        Port = _server.BaseAddress.Port,
-        User = "admin",
-        Password = "admin",
-        PinSha256 = _server.CertificateSha256,
-    });
+    private QumuloClient Client() => _cluster.Client();
 
     private async Task CrawlAsync()
     {

@@ -18,6 +18,9 @@ internal sealed class MemoryIndexStore : IIndexStore, Qindex.Index.Watch.IHardLi
 
     public int Commits => _snapshots;
 
+    /// <summary>Awaited by every change set's commit before it applies (with its checkpoint): lets a test fail or freeze a commit.</summary>
+    public Func<IReadOnlyDictionary<string, string>, Task>? BeforeCommit { get; set; }
+
     public IReadOnlyDictionary<string, FileRecord> Rows
     {
         get
@@ -113,8 +116,13 @@ internal sealed class MemoryIndexStore : IIndexStore, Qindex.Index.Watch.IHardLi
             }
         });
 
-        public Task<IndexCommitResult> CommitAsync(IndexBaseline? baseline, IReadOnlyDictionary<string, string> checkpoint, CancellationToken cancellationToken)
+        public async Task<IndexCommitResult> CommitAsync(IndexBaseline? baseline, IReadOnlyDictionary<string, string> checkpoint, CancellationToken cancellationToken)
         {
+            if (store.BeforeCommit is { } hook)
+            {
+                await hook(checkpoint);
+            }
+
             lock (store._gate)
             {
                 var rows = new SortedDictionary<string, FileRecord>(store._rows, StringComparer.Ordinal);
@@ -127,7 +135,7 @@ internal sealed class MemoryIndexStore : IIndexStore, Qindex.Index.Watch.IHardLi
                 store._baseline = baseline ?? store._baseline;
                 store._checkpoint = checkpoint;
                 store._snapshots++;
-                return Task.FromResult(new IndexCommitResult(_changes.Count, 0, store._snapshots));
+                return new IndexCommitResult(_changes.Count, 0, store._snapshots);
             }
         }
 

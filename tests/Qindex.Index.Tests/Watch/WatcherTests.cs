@@ -1,5 +1,3 @@
-using System.Net.Http.Json;
-using System.Security.Cryptography;
 using Microsoft.Extensions.Logging.Abstractions;
 using Qindex.Index.Crawl;
 using Qindex.Index.Records;
@@ -17,36 +15,25 @@ namespace Qindex.Index.Tests.Watch;
 /// </summary>
 public sealed class WatcherTests : IAsyncLifetime
 {
-    private readonly string _indexDir = Directory.CreateTempSubdirectory("qindex-watch-").FullName;
-    private SimulatorServer _server = null!;
+    private SimulatorCluster _cluster = null!;
+    private string _indexDir = null!;
 
     public Task InitializeAsync() => StartServerAsync(SimulatorOptions.DefaultMaxEventsPerMessage);
 
     private async Task StartServerAsync(int eventsPerMessage)
     {
-        if (_server is not null)
+        if (_cluster is not null)
         {
-            await _server.DisposeAsync();
+            await _cluster.DisposeAsync();
         }
 
-        _server = await SimulatorServer.StartAsync(new SimulatorOptions { Objects = 1500, Seed = 7, KeepAliveSeconds = 1, MaxEventsPerMessage = eventsPerMessage });
+        _cluster = await SimulatorCluster.StartAsync(new SimulatorOptions { Objects = 1500, Seed = 7, KeepAliveSeconds = 1, MaxEventsPerMessage = eventsPerMessage });
+        _indexDir = _cluster.NewIndexDirectory();
     }
 
-    public async Task DisposeAsync()
-    {
-        await _server.DisposeAsync();
-        Directory.Delete(_indexDir, recursive: true);
-    }
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
-    private QumuloClient Client() => new(new QumuloConnection
-    {
-        Host = _server.BaseAddress.Host,
-        Port = _server.BaseAddress.Port,
-        User = "admin",
-        Password = "admin",
-        PinSha256 = _server.CertificateSha256,
-        InitialBackoff = TimeSpan.FromMilliseconds(20),
-    });
+    private QumuloClient Client() => _cluster.Client(initialBackoff: TimeSpan.FromMilliseconds(20));
 
     private static WatchOptions Options(string root) => new()
     {
@@ -61,10 +48,10 @@ public sealed class WatcherTests : IAsyncLifetime
     /// <summary>A directory with a few subdirectories, chosen from the generated tree.</summary>
     private string PickDirectory()
     {
-        return _server.Cluster.EnumerateEntries("/")
+        return _cluster.Server.Cluster.EnumerateEntries("/")
             .Where(e => e.Path.EndsWith('/'))
             .Select(e => e.Path)
-            .OrderByDescending(p => _server.Cluster.EnumerateEntries(p).Count())
+            .OrderByDescending(p => _cluster.Server.Cluster.EnumerateEntries(p).Count())
             .First();
     }
 
@@ -93,7 +80,7 @@ public sealed class WatcherTests : IAsyncLifetime
             differences = Compare(fresh.Rows, index.Rows, ignoreChangeTime);
             if (differences.Count == 0)
             {
-                var modelPaths = ModelPaths(root);
+                var modelPaths = _cluster.ModelPaths(root);
                 Assert.Equal(modelPaths.Order(StringComparer.Ordinal), index.Rows.Keys.Order(StringComparer.Ordinal));
                 return;
             }
@@ -107,25 +94,6 @@ public sealed class WatcherTests : IAsyncLifetime
         }
 
         Assert.Fail($"{differences.Count} differences, first: {string.Join(" | ", differences.Take(10)).ReplaceLineEndings("\\n")}");
-    }
-
-    private HashSet<string> ModelPaths(string root)
-    {
-        var paths = new HashSet<string>(StringComparer.Ordinal) { root };
-        var queue = new Queue<string>([root]);
-        while (queue.Count > 0)
-        {
-            foreach (var entry in _server.Cluster.EnumerateEntries(queue.Dequeue()))
-            {
-                paths.Add(entry.Path);
-                if (entry.Path.EndsWith('/'))
-                {
-                    queue.Enqueue(entry.Path);
-                }
-            }
-        }
-
-        return paths;
     }
 
     private static List<string> Compare(IReadOnlyDictionary<string, FileRecord> expected, IReadOnlyDictionary<string, FileRecord> actual, bool ignoreChangeTime)
@@ -151,17 +119,7 @@ public sealed class WatcherTests : IAsyncLifetime
         return differences;
     }
 
-    private async Task FaultAsync(string kind)
-    {
-        using var handler = new HttpClientHandler
-        {
-            ServerCertificateCustomValidationCallback = (_, certificate, _, _) =>
-                certificate is not null && Convert.ToHexStringLower(SHA256.HashData(certificate.RawData)) == _server.CertificateSha256,
-        };
-        using var http = new HttpClient(handler) { BaseAddress = _server.BaseAddress };
-        using var response = await http.PostAsJsonAsync($"__sim/faults/{kind}", new { });
-        response.EnsureSuccessStatusCode();
-    }
+    private Task FaultAsync(string kind) => _cluster.FaultAsync(kind);
 
     private static async Task<(Task<WatchExit> Run, CancellationTokenSource Stop, List<WatchCommitted> Commits)> StartAsync(Watcher watcher)
     {
@@ -207,14 +165,14 @@ public sealed class WatcherTests : IAsyncLifetime
         Assert.True(churn.Counts.Where(c => c.Key.Contains("move", StringComparison.Ordinal) || c.Key.Contains("rename", StringComparison.Ordinal)).Sum(c => c.Value) > 0);
 
         // A directory of many files renamed: the rows move without being fetched again.
-        var big = _server.Cluster.CreateDirectory(root, "big").Path;
+        var big = _cluster.Server.Cluster.CreateDirectory(root, "big").Path;
         for (var i = 0; i < 300; i++)
         {
-            _server.Cluster.CreateFile(big, $"f{i}");
+            _cluster.Server.Cluster.CreateFile(big, $"f{i}");
         }
 
         await AssertConvergesAsync(client, index, root, ignoreChangeTime: true, watcher: run);
-        _server.Cluster.Rename(root, "big renamed", big);
+        _cluster.Server.Cluster.Rename(root, "big renamed", big);
         await AssertConvergesAsync(client, index, root, ignoreChangeTime: true, watcher: run);
 
         // A catch-up (forced by dropping the stream) also brings in what no event announces.
@@ -264,14 +222,14 @@ public sealed class WatcherTests : IAsyncLifetime
         var index = await CrawlAsync(client, root);
         var first = new Watcher(client, index, _indexDir, Options(root), new WatchMetrics(), NullLogger.Instance, index);
         var (run, stop, _) = await StartAsync(first);
-        var transient = _server.Cluster.CreateFile(root, "created while watching").Path;
+        var transient = _cluster.Server.Cluster.CreateFile(root, "created while watching").Path;
         await AssertConvergesAsync(client, index, root);
         await stop.CancelAsync();
         await run;
 
         // While stopped: the file the index holds goes again (the net difference from the
         // baseline does not mention it), a tree churns, a directory moves.
-        _server.Cluster.Delete(transient);
+        _cluster.Server.Cluster.Delete(transient);
         await new ChurnWorkload(client, new ChurnOptions { Path = root, Ops = 200, Seed = 9 }).RunAsync(CancellationToken.None);
 
         var second = new Watcher(client, index, _indexDir, Options(root), new WatchMetrics(), NullLogger.Instance, index);
@@ -290,13 +248,13 @@ public sealed class WatcherTests : IAsyncLifetime
     public async Task Removing_the_watched_directory_deletes_its_rows_and_stops()
     {
         using var client = Client();
-        var root = _server.Cluster.CreateDirectory("/", "doomed").Path;
-        _server.Cluster.CreateFile(root, "a");
+        var root = _cluster.Server.Cluster.CreateDirectory("/", "doomed").Path;
+        _cluster.Server.Cluster.CreateFile(root, "a");
         var index = await CrawlAsync(client, root);
         var watcher = new Watcher(client, index, _indexDir, Options(root), new WatchMetrics(), NullLogger.Instance, index);
         var (run, _, _) = await StartAsync(watcher);
-        _server.Cluster.Delete(root + "a");
-        _server.Cluster.Delete(root);
+        _cluster.Server.Cluster.Delete(root + "a");
+        _cluster.Server.Cluster.Delete(root);
         Assert.Equal(WatchExit.RootRemoved, await run.WaitAsync(TimeSpan.FromSeconds(20)));
         Assert.Empty(index.Rows);
     }
@@ -306,35 +264,19 @@ public sealed class WatcherTests : IAsyncLifetime
     {
         using var client = Client();
         var index = await CrawlAsync(client, "/");
-        await PutRecursiveModeAsync("DISABLED_IGNORE");
+        await _cluster.PutRecursiveModeAsync("DISABLED_IGNORE");
         var watcher = new Watcher(client, index, _indexDir, Options("/"), new WatchMetrics(), NullLogger.Instance, index);
         var refused = await Assert.ThrowsAsync<WatchStoppedException>(() => watcher.RunAsync(CancellationToken.None));
         Assert.Contains("--allow-non-recursive", refused.Message, StringComparison.Ordinal);
 
-        await PutRecursiveModeAsync("DISABLED_ERROR");
+        await _cluster.PutRecursiveModeAsync("DISABLED_ERROR");
         var error = await Assert.ThrowsAsync<WatchStoppedException>(() => watcher.RunAsync(CancellationToken.None));
         Assert.Contains("DISABLED_ERROR", error.Message, StringComparison.Ordinal);
 
-        await PutRecursiveModeAsync("DISABLED_IGNORE");
+        await _cluster.PutRecursiveModeAsync("DISABLED_IGNORE");
         var allowed = new Watcher(client, index, _indexDir, Options("/") with { AllowNonRecursive = true }, new WatchMetrics(), NullLogger.Instance, index);
         var (run, stop, _) = await StartAsync(allowed);
         await stop.CancelAsync();
         Assert.Equal(WatchExit.Stopped, await run);
-    }
-
-    private async Task PutRecursiveModeAsync(string mode)
-    {
-        using var handler = new HttpClientHandler
-        {
-            ServerCertificateCustomValidationCallback = (_, certificate, _, _) =>
-                certificate is not null && Convert.ToHexStringLower(SHA256.HashData(certificate.RawData)) == _server.CertificateSha256,
-        };
-        using var http = new HttpClient(handler) { BaseAddress = _server.BaseAddress };
-        using var login = await http.PostAsJsonAsync("v1/session/login", new { username = "admin", password = "admin" });
-        var token = (await login.Content.ReadFromJsonAsync<Dictionary<string, string>>())!["bearer_token"];
-        using var request = new HttpRequestMessage(HttpMethod.Put, "v1/file-system/settings/notify") { Content = JsonContent.Create(new { recursive_mode = mode }) };
-        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
-        using var response = await http.SendAsync(request);
-        response.EnsureSuccessStatusCode();
     }
 }
