@@ -21,8 +21,8 @@ public static class IndexImporter
     /// <summary>Bad inputs kept for the report; the rest are only counted.</summary>
     public const int MaxBadListed = 20;
 
-    /// <summary>Parquet files imported at once (each through its own DuckDB, which uses every core).</summary>
-    public const int BulkFilesAtOnce = 2;
+    /// <summary>Parquet files imported at once: each file is read and written on one thread, so one per core.</summary>
+    public static int BulkFilesAtOnce { get; } = Math.Max(2, Environment.ProcessorCount);
 
     /// <summary>Reads every file into one replacing commit of <paramref name="store"/>.</summary>
     /// <exception cref="ImportSourceException">A file cannot be read; nothing is committed.</exception>
@@ -58,8 +58,8 @@ public static class IndexImporter
         await using var writer = store.BeginReplace();
         var bulk = writer as IBulkIndexWriter;
 
-        // Parquet files go through DuckDB, two at a time: one file's serial phases (footer,
-        // final flush) overlap the other's parallel ones. Bad rows are listed in file order.
+        // Parquet files are copied column by column into data files, one file per core at a time.
+        // Bad rows are listed in file order.
         var bulkFiles = bulk is null ? [] : files.Where(f => f.Format == ImportFormat.Parquet).ToList();
         var badByFile = new List<BadInput>[bulkFiles.Count];
         var badCountByFile = new long[bulkFiles.Count];
@@ -76,8 +76,7 @@ public static class IndexImporter
                 }
 
                 var listed = badByFile[i] = [];
-                await using var bulkImport = await ParquetBulkImport.OpenAsync(ct).ConfigureAwait(false);
-                await bulkImport.ImportFileAsync(
+                await ParquetBulkImport.ImportFileAsync(
                     file.Path,
                     bulk!,
                     ingestTs,
