@@ -136,8 +136,10 @@ public sealed class ImportRequiredFieldsTests : IDisposable
     private static async Task AssertRequiredFieldsRequiredAsync(string file)
     {
         var expected = IndexColumns.All.ToDictionary(c => c.Name, c => c.Required);
+        long rows;
         using (var reader = new ParquetSharp.ParquetFileReader(file))
         {
+            rows = reader.FileMetaData.NumRows;
             var schema = reader.FileMetaData.Schema;
             Assert.Equal(expected.Count, schema.NumColumns);
             for (var i = 0; i < schema.NumColumns; i++)
@@ -157,5 +159,10 @@ public sealed class ImportRequiredFieldsTests : IDisposable
             var repetition = column.GetProperty("repetition_type").GetString();
             Assert.True((expected[name] ? "REQUIRED" : "OPTIONAL") == repetition, $"hyparquet: {Path.GetFileName(file)}: column {name} is {repetition}");
         }
+
+        // hyparquet also reads the values: every row, each with a path.
+        using var values = await NodeReaders.ReadParquetAsync(file);
+        Assert.Equal(rows, values.RootElement.GetArrayLength());
+        Assert.All(values.RootElement.EnumerateArray(), row => Assert.False(string.IsNullOrEmpty(row.GetProperty("path").GetString())));
     }
 }
