@@ -23,16 +23,17 @@ internal sealed class ImportBenchmark : IBenchmark
 {
     public string Name => "import";
 
-    public string Description => "qindex import of a generated users'-schema Parquet dataset beside DuckDB's copy (--rows N, default 16000000, about 1 GB; --runs N; --variants)";
+    public string Description => "qindex import of a generated users'-schema Parquet dataset beside DuckDB's copy (--rows N, default 16000000, about 1 GB; --rows-per-file N, default 250000; --runs N; --variants)";
 
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
         var rows = long.Parse(ImportDataset.Arg(args, "--rows", "16000000"), CultureInfo.InvariantCulture);
         var runs = int.Parse(ImportDataset.Arg(args, "--runs", "1"), CultureInfo.InvariantCulture);
+        var rowsPerFile = long.Parse(ImportDataset.Arg(args, "--rows-per-file", ImportDataset.RowsPerFile.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
         var variants = args.Contains("--variants");
         var root = ImportDataset.Arg(args, "--dir", ImportDataset.DefaultRoot);
         var generate = Stopwatch.StartNew();
-        var dataset = await ImportDataset.EnsureAsync(rows, root, cancellationToken);
+        var dataset = await ImportDataset.EnsureAsync(rows, root, cancellationToken, rowsPerFile);
         generate.Stop();
         var inputBytes = ImportDataset.SizeOf(dataset);
         var files = ImportSources.Expand([dataset]);
@@ -94,7 +95,7 @@ internal sealed class ImportBenchmark : IBenchmark
             }
         }
 
-        var command = $"dotnet run -c Release --project bench/Qindex.Bench -- import --rows {rows}" + (runs > 1 ? $" --runs {runs}" : "") + (variants ? " --variants" : "");
+        var command = $"dotnet run -c Release --project bench/Qindex.Bench -- import --rows {rows}" + (rowsPerFile != ImportDataset.RowsPerFile ? $" --rows-per-file {rowsPerFile}" : "") + (runs > 1 ? $" --runs {runs}" : "") + (variants ? " --variants" : "");
         Console.WriteLine($"Command: `{command}`");
         Console.WriteLine();
         Console.WriteLine("| rows | input files | input MB | seconds | MB/s | rows/s | bad lines | data files written | peak working set MB |");

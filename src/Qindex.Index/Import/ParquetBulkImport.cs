@@ -17,19 +17,61 @@ namespace Qindex.Index.Import;
 /// </summary>
 public static class ParquetBulkImport
 {
-    /// <summary>Imports one Parquet file into <paramref name="writer"/> as one unsorted data file.</summary>
+    /// <summary>
+    /// Splits a file's row groups into at most <paramref name="parts"/> runs of neighbouring row
+    /// groups with about as many rows each, so one large file can be imported on several cores
+    /// (one data file per part).
+    /// </summary>
+    /// <exception cref="ImportSourceException">The file is not Parquet.</exception>
+    public static IReadOnlyList<Range> Split(string source, int parts)
+    {
+        using var reader = IndexParquetReader.Open(source);
+        var groups = reader.FileMetaData.NumRowGroups;
+        var rows = new long[groups];
+        for (var g = 0; g < groups; g++)
+        {
+            using var rowGroup = reader.RowGroup(g);
+            rows[g] = rowGroup.MetaData.NumRows;
+        }
+
+        var total = rows.Sum();
+        parts = Math.Clamp(parts, 1, Math.Max(1, groups));
+        var ranges = new List<Range>();
+        var start = 0;
+        long done = 0;
+        for (var g = 0; g < groups; g++)
+        {
+            done += rows[g];
+            // Close a part at its share of the rows, or just before the group that would overshoot it more.
+            var target = total * (ranges.Count + 1) / parts;
+            var close = ranges.Count < parts - 1 && (done >= target || target - done < done + rows[g + 1] - target);
+            if (g == groups - 1 || close)
+            {
+                ranges.Add(start..(g + 1));
+                start = g + 1;
+            }
+        }
+
+        return ranges.Count == 0 ? [0..0] : ranges;
+    }
+
+    /// <summary>
+    /// Imports one Parquet file, or the row groups <paramref name="rowGroups"/> of it (all when
+    /// null), into <paramref name="writer"/> as one unsorted data file.
+    /// </summary>
     /// <exception cref="ImportSourceException">The file or one of its columns cannot be read.</exception>
-    public static Task ImportFileAsync(string source, IBulkIndexWriter writer, DateTimeOffset ingestTs, Action<BadInput> onBad, CancellationToken cancellationToken)
+    public static Task ImportFileAsync(string source, IBulkIndexWriter writer, DateTimeOffset ingestTs, Action<BadInput> onBad, CancellationToken cancellationToken, Range? rowGroups = null)
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(onBad);
-        return Task.Run(() => ImportFile(source, writer, ingestTs, onBad, cancellationToken), cancellationToken);
+        return Task.Run(() => ImportFile(source, writer, ingestTs, onBad, rowGroups ?? Range.All, cancellationToken), cancellationToken);
     }
 
-    private static void ImportFile(string source, IBulkIndexWriter writer, DateTimeOffset ingestTs, Action<BadInput> onBad, CancellationToken cancellationToken)
+    private static void ImportFile(string source, IBulkIndexWriter writer, DateTimeOffset ingestTs, Action<BadInput> onBad, Range rowGroups, CancellationToken cancellationToken)
     {
         using var reader = IndexParquetReader.Open(source);
         var metadata = reader.FileMetaData;
+        var (firstGroup, groupCount) = rowGroups.GetOffsetAndLength(metadata.NumRowGroups);
         var sourceIndex = IndexParquetReader.SourceColumns(source, metadata.Schema);
         var target = writer.NewDataFilePath();
         var columns = IndexColumns.All;
@@ -48,8 +90,15 @@ public static class ParquetBulkImport
                     copies[c] = new ImportColumnCopy(source, columns[c], sourceIndex[c] >= 0 ? metadata.Schema.Column(sourceIndex[c]) : null, FileRecordColumns.ToMicros(ingestTs), c == 0 ? bounds : null);
                 }
 
+                // Bad rows are numbered within the whole file.
                 long rowBase = 0;
-                for (var g = 0; g < metadata.NumRowGroups; g++)
+                for (var g = 0; g < firstGroup; g++)
+                {
+                    using var before = reader.RowGroup(g);
+                    rowBase += before.MetaData.NumRows;
+                }
+
+                for (var g = firstGroup; g < firstGroup + groupCount; g++)
                 {
                     using var rowGroup = reader.RowGroup(g);
                     var groupRows = rowGroup.MetaData.NumRows;
