@@ -93,6 +93,29 @@ public sealed class ImportRequiredFieldsTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// A source whose columns are REQUIRED (qindex's own data files: path has no definition
+    /// levels) imports as the record reader reads it.
+    /// </summary>
+    [Fact]
+    public async Task A_data_file_qindex_wrote_imports_as_Parquet_with_the_record_readers_rows()
+    {
+        var walk = Path.Combine(_dir, "walk.ndjson");
+        await File.WriteAllLinesAsync(walk, Enumerable.Range(0, 3000).Select(i => PipelineFixtures.AttributeJson($"/r/{i:D5}", i)));
+        var written = Assert.Single(await ImportAsync(walk, 3000));
+        var source = Path.Combine(_dir, "own.parquet");
+        File.Copy(written, source);
+
+        var bulk = await RowsAsync(source, bulk: true);
+        var records = await RowsAsync(source, bulk: false);
+        Assert.Equal(3000, bulk.Count);
+        Assert.Equal(records.Count, bulk.Count);
+        for (var i = 0; i < records.Count; i++)
+        {
+            Assert.Equal(records[i], bulk[i]);
+        }
+    }
+
     [Fact]
     public async Task Bulk_Parquet_import_refuses_an_unsigned_value_beyond_the_column_range()
     {
