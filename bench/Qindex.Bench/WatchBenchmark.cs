@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
+using Qindex.Index.Compaction;
 using Qindex.Index.Crawl;
+using Qindex.Index.Query;
 using Qindex.Index.Store;
 using Qindex.Index.Watch;
 using Qindex.Qumulo;
@@ -30,22 +32,30 @@ public sealed class WatchBenchmark : IBenchmark
         int baselineSeconds = (int)Arg(args, "--baseline-seconds", 10);
         bool trace = args.Contains("--trace");
         string shape = args.SkipWhile(a => a != "--shape").Skip(1).FirstOrDefault() ?? "churn";
+        int maxTreeDelete = (int)Arg(args, "--max-tree-delete", 100);
+        var extras = new Extras((long)Arg(args, "--burst", 0), Arg(args, "--burst-rate", 20_000), (int)Arg(args, "--rename-files", 0));
+        string loadPath = args.SkipWhile(a => a != "--load-path").Skip(1).FirstOrDefault() ?? "largest";
 
         Console.WriteLine($"Command: `dotnet run -c Release --project bench/Qindex.Bench -- watch {string.Join(' ', args)}`");
         Console.WriteLine();
-        Console.WriteLine("| mode | rows | load | offered changes/s | events applied | applied events/s | commits | lag p50 | lag p99 | lag max | peak working set |");
-        Console.WriteLine("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-        await RunOneAsync("batched (1 s window)", objects, rate, seconds, shape, perEvent: false, trace, cancellationToken);
-        await RunOneAsync("per-event commit", objects, baselineRate, baselineSeconds, shape, perEvent: true, trace: false, cancellationToken);
+        Console.WriteLine("| mode | rows | load | offered changes/s | events applied | applied events/s | commits | lag p50 | lag p99 | lag max | data+delete files before / after (compactions) | peak working set |");
+        Console.WriteLine("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|");
+        await RunOneAsync("batched (1 s window)", objects, rate, seconds, shape, loadPath, maxTreeDelete, perEvent: false, trace, extras, cancellationToken);
+        if (baselineSeconds <= 0)
+        {
+            return 0;
+        }
+
+        await RunOneAsync("per-event commit", objects, baselineRate, baselineSeconds, shape, loadPath, maxTreeDelete, perEvent: true, trace: false, new Extras(0, 0, 0), cancellationToken);
         return 0;
     }
 
-    private static async Task RunOneAsync(string mode, long objects, double rate, int seconds, string shape, bool perEvent, bool trace, CancellationToken cancellationToken)
+    private static async Task RunOneAsync(string mode, long objects, double rate, int seconds, string shape, string loadPath, int maxTreeDelete, bool perEvent, bool trace, Extras extras, CancellationToken cancellationToken)
     {
         var dir = Directory.CreateTempSubdirectory("qindex-bench-watch-").FullName;
         try
         {
-            await using var server = await SimulatorServer.StartAsync(new SimulatorOptions { Objects = objects, Seed = 5, WatchCapacity = 4_000_000 }, cancellationToken);
+            await using var server = await SimulatorServer.StartAsync(new SimulatorOptions { Objects = objects, Seed = 5, WatchCapacity = 4_000_000, WideDirectoryEntries = extras.RenameFiles }, cancellationToken);
             using var client = new QumuloClient(new QumuloConnection
             {
                 Host = server.BaseAddress.Host,
@@ -54,7 +64,10 @@ public sealed class WatchBenchmark : IBenchmark
                 Password = "admin",
                 PinSha256 = server.CertificateSha256,
             }, 32);
-            server.Cluster.CreateDirectory("/", "load");
+            // "largest": the generated top-level directory holding the most objects, so the load
+            // changes rows the crawl indexed (renames, writes and deletes scattered over data files);
+            // a literal path (for example /load/) confines it to a tree of its own.
+            var path = loadPath == "largest" ? await LargestTopDirectoryAsync(client, cancellationToken) : loadPath;
             await using var store = await IndexStoreFactory.OpenAsync(new IndexLocation(dir), cancellationToken);
             var crawl = await new Crawler(client).RunAsync(new CrawlOptions { ClusterHost = "sim", RootPath = "/" }, store, null, cancellationToken);
             var options = new WatchOptions
@@ -70,7 +83,29 @@ public sealed class WatchBenchmark : IBenchmark
             long applied = 0, commits = 0;
             var lastCommit = Stopwatch.StartNew();
             var caughtUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var watcher = new Watcher(client, store, dir, options, new WatchMetrics(), NullLogger.Instance);
+            var compactions = 0;
+            var metrics = new WatchMetrics();
+            var watcher = new Watcher(client, store, dir, options, metrics, NullLogger.Instance)
+            {
+                // As `qindex watch` does: compaction checked after every batch (snapshot expiry and
+                // orphan cleanup, every 5 minutes there, are left out of a run this short).
+                Compaction = async token =>
+                {
+                    var iceberg = (IcebergIndexStore)store;
+                    if (!IndexCompactor.MayBeDue(iceberg, new CompactionOptions()))
+                    {
+                        return;
+                    }
+
+                    var clock = Stopwatch.StartNew();
+                    var result = await IndexCompactor.CompactAsync(iceberg, new CompactionOptions(), token);
+                    compactions++;
+                    if (trace)
+                    {
+                        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"compaction: {result.Reason}, {result.FilesRemoved} files replaced by {result.FilesAdded}, {clock.Elapsed.TotalMilliseconds:F0} ms"));
+                    }
+                },
+            };
             watcher.Committed += c =>
             {
                 if (c.CatchUp)
@@ -96,30 +131,98 @@ public sealed class WatchBenchmark : IBenchmark
             var run = Task.Run(() => watcher.RunAsync(stop.Token), CancellationToken.None);
             await caughtUp.Task.WaitAsync(TimeSpan.FromMinutes(5), cancellationToken);
 
+            var before = await store.GetStatusAsync(cancellationToken);
             var clock = Stopwatch.StartNew();
-            server.Load.Start(new LoadOptions { Rate = rate, Seed = 3, Path = "/load/", Shape = shape == "unpack" ? LoadShape.Unpack : LoadShape.Churn });
+            server.Load.Start(new LoadOptions { Rate = rate, Seed = 3, Path = path, MaxTreeDelete = maxTreeDelete, Shape = shape == "unpack" ? LoadShape.Unpack : LoadShape.Churn });
             await Task.Delay(TimeSpan.FromSeconds(seconds), cancellationToken);
             var status = await server.Load.StopAsync();
             var loadTime = clock.Elapsed;
 
-            // Drained: nothing committed for 3 s (or 120 s at most).
-            while (clock.Elapsed < loadTime + TimeSpan.FromSeconds(120))
+            // Drained: nothing buffered, every event taken from the stream is in a committed batch,
+            // and so for a whole second (the simulator sends at once; the second covers the socket).
+            // Returns when the last batch was committed.
+            async Task<TimeSpan> DrainAsync(Stopwatch since)
             {
-                lock (lags)
+                var limit = Stopwatch.StartNew();
+                var settled = Stopwatch.StartNew();
+                var lastCommitAt = since.Elapsed;
+                while (limit.Elapsed < TimeSpan.FromSeconds(600))
                 {
-                    if (lastCommit.Elapsed > TimeSpan.FromSeconds(3))
+                    double received = metrics.EventsReceived.GetAllLabelValues().Sum(l => metrics.EventsReceived.WithLabels(l).Value);
+                    lock (lags)
                     {
-                        break;
+                        if (received > applied || metrics.Buffered.Value > 0)
+                        {
+                            settled.Restart();
+                        }
+
+                        lastCommitAt = since.Elapsed - lastCommit.Elapsed;
                     }
+
+                    if (settled.Elapsed > TimeSpan.FromSeconds(1))
+                    {
+                        return lastCommitAt;
+                    }
+
+                    await Task.Delay(50, cancellationToken);
                 }
 
-                await Task.Delay(200, cancellationToken);
+                Console.Error.WriteLine("the watcher did not drain within 600 s");
+                return since.Elapsed;
             }
 
-            var activeSeconds = clock.Elapsed.TotalSeconds - Math.Min(3, lastCommit.Elapsed.TotalSeconds);
+            var activeSeconds = (await DrainAsync(clock)).TotalSeconds;
+            var after = await store.GetStatusAsync(cancellationToken);
+            List<(double Seconds, int Events)> sorted;
+            long churnApplied;
+            lock (lags)
+            {
+                sorted = lags.OrderBy(l => l.Seconds).ToList();
+                churnApplied = applied;
+            }
+
+            var lines = new List<string>();
+            if (extras.Burst > 0)
+            {
+                // An archive unpacked inside the tree: creates and writes as fast as offered.
+                long appliedBefore;
+                lock (lags)
+                {
+                    appliedBefore = applied;
+                }
+
+                var burstClock = Stopwatch.StartNew();
+                server.Load.Start(new LoadOptions { Rate = extras.BurstRate, Changes = extras.Burst, Seed = 4, Path = "/unpacked archive/", Shape = LoadShape.Unpack });
+                var burst = await server.Load.WaitAsync(cancellationToken);
+                var absorbed = await DrainAsync(burstClock);
+                long burstEvents;
+                lock (lags)
+                {
+                    burstEvents = applied - appliedBefore;
+                }
+
+                lines.Add("| burst | changes | events applied | offered changes/s | start to last commit | absorbed changes/s |");
+                lines.Add("|---|---:|---:|---:|---:|---:|");
+                lines.Add(string.Create(CultureInfo.InvariantCulture, $"| unpack | {burst.Changes:N0} | {burstEvents:N0} | {burst.ChangesPerSecond:N0} | {absorbed.TotalSeconds:F2} s | {burst.Changes / absorbed.TotalSeconds:N0} |"));
+                lines.Add(string.Empty);
+            }
+
+            if (extras.RenameFiles > 0)
+            {
+                var renameClock = Stopwatch.StartNew();
+                server.Cluster.Rename("/", "wide renamed", "/wide/");
+                await Task.Delay(200, cancellationToken);
+                var committed = await DrainAsync(renameClock);
+                await using var engine = await QueryEngine.OpenAsync(store, cancellationToken);
+                var under = await engine.QueryAsync("SELECT count(*) FROM files WHERE starts_with(path, '/wide renamed/')", cancellationToken);
+                lines.Add("| renamed directory | files | rename to committed | rows under the new path | rename to query answered |");
+                lines.Add("|---|---:|---:|---:|---:|");
+                lines.Add(string.Create(CultureInfo.InvariantCulture, $"| /wide/ | {extras.RenameFiles:N0} | {committed.TotalSeconds:F2} s | {under.Rows[0][0]} | {renameClock.Elapsed.TotalSeconds:F2} s |"));
+                lines.Add(string.Empty);
+            }
+
             await stop.CancelAsync();
             await run;
-            var sorted = lags.OrderBy(l => l.Seconds).ToList();
             double Percentile(double p)
             {
                 var total = sorted.Sum(l => (long)l.Events);
@@ -140,13 +243,33 @@ public sealed class WatchBenchmark : IBenchmark
             var peak = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024);
             Console.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"| {mode} | {crawl.Objects:N0} | {shape} {seconds} s | {status.ChangesPerSecond:N0} | {applied:N0} | {applied / activeSeconds:N0} | {commits:N0} | {Percentile(0.5):F2} s | {Percentile(0.99):F2} s | {(sorted.Count == 0 ? 0 : sorted[^1].Seconds):F2} s | {peak:N0} MB |"));
+                $"| {mode} | {crawl.Objects:N0} | {shape} {seconds} s in {Describe(path)} | {status.ChangesPerSecond:N0} | {churnApplied:N0} | {churnApplied / activeSeconds:N0} | {commits:N0} | {Percentile(0.5):F2} s | {Percentile(0.99):F2} s | {(sorted.Count == 0 ? 0 : sorted[^1].Seconds):F2} s | {before.DataFiles + before.DeleteFiles} / {after.DataFiles + after.DeleteFiles} ({compactions}) | {peak:N0} MB |"));
+            if (lines.Count > 0)
+            {
+                Console.WriteLine();
+                lines.ForEach(Console.WriteLine);
+            }
         }
         finally
         {
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    /// <summary>The top-level directory with the most objects under it (one aggregates request).</summary>
+    private static async Task<string> LargestTopDirectoryAsync(QumuloClient client, CancellationToken cancellationToken)
+    {
+        var aggregates = await client.GetAggregatesAsync("/", recursive: false, null, cancellationToken);
+        var largest = aggregates.GetProperty("files").EnumerateArray()
+            .Where(f => f.GetProperty("type").GetString() == "FS_FILE_TYPE_DIRECTORY" && f.GetProperty("name").GetString() != "wide")
+            .MaxBy(f => long.Parse(f.GetProperty("num_files").GetString()!, CultureInfo.InvariantCulture) + long.Parse(f.GetProperty("num_directories").GetString()!, CultureInfo.InvariantCulture));
+        return "/" + largest.GetProperty("name").GetString() + "/";
+    }
+
+    /// <summary>Phases run after the sustained load, on the same index: a burst of creates and a directory rename.</summary>
+    private sealed record Extras(long Burst, double BurstRate, int RenameFiles);
+
+    private static string Describe(string path) => path.Length > 24 ? path[..24] + "..." : path;
 
     private static double Arg(string[] args, string name, double fallback)
     {

@@ -93,6 +93,7 @@ internal sealed class WatchCommand : ICliCommand
                 var watcher = new Watcher(client, store, location.IndexDirectory, options, metrics, logger)
                 {
                     Maintenance = store is IcebergIndexStore iceberg ? token => MaintainAsync(iceberg, logger, token) : null,
+                    Compaction = store is IcebergIndexStore compacted ? token => CompactIfDueAsync(compacted, logger, token) : null,
                 };
                 long events = 0, batches = 0;
                 var lastReport = DateTime.UtcNow;
@@ -152,6 +153,25 @@ internal sealed class WatchCommand : ICliCommand
         catch (Exception e) when (e is IOException or IndexStoreException or Qindex.Iceberg.IcebergException)
         {
             logger.LogWarning("maintenance failed (the watch goes on): {Reason}", e.Message);
+        }
+    }
+
+    private static async Task CompactIfDueAsync(IcebergIndexStore store, ILogger logger, CancellationToken cancellationToken)
+    {
+        var options = new Qindex.Index.Compaction.CompactionOptions();
+        if (!Qindex.Index.Compaction.IndexCompactor.MayBeDue(store, options))
+        {
+            return;
+        }
+
+        try
+        {
+            var result = await Qindex.Index.Compaction.IndexCompactor.CompactAsync(store, options, cancellationToken);
+            logger.LogDebug("compaction: {Result}", result);
+        }
+        catch (Exception e) when (e is IOException or IndexStoreException or Qindex.Iceberg.IcebergException)
+        {
+            logger.LogWarning("compaction failed (the watch goes on): {Reason}", e.Message);
         }
     }
 

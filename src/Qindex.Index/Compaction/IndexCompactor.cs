@@ -33,6 +33,38 @@ public static class IndexCompactor
         }
     }
 
+    /// <summary>
+    /// Whether a compaction may be due, from the current snapshot's summary totals alone (no
+    /// manifest read), so a watcher can ask after every batch. True when the totals are missing
+    /// (a writer that does not keep them): then <see cref="CompactAsync"/> decides from the manifests.
+    /// </summary>
+    public static bool MayBeDue(IcebergIndexStore store, CompactionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Force)
+        {
+            return true;
+        }
+
+        var summary = store.Table.Metadata.CurrentSnapshot?.Summary;
+        if (summary is null)
+        {
+            return false;
+        }
+
+        long Total(string key) => summary.TryGetValue(key, out var text) && long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : -1;
+        long records = Total("total-records"), dataFiles = Total("total-data-files"), deleteFiles = Total("total-delete-files"), deleted = Total("total-position-deletes");
+        if (records < 0 || dataFiles < 0 || deleteFiles < 0)
+        {
+            return true;
+        }
+
+        long rows = records - Math.Max(0, deleted);
+        long minimum = Math.Max(1, (rows + options.RowsPerFile - 1) / options.RowsPerFile);
+        return dataFiles + deleteFiles - minimum >= options.FileThreshold;
+    }
+
     private static async Task<CompactionResult> CompactLockedAsync(IcebergIndexStore store, CompactionOptions options, CancellationToken cancellationToken)
     {
         var table = store.Table;

@@ -14,7 +14,11 @@ public static class IndexParquetReader
     /// <summary>Rows per batch handed to the caller.</summary>
     public const int BatchRows = 64 * 1024;
 
-    /// <summary>Reads <paramref name="path"/>; rows lacking a path go to <paramref name="onBad"/> with their 1-based row number.</summary>
+    /// <summary>
+    /// Reads <paramref name="path"/>; rows lacking a path go to <paramref name="onBad"/> with their
+    /// 1-based row number. <paramref name="readRowGroup"/>, given a row group's first row and row
+    /// count, may skip it undecoded (the rows after it keep their numbers).
+    /// </summary>
     /// <exception cref="ImportSourceException">The file is not Parquet, or a column has a type that cannot be read as its index column.</exception>
     public static async Task ReadAsync(
         string path,
@@ -22,7 +26,8 @@ public static class IndexParquetReader
         Func<FileRecord[], ValueTask> onBatch,
         Action<BadInput> onBad,
         CancellationToken cancellationToken,
-        int batchRows = BatchRows)
+        int batchRows = BatchRows,
+        Func<long, long, bool>? readRowGroup = null)
     {
         ArgumentNullException.ThrowIfNull(onBatch);
         ArgumentNullException.ThrowIfNull(onBad);
@@ -38,6 +43,12 @@ public static class IndexParquetReader
             {
                 using var rowGroup = reader.RowGroup(g);
                 var rows = rowGroup.MetaData.NumRows;
+                if (readRowGroup is not null && !readRowGroup(rowBase, rows))
+                {
+                    rowBase += rows;
+                    continue;
+                }
+
                 var readers = new ColumnSource?[columns.Count];
                 try
                 {

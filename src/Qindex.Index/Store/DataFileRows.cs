@@ -79,7 +79,7 @@ internal static class DataFileRows
         return -1;
     }
 
-    /// <summary>The whole rows at <paramref name="positions"/> (ascending), keyed by position.</summary>
+    /// <summary>The whole rows at <paramref name="positions"/>, keyed by position; row groups holding none are not decoded.</summary>
     public static async Task<Dictionary<int, FileRecord>> ReadRowsAsync(string localPath, IReadOnlyCollection<int> positions, CancellationToken cancellationToken)
     {
         var wanted = positions as IReadOnlySet<int> ?? positions.ToHashSet();
@@ -89,7 +89,16 @@ internal static class DataFileRows
             return result;
         }
 
-        int at = 0;
+        var sorted = positions.Order().ToArray();
+        bool Holds(long start, long count)
+        {
+            // The first wanted position at or after the group's start, and whether it is inside.
+            int i = Array.BinarySearch(sorted, (int)start);
+            i = i < 0 ? ~i : i;
+            return i < sorted.Length && sorted[i] < start + count;
+        }
+
+        long at = 0;
         await IndexParquetReader.ReadAsync(
             localPath,
             null,
@@ -97,9 +106,9 @@ internal static class DataFileRows
             {
                 foreach (var row in batch)
                 {
-                    if (wanted.Contains(at))
+                    if (wanted.Contains((int)at))
                     {
-                        result[at] = row;
+                        result[(int)at] = row;
                     }
 
                     at++;
@@ -108,7 +117,17 @@ internal static class DataFileRows
                 return ValueTask.CompletedTask;
             },
             bad => throw new IndexStoreException($"{localPath}: row {bad} of a data file has no path"),
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken,
+            readRowGroup: (start, count) =>
+            {
+                if (Holds(start, count))
+                {
+                    at = start;
+                    return true;
+                }
+
+                return false;
+            }).ConfigureAwait(false);
         return result;
     }
 

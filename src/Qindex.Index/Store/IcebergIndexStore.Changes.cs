@@ -297,7 +297,13 @@ public sealed partial class IcebergIndexStore
     {
         var resolution = new ChangeResolution();
         var final = resolution.Final;
-        var paths = new Dictionary<int, FilePaths>();
+        var files = new Dictionary<int, FilePaths>();
+
+        // The snapshot's rows under every moved prefix are read whole up front, each file once: a
+        // watcher batch holds hundreds of directory renames, and reading per rename decoded the
+        // same row groups again for each.
+        var moves = changes.Where(c => c.Kind == IndexChangeKind.MoveSubtree && c.Path != c.NewPath).Select(c => c.Path).Distinct(StringComparer.Ordinal).ToList();
+        var movedRows = await ReadRowsUnderAsync(live, moves, files, cancellationToken).ConfigureAwait(false);
         foreach (var change in changes)
         {
             switch (change.Kind)
@@ -320,10 +326,11 @@ public sealed partial class IcebergIndexStore
 
                     // The rows under the old prefix as this set sees them: the snapshot's, then its own changes.
                     var moving = new Dictionary<string, FileRecord>(StringComparer.Ordinal);
-                    foreach (var (path, row) in await LiveRowsUnderAsync(live, from, wholeRows: true, paths, cancellationToken).ConfigureAwait(false))
+                    foreach (var (path, at) in await LiveRowsUnderAsync(live, from, files, cancellationToken).ConfigureAwait(false))
                     {
-                        moving[path] = row!;
-                        resolution.Before.TryAdd(path, row!);
+                        var row = movedRows[at];
+                        moving[path] = row;
+                        resolution.Before.TryAdd(path, row);
                     }
 
                     foreach (var path in resolution.TouchedUnder(from))
@@ -361,7 +368,7 @@ public sealed partial class IcebergIndexStore
 
         async Task DeleteUnderAsync(string prefix)
         {
-            foreach (var (path, _) in await LiveRowsUnderAsync(live, prefix, wholeRows: false, paths, cancellationToken).ConfigureAwait(false))
+            foreach (var (path, _) in await LiveRowsUnderAsync(live, prefix, files, cancellationToken).ConfigureAwait(false))
             {
                 resolution.Set(path, null);
             }
@@ -379,63 +386,83 @@ public sealed partial class IcebergIndexStore
         return trimmed[(trimmed.LastIndexOf('/') + 1)..];
     }
 
-    /// <summary>The snapshot's live rows whose path starts with <paramref name="prefix"/>, found through file bounds.</summary>
-    private async Task<List<(string Path, FileRecord? Row)>> LiveRowsUnderAsync(LiveIndex live, string prefix, bool wholeRows, Dictionary<int, FilePaths> pathCache, CancellationToken cancellationToken)
+    /// <summary>The snapshot's live rows whose path starts with <paramref name="prefix"/>, found through file bounds and sorted paths.</summary>
+    private async Task<List<(string Path, RowLocator At)>> LiveRowsUnderAsync(LiveIndex live, string prefix, Dictionary<int, FilePaths> files, CancellationToken cancellationToken)
     {
         var candidates = live.Files.Where(f => f.File.MayHoldPrefix(prefix)).ToList();
-        var locals = new string[candidates.Count];
-        for (int i = 0; i < candidates.Count; i++)
+        var unread = new List<(int Id, string Local)>();
+        foreach (var (id, file) in candidates)
         {
-            locals[i] = await _table.IO.GetLocalCopyAsync(candidates[i].File.Location, CacheDirectory, cancellationToken).ConfigureAwait(false);
+            if (!files.ContainsKey(id))
+            {
+                unread.Add((id, await _table.IO.GetLocalCopyAsync(file.Location, CacheDirectory, cancellationToken).ConfigureAwait(false)));
+            }
         }
 
-        // Files are read side by side; the key index is only read here, never written.
-        var perFile = new List<(string, FileRecord?)>[candidates.Count];
-        await Parallel.ForAsync(0, candidates.Count, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount }, async (i, token) =>
+        // Files not read yet in this change set are read side by side.
+        var read = new FilePaths[unread.Count];
+        await Parallel.ForAsync(0, unread.Count, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount }, (i, _) =>
         {
-            int id = candidates[i].Id;
-            FilePaths? paths;
-            lock (pathCache)
-            {
-                pathCache.TryGetValue(id, out paths);
-            }
+            read[i] = new FilePaths(unread[i].Local, DataFileRows.ReadPaths(unread[i].Local));
+            return ValueTask.CompletedTask;
+        }).ConfigureAwait(false);
+        for (int i = 0; i < unread.Count; i++)
+        {
+            files[unread[i].Id] = read[i];
+        }
 
-            if (paths is null)
-            {
-                paths = new FilePaths(DataFileRows.ReadPaths(locals[i]));
-                lock (pathCache)
-                {
-                    pathCache[id] = paths;
-                }
-            }
-
-            var positions = new List<int>();
+        var result = new List<(string, RowLocator)>();
+        foreach (var (id, _) in candidates)
+        {
+            var paths = files[id];
             var (start, end) = paths.RangeOf(prefix);
             for (int p = start; p < end; p++)
             {
+                var at = new RowLocator(id, p);
                 if (paths.Paths[p].StartsWith(prefix, StringComparison.Ordinal)
-                    && live.Keys.TryGet(PathKeyIndex.KeyOf(paths.Paths[p]), out var at)
-                    && at == new RowLocator(id, p))
+                    && live.Keys.TryGet(PathKeyIndex.KeyOf(paths.Paths[p]), out var current)
+                    && current == at)
                 {
-                    positions.Add(p);
+                    result.Add((paths.Paths[p], at));
                 }
             }
+        }
 
-            if (positions.Count == 0)
+        return result;
+    }
+
+    /// <summary>The whole rows of the snapshot under any of <paramref name="prefixes"/>, each file read once.</summary>
+    private async Task<Dictionary<RowLocator, FileRecord>> ReadRowsUnderAsync(LiveIndex live, IReadOnlyList<string> prefixes, Dictionary<int, FilePaths> files, CancellationToken cancellationToken)
+    {
+        var positions = new Dictionary<int, SortedSet<int>>();
+        foreach (var prefix in prefixes)
+        {
+            foreach (var (_, at) in await LiveRowsUnderAsync(live, prefix, files, cancellationToken).ConfigureAwait(false))
             {
-                perFile[i] = [];
+                if (!positions.TryGetValue(at.File, out var set))
+                {
+                    positions[at.File] = set = [];
+                }
+
+                set.Add(at.Position);
             }
-            else if (wholeRows)
+        }
+
+        var result = new Dictionary<RowLocator, FileRecord>();
+        var work = positions.ToList();
+        await Parallel.ForAsync(0, work.Count, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount }, async (i, token) =>
+        {
+            var (id, wanted) = work[i];
+            var rows = await DataFileRows.ReadRowsAsync(files[id].Local, wanted, token).ConfigureAwait(false);
+            lock (result)
             {
-                var rows = await DataFileRows.ReadRowsAsync(locals[i], positions, token).ConfigureAwait(false);
-                perFile[i] = positions.Select(p => (paths.Paths[p], (FileRecord?)rows[p])).ToList();
-            }
-            else
-            {
-                perFile[i] = positions.Select(p => (paths.Paths[p], (FileRecord?)null)).ToList();
+                foreach (var (position, row) in rows)
+                {
+                    result[new RowLocator(id, position)] = row;
+                }
             }
         }).ConfigureAwait(false);
-        return perFile.SelectMany(f => f).ToList();
+        return result;
     }
 
     /// <summary>
@@ -445,8 +472,9 @@ public sealed partial class IcebergIndexStore
     /// </summary>
     private sealed class FilePaths
     {
-        public FilePaths(string[] paths)
+        public FilePaths(string local, string[] paths)
         {
+            Local = local;
             Paths = paths;
             Sorted = true;
             for (int i = 1; i < paths.Length && Sorted; i++)
@@ -454,6 +482,9 @@ public sealed partial class IcebergIndexStore
                 Sorted = PathOrder.Instance.Compare(paths[i - 1], paths[i]) <= 0;
             }
         }
+
+        /// <summary>The local copy the paths were read from.</summary>
+        public string Local { get; }
 
         public string[] Paths { get; }
 

@@ -67,6 +67,12 @@ public sealed class Watcher
     /// <summary>Called after every committed batch or catch-up (for the command line's live counts and for tests).</summary>
     public event Action<WatchCommitted>? Committed;
 
+    /// <summary>
+    /// Optional compaction, run after every committed batch; it should return at once when none is
+    /// due, so data and delete files stay within the compaction threshold however fast batches come.
+    /// </summary>
+    public Func<CancellationToken, Task>? Compaction { get; init; }
+
     /// <summary>Optional maintenance (compaction, snapshot expiry) run between batches every <see cref="WatchOptions.MaintenanceInterval"/>.</summary>
     public Func<CancellationToken, Task>? Maintenance { get; init; }
 
@@ -229,6 +235,11 @@ public sealed class Watcher
             }
 
             await ApplyBatchAsync(plan, payloads, counts, events, cancellationToken).ConfigureAwait(false);
+            if (Compaction is { } compact && !plan.SelfRemoved)
+            {
+                await compact(cancellationToken).ConfigureAwait(false);
+            }
+
             if (plan.SelfRemoved)
             {
                 return WatchExit.RootRemoved;

@@ -244,6 +244,38 @@ public sealed class CompactionTests : IDisposable
     }
 
     [Fact]
+    public async Task The_snapshot_totals_say_a_compaction_is_due_exactly_when_the_file_count_does()
+    {
+        // The watcher asks after every batch, so the answer comes from the snapshot summary, not
+        // the manifests; it must agree with the count the compactor itself makes.
+        await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(_dir), CancellationToken.None, runRows: 30);
+        await ChangeSetTests.ReplaceAsync(store, ChangeSetTests.Tree());
+        var options = new CompactionOptions { FileThreshold = 4, RowsPerFile = 30 };
+        int dueSeen = 0;
+        for (int i = 0; i < 12; i++)
+        {
+            await using (var changes = store.BeginChanges())
+            {
+                changes.Upsert(ChangeSetTests.Row($"/a/f{i % 40:D2}", i));
+                changes.Delete($"/c/h{i % 40:D2}");
+                await changes.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
+            }
+
+            var status = await store.GetStatusAsync(CancellationToken.None);
+            int excess = status.DataFiles + status.DeleteFiles - (int)Math.Max(1, (status.Rows + 29) / 30);
+            Assert.Equal(excess >= options.FileThreshold, IndexCompactor.MayBeDue(store, options));
+            if (IndexCompactor.MayBeDue(store, options))
+            {
+                dueSeen++;
+                Assert.True((await IndexCompactor.CompactAsync(store, options, CancellationToken.None)).Compacted);
+                Assert.False(IndexCompactor.MayBeDue(store, options));
+            }
+        }
+
+        Assert.True(dueSeen >= 2, $"compaction was due {dueSeen} time(s)");
+    }
+
+    [Fact]
     public async Task A_replace_leaves_sorted_disjoint_files_whatever_the_input_order()
     {
         // Review finding 1: runs were sorted but never merged, so their path ranges interleaved

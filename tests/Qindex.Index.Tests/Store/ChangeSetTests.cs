@@ -214,4 +214,105 @@ public sealed class ChangeSetTests : IDisposable
         Assert.Throws<ArgumentException>(() => store.BeginChanges().MoveSubtree("/a/", "/a/b/"));
         Assert.Throws<ArgumentException>(() => store.BeginChanges().DeleteSubtree("/a"));
     }
+    [Fact]
+    public async Task Random_change_sets_over_sorted_and_unsorted_files_leave_what_a_dictionary_model_leaves()
+    {
+        // Directory names that are string prefixes of one another, and characters whose UTF-16
+        // and UTF-8 orders differ, so finding a prefix's rows by binary search is put to the test.
+        string[] directories = ["/a/", "/a/b/", "/a/b c/", "/a/bb/", "/a/b/b/", "/\uff5e/", "/\ud83d\udcc1/", "/u/", "/u/v/", "/c/"];
+        string[] leaves = ["x", "b", "b c", "y'z", "\uff5e", "\ud83d\udcc1", "%", "line\nbreak"];
+        var random = new Random(20261130);
+        var location = new IndexLocation(_dir);
+        var model = new Dictionary<string, long>(StringComparer.Ordinal);
+        long size = 1;
+        string AnyPath() => directories[random.Next(directories.Length)] + (random.Next(4) == 0 ? string.Empty : leaves[random.Next(leaves.Length)] + (random.Next(3) == 0 ? "/" : string.Empty));
+
+        var store = await IcebergIndexStore.OpenAsync(location, CancellationToken.None, runRows: 16);
+        try
+        {
+            // One sorted file set (a crawl's) and one file in arrival order (an import's), overlapping in range.
+            var writer = (IBulkIndexWriter)store.BeginReplace();
+            await using (writer)
+            {
+                foreach (var path in directories.SelectMany(d => leaves.Select(l => d + l)).Where((_, i) => i % 2 == 0))
+                {
+                    model[path] = size;
+                    await writer.AddAsync(Row(path, size++), CancellationToken.None);
+                }
+
+                var unsorted = directories.SelectMany(d => leaves.Select(l => d + l + "/u" + l)).Reverse().ToList();
+                var rows = unsorted.Select(p => Row(p, size++)).ToList();
+                foreach (var row in rows)
+                {
+                    model[row.Path] = row.Size!.Value;
+                }
+
+                var file = IndexDataFileWriter.Write(writer.NewDataFilePath(), rows, CancellationToken.None) with { Sorted = false };
+                var ordered = rows.Select(r => r.Path).Order(PathOrder.Instance).ToList();
+                writer.AddDataFile(file with { LowerPath = ordered[0], UpperPath = ordered[^1] });
+                await writer.CommitAsync(new IndexBaseline("cluster", "/", null, DateTimeOffset.UnixEpoch), CancellationToken.None);
+            }
+
+            for (int round = 0; round < 24; round++)
+            {
+                if (round == 12)
+                {
+                    // The key index is rebuilt from the files by a fresh store.
+                    await store.DisposeAsync();
+                    store = await IcebergIndexStore.OpenAsync(location, CancellationToken.None, runRows: 16);
+                }
+
+                await using var changes = store.BeginChanges();
+                for (int step = 0; step < 12; step++)
+                {
+                    switch (random.Next(10))
+                    {
+                        case < 5:
+                            var upsert = AnyPath();
+                            changes.Upsert(Row(upsert, size));
+                            model[upsert] = size++;
+                            break;
+                        case < 7:
+                            var delete = AnyPath();
+                            changes.Delete(delete);
+                            model.Remove(delete);
+                            break;
+                        case 7:
+                            var under = directories[random.Next(directories.Length)];
+                            changes.DeleteSubtree(under);
+                            RemoveUnder(model, under);
+                            break;
+                        default:
+                            string from = directories[random.Next(directories.Length)], to = directories[random.Next(directories.Length)];
+                            if (from.StartsWith(to, StringComparison.Ordinal) || to.StartsWith(from, StringComparison.Ordinal))
+                            {
+                                break;
+                            }
+
+                            changes.MoveSubtree(from, to);
+                            Move(model, from, to);
+                            break;
+                    }
+                }
+
+                await changes.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
+                if (round % 6 == 5)
+                {
+                    Assert.Equal(model.OrderBy(p => p.Key, StringComparer.Ordinal), (await QueryAsync(store)).OrderBy(p => p.Key, StringComparer.Ordinal));
+                }
+            }
+        }
+        finally
+        {
+            await store.DisposeAsync();
+        }
+    }
+
+    private static void RemoveUnder(Dictionary<string, long> tree, string prefix)
+    {
+        foreach (var path in tree.Keys.Where(p => p.StartsWith(prefix, StringComparison.Ordinal)).ToList())
+        {
+            tree.Remove(path);
+        }
+    }
 }
