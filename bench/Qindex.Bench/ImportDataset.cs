@@ -16,9 +16,15 @@ internal static class ImportDataset
     public static string DefaultRoot => Path.Combine(Path.GetTempPath(), "qindex-bench");
 
     /// <summary>Returns the directory holding <paramref name="rows"/> rows, generating it if missing.</summary>
-    public static async Task<string> EnsureAsync(long rows, string root, CancellationToken cancellationToken)
+    /// <param name="rows">Rows in all.</param>
+    /// <param name="root">Where datasets are cached.</param>
+    /// <param name="cancellationToken">Stops the generation.</param>
+    /// <param name="rowsPerFile">Rows per file (the ingest script's 250,000 unless a test of one large file asks otherwise).</param>
+    public static async Task<string> EnsureAsync(long rows, string root, CancellationToken cancellationToken, long rowsPerFile = RowsPerFile)
     {
-        var dir = Path.Combine(root, string.Create(CultureInfo.InvariantCulture, $"users-{rows}"));
+        var dir = Path.Combine(root, rowsPerFile == RowsPerFile
+            ? string.Create(CultureInfo.InvariantCulture, $"users-{rows}")
+            : string.Create(CultureInfo.InvariantCulture, $"users-{rows}-per-file-{rowsPerFile}"));
         var done = Path.Combine(dir, ".complete");
         if (File.Exists(done))
         {
@@ -33,9 +39,9 @@ internal static class ImportDataset
         Directory.CreateDirectory(dir);
         await using var connection = new DuckDBConnection("DataSource=:memory:");
         await connection.OpenAsync(cancellationToken);
-        for (long start = 0, part = 0; start < rows; start += RowsPerFile, part++)
+        for (long start = 0, part = 0; start < rows; start += rowsPerFile, part++)
         {
-            var count = Math.Min(RowsPerFile, rows - start);
+            var count = Math.Min(rowsPerFile, rows - start);
             var file = Path.Combine(dir, string.Create(CultureInfo.InvariantCulture, $"part-{part:D5}.parquet"));
             await using var command = connection.CreateCommand();
             command.CommandText = string.Create(CultureInfo.InvariantCulture, $"""

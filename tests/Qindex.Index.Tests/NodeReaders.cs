@@ -34,6 +34,9 @@ internal static class NodeReaders
     /// <summary>The rows hyparquet reads from one Parquet file.</summary>
     public static Task<JsonDocument> ReadParquetAsync(string path) => RunAsync("read-parquet.mjs", path);
 
+    /// <summary>The schema elements of one Parquet file's footer as hyparquet reads them (name, repetition_type, field_id).</summary>
+    public static Task<JsonDocument> ReadParquetSchemaAsync(string path) => RunAsync("read-parquet-schema.mjs", path);
+
     private static async Task<JsonDocument> RunAsync(string script, string argument)
     {
         string dir = ScriptsDirectory();

@@ -21,8 +21,8 @@ public static class IndexImporter
     /// <summary>Bad inputs kept for the report; the rest are only counted.</summary>
     public const int MaxBadListed = 20;
 
-    /// <summary>Parquet files imported at once (each through its own DuckDB, which uses every core).</summary>
-    public const int BulkFilesAtOnce = 2;
+    /// <summary>Parquet files imported at once: each file is read and written on one thread, so one per core.</summary>
+    public static int BulkFilesAtOnce { get; } = Math.Max(2, Environment.ProcessorCount);
 
     /// <summary>Reads every file into one replacing commit of <paramref name="store"/>.</summary>
     /// <exception cref="ImportSourceException">A file cannot be read; nothing is committed.</exception>
@@ -58,48 +58,67 @@ public static class IndexImporter
         await using var writer = store.BeginReplace();
         var bulk = writer as IBulkIndexWriter;
 
-        // Parquet files go through DuckDB, two at a time: one file's serial phases (footer,
-        // final flush) overlap the other's parallel ones. Bad rows are listed in file order.
+        // Parquet files are copied column by column into data files, one file per core at a time.
+        // With fewer than two files per core, files are split into runs of row groups (a data file
+        // each) so that every core has work to the end even when another process slows one down.
+        // Bad rows are listed in file order.
         var bulkFiles = bulk is null ? [] : files.Where(f => f.Format == ImportFormat.Parquet).ToList();
-        var badByFile = new List<BadInput>[bulkFiles.Count];
-        var badCountByFile = new long[bulkFiles.Count];
+        var parts = bulkFiles.Count == 0 ? 1 : ((2 * BulkFilesAtOnce) + bulkFiles.Count - 1) / bulkFiles.Count;
+        var units = new List<(int File, Range RowGroups)>();
+        for (var f = 0; f < bulkFiles.Count; f++)
+        {
+            var ranges = parts > 1 ? ParquetBulkImport.Split(bulkFiles[f].Path, parts) : [Range.All];
+            units.AddRange(ranges.Select(r => (f, r)));
+        }
+
+        var unitsLeft = new int[bulkFiles.Count];
+        foreach (var unit in units)
+        {
+            unitsLeft[unit.File]++;
+        }
+
+        var badByUnit = new List<BadInput>[units.Count];
+        var badCountByUnit = new long[units.Count];
         var progressLock = new Lock();
         await Parallel.ForEachAsync(
-            Enumerable.Range(0, bulkFiles.Count),
+            Enumerable.Range(0, units.Count),
             new ParallelOptions { MaxDegreeOfParallelism = BulkFilesAtOnce, CancellationToken = cancellationToken },
             async (i, ct) =>
             {
-                var file = bulkFiles[i];
+                var file = bulkFiles[units[i].File];
                 lock (progressLock)
                 {
                     progress?.Report(new ImportProgress(file.Path, filesDone, bytes, writer.RowsAdded));
                 }
 
-                var listed = badByFile[i] = [];
-                await using var bulkImport = await ParquetBulkImport.OpenAsync(ct).ConfigureAwait(false);
-                await bulkImport.ImportFileAsync(
+                var listed = badByUnit[i] = [];
+                await ParquetBulkImport.ImportFileAsync(
                     file.Path,
                     bulk!,
                     ingestTs,
                     b =>
                     {
-                        badCountByFile[i]++;
+                        badCountByUnit[i]++;
                         if (listed.Count < MaxBadListed)
                         {
                             listed.Add(b);
                         }
                     },
-                    ct).ConfigureAwait(false);
+                    ct,
+                    units[i].RowGroups).ConfigureAwait(false);
                 lock (progressLock)
                 {
-                    bytes += file.Length;
-                    filesDone++;
+                    if (--unitsLeft[units[i].File] == 0)
+                    {
+                        bytes += file.Length;
+                        filesDone++;
+                    }
                 }
             }).ConfigureAwait(false);
-        for (var i = 0; i < bulkFiles.Count; i++)
+        for (var i = 0; i < units.Count; i++)
         {
-            badCount += badCountByFile[i];
-            bad.AddRange(badByFile[i].Take(MaxBadListed - bad.Count));
+            badCount += badCountByUnit[i];
+            bad.AddRange(badByUnit[i].Take(MaxBadListed - bad.Count));
         }
 
         foreach (var file in files.Where(f => bulk is null || f.Format != ImportFormat.Parquet))

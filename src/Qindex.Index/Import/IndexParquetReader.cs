@@ -36,26 +36,7 @@ public static class IndexParquetReader
             var metadata = reader.FileMetaData;
             var schema = metadata.Schema;
             var columns = IndexColumns.All;
-            var sourceIndex = new int[columns.Count];
-            for (var c = 0; c < columns.Count; c++)
-            {
-                sourceIndex[c] = -1;
-                for (var i = 0; i < schema.NumColumns; i++)
-                {
-                    var descriptor = schema.Column(i);
-                    if (string.Equals(descriptor.Path.ToDotString(), columns[c].Name, StringComparison.Ordinal))
-                    {
-                        sourceIndex[c] = i;
-                        CheckType(path, columns[c], descriptor);
-                        break;
-                    }
-                }
-            }
-
-            if (sourceIndex[0] < 0)
-            {
-                throw new ImportSourceException($"{path}: has no column 'path'; expected the index columns ({string.Join(", ", columns.Select(c => c.Name))})");
-            }
+            var sourceIndex = SourceColumns(path, schema);
 
             long rowBase = 0;
             for (var g = 0; g < metadata.NumRowGroups; g++)
@@ -106,7 +87,7 @@ public static class IndexParquetReader
     }
 
     /// <summary>Opens a Parquet file, or fails with the import's own error naming the file.</summary>
-    private static ParquetFileReader Open(string path)
+    internal static ParquetFileReader Open(string path)
     {
         try
         {
@@ -127,30 +108,40 @@ public static class IndexParquetReader
     {
         using (var reader = Open(path))
         {
-            var schema = reader.FileMetaData.Schema;
-            var columns = IndexColumns.All;
-            var present = new bool[columns.Count];
-            for (var c = 0; c < columns.Count; c++)
+            return [.. SourceColumns(path, reader.FileMetaData.Schema).Select(i => i >= 0)];
+        }
+    }
+
+    /// <summary>
+    /// For each index column, the index of the file's column of that name, or -1 when the file has
+    /// none; each found column's type is checked against its index column.
+    /// </summary>
+    /// <exception cref="ImportSourceException">No path column, or a column of the wrong type.</exception>
+    internal static int[] SourceColumns(string path, SchemaDescriptor schema)
+    {
+        var columns = IndexColumns.All;
+        var sourceIndex = new int[columns.Count];
+        for (var c = 0; c < columns.Count; c++)
+        {
+            sourceIndex[c] = -1;
+            for (var i = 0; i < schema.NumColumns; i++)
             {
-                for (var i = 0; i < schema.NumColumns; i++)
+                var descriptor = schema.Column(i);
+                if (string.Equals(descriptor.Path.ToDotString(), columns[c].Name, StringComparison.Ordinal))
                 {
-                    var descriptor = schema.Column(i);
-                    if (string.Equals(descriptor.Path.ToDotString(), columns[c].Name, StringComparison.Ordinal))
-                    {
-                        CheckType(path, columns[c], descriptor);
-                        present[c] = true;
-                        break;
-                    }
+                    CheckType(path, columns[c], descriptor);
+                    sourceIndex[c] = i;
+                    break;
                 }
             }
-
-            if (!present[0])
-            {
-                throw new ImportSourceException($"{path}: has no column 'path'; expected the index columns ({string.Join(", ", columns.Select(c => c.Name))})");
-            }
-
-            return present;
         }
+
+        if (sourceIndex[0] < 0)
+        {
+            throw new ImportSourceException($"{path}: has no column 'path'; expected the index columns ({string.Join(", ", columns.Select(c => c.Name))})");
+        }
+
+        return sourceIndex;
     }
 
     private static FileRecord[] ToRecords(string file, Array[] arrays, int count, long rowBase, DateTimeOffset? defaultIngestTs, Action<BadInput> onBad)

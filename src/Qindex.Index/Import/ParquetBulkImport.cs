@@ -1,171 +1,228 @@
-using System.Globalization;
-using System.Text;
-using DuckDB.NET.Data;
-using Qindex.Index.Query;
+using ParquetSharp;
 using Qindex.Index.Records;
 using Qindex.Index.Store;
 
 namespace Qindex.Index.Import;
 
 /// <summary>
-/// The fast path for Parquet input: DuckDB reads each source file, normalizes types (integers
-/// widened or narrowed with range checks, times to UTC microseconds) and writes it as one index
-/// data file with Iceberg field ids, rows in the order they come, all in native code and on every
-/// core. The rows are the same as reading record by record, at a fraction of the cost. Files are
-/// not sorted (sorting cost as much as the rest of the import, see docs/decisions/0004): each is
-/// registered unsorted with its true path bounds, and compaction sorts them later.
+/// The fast path for Parquet input: each source file becomes one index data file, column by
+/// column, values copied from the reader's pages to the writer's without becoming .NET objects:
+/// strings pass as bytes, integers are widened or narrowed with range checks, times become UTC
+/// microseconds, a missing ingest time becomes the import's. The data file is written with
+/// ParquetSharp and the index's own Parquet schema (<see cref="IndexDataFileWriter.Schema"/>), so
+/// it declares the fields the Iceberg schema requires REQUIRED (DuckDB's COPY, used before,
+/// declares every column OPTIONAL). Rows stay in file order (sorting cost as much as the rest of the
+/// import, see docs/decisions/0004): each file is registered unsorted with its true path bounds,
+/// and compaction sorts them later. Rows without a path are left out and reported, in file order.
 /// </summary>
-public sealed class ParquetBulkImport : IAsyncDisposable
+public static class ParquetBulkImport
 {
-    private readonly DuckDBConnection _connection;
-
-    private ParquetBulkImport(DuckDBConnection connection) => _connection = connection;
-
-    /// <summary>Opens an in-process DuckDB for the import.</summary>
-    public static async Task<ParquetBulkImport> OpenAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Splits a file's row groups into at most <paramref name="parts"/> runs of neighbouring row
+    /// groups with about as many rows each, so one large file can be imported on several cores
+    /// (one data file per part).
+    /// </summary>
+    /// <exception cref="ImportSourceException">The file is not Parquet.</exception>
+    public static IReadOnlyList<Range> Split(string source, int parts)
     {
-        var connection = new DuckDBConnection("DataSource=:memory:");
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using (var order = connection.CreateCommand())
+        using var reader = IndexParquetReader.Open(source);
+        var groups = reader.FileMetaData.NumRowGroups;
+        var rows = new long[groups];
+        for (var g = 0; g < groups; g++)
         {
-            // Rows need no order within an import file; without it DuckDB writes on every core.
-            order.CommandText = "SET preserve_insertion_order = false";
-            await order.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            using var rowGroup = reader.RowGroup(g);
+            rows[g] = rowGroup.MetaData.NumRows;
         }
 
-        await using (var tz = connection.CreateCommand())
+        var total = rows.Sum();
+        parts = Math.Clamp(parts, 1, Math.Max(1, groups));
+        var ranges = new List<Range>();
+        var start = 0;
+        long done = 0;
+        for (var g = 0; g < groups; g++)
         {
-            tz.CommandText = "SET TimeZone = 'UTC'";
-            try
+            done += rows[g];
+            // Close a part at its share of the rows, or just before the group that would overshoot it more.
+            var target = total * (ranges.Count + 1) / parts;
+            var close = ranges.Count < parts - 1 && (done >= target || target - done < done + rows[g + 1] - target);
+            if (g == groups - 1 || close)
             {
-                await tz.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (DuckDBException)
-            {
-                // Without ICU there is no zone setting and naive times already convert as UTC.
+                ranges.Add(start..(g + 1));
+                start = g + 1;
             }
         }
 
-        return new ParquetBulkImport(connection);
+        return ranges.Count == 0 ? [0..0] : ranges;
     }
 
-    /// <summary>Imports one Parquet file into <paramref name="writer"/> as one unsorted data file.</summary>
+    /// <summary>
+    /// Imports one Parquet file, or the row groups <paramref name="rowGroups"/> of it (all when
+    /// null), into <paramref name="writer"/> as one unsorted data file.
+    /// </summary>
     /// <exception cref="ImportSourceException">The file or one of its columns cannot be read.</exception>
-    public async Task ImportFileAsync(string source, IBulkIndexWriter writer, DateTimeOffset ingestTs, Action<BadInput> onBad, CancellationToken cancellationToken)
+    public static Task ImportFileAsync(string source, IBulkIndexWriter writer, DateTimeOffset ingestTs, Action<BadInput> onBad, CancellationToken cancellationToken, Range? rowGroups = null)
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(onBad);
-        var present = IndexParquetReader.Inspect(source);
-        var src = $"read_parquet({QueryEngine.Literal(source)}, file_row_number = true)";
+        return Task.Run(() => ImportFile(source, writer, ingestTs, onBad, rowGroups ?? Range.All, cancellationToken), cancellationToken);
+    }
 
+    private static void ImportFile(string source, IBulkIndexWriter writer, DateTimeOffset ingestTs, Action<BadInput> onBad, Range rowGroups, CancellationToken cancellationToken)
+    {
+        using var reader = IndexParquetReader.Open(source);
+        var metadata = reader.FileMetaData;
+        var (firstGroup, groupCount) = rowGroups.GetOffsetAndLength(metadata.NumRowGroups);
+        var sourceIndex = IndexParquetReader.SourceColumns(source, metadata.Schema);
+        var target = writer.NewDataFilePath();
+        var columns = IndexColumns.All;
+        var buffers = new ImportColumnCopy.Buffers(IndexDataFileWriter.RowGroupRows);
+        var copies = new ImportColumnCopy[columns.Count];
+        var bounds = new PathBounds();
+        long rows = 0;
         try
         {
-            if (await MayHaveRowsWithoutPathAsync(source, cancellationToken).ConfigureAwait(false))
+            using (var schema = IndexDataFileWriter.Schema())
+            using (var properties = IndexDataFileWriter.Properties())
+            using (var file = new ParquetFileWriter(target, schema, properties))
             {
-                await using var bad = _connection.CreateCommand();
-                bad.CommandText = $"SELECT file_row_number FROM {src} WHERE path IS NULL OR path = '' ORDER BY file_row_number";
-                await using var reader = await bad.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                for (var c = 0; c < columns.Count; c++)
                 {
-                    onBad(new BadInput(source, reader.GetInt64(0) + 1, "row has no path"));
+                    copies[c] = new ImportColumnCopy(source, columns[c], sourceIndex[c] >= 0 ? metadata.Schema.Column(sourceIndex[c]) : null, FileRecordColumns.ToMicros(ingestTs), c == 0 ? bounds : null);
                 }
+
+                // Bad rows are numbered within the whole file.
+                long rowBase = 0;
+                for (var g = 0; g < firstGroup; g++)
+                {
+                    using var before = reader.RowGroup(g);
+                    rowBase += before.MetaData.NumRows;
+                }
+
+                for (var g = firstGroup; g < firstGroup + groupCount; g++)
+                {
+                    using var rowGroup = reader.RowGroup(g);
+                    var groupRows = rowGroup.MetaData.NumRows;
+                    var keep = RowsWithPath(source, rowGroup, sourceIndex[0], rowBase, onBad, cancellationToken);
+                    for (var c = 0; c < columns.Count; c++)
+                    {
+                        copies[c].Open(sourceIndex[c] >= 0 ? rowGroup.Column(sourceIndex[c]) : null, g, keep);
+                    }
+
+                    for (long done = 0; done < groupRows; done += IndexDataFileWriter.RowGroupRows)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        var count = (int)Math.Min(IndexDataFileWriter.RowGroupRows, groupRows - done);
+                        var kept = keep is null ? count : Count(keep, (int)done, count);
+                        if (kept == 0)
+                        {
+                            foreach (var copy in copies)
+                            {
+                                copy.Copy(null, buffers, (int)done, count, 0);
+                            }
+
+                            continue;
+                        }
+
+                        using var outGroup = file.AppendRowGroup();
+                        foreach (var copy in copies)
+                        {
+                            using var column = outGroup.NextColumn();
+                            copy.Copy(column, buffers, (int)done, count, kept);
+                        }
+
+                        rows += kept;
+                    }
+
+                    foreach (var copy in copies)
+                    {
+                        copy.Close();
+                    }
+
+                    rowBase += groupRows;
+                }
+
+                file.Close();
             }
-
-            var target = writer.NewDataFilePath();
-            var select = new StringBuilder();
-            var fieldIds = new StringBuilder();
-            var columns = IndexColumns.All;
-            for (var c = 0; c < columns.Count; c++)
-            {
-                var col = columns[c];
-                var name = QueryEngine.Ident(col.Name);
-                var type = col.Kind switch
-                {
-                    ColumnKind.String => "VARCHAR",
-                    ColumnKind.Int32 => "INTEGER",
-                    ColumnKind.Int64 => "BIGINT",
-                    ColumnKind.Boolean => "BOOLEAN",
-                    _ => "TIMESTAMPTZ",
-                };
-                string expr;
-                if (!present[c])
-                {
-                    expr = $"CAST(NULL AS {type})";
-                }
-                else if (col.Kind == ColumnKind.TimestampTz)
-                {
-                    // Truncate nanoseconds toward earlier instants, as the records function does.
-                    // Integer arithmetic on epoch_ns is as fast as copying the column; date_trunc
-                    // and casts through TIMESTAMP cost a third of the import's time.
-                    var ns = $"epoch_ns({name})";
-                    expr = $"make_timestamptz(({ns} - ((({ns} % 1000) + 1000) % 1000)) // 1000)";
-                }
-                else
-                {
-                    expr = $"CAST({name} AS {type})";
-                }
-
-                if (col.Name == "ingest_ts")
-                {
-                    expr = $"COALESCE({expr}, CAST({QueryEngine.Literal(ingestTs.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture))} AS TIMESTAMP)::TIMESTAMPTZ)";
-                }
-
-                select.Append(c == 0 ? "" : ", ").Append(expr).Append(" AS ").Append(name);
-                fieldIds.Append(c == 0 ? "" : ", ").Append(QueryEngine.Literal(col.Name)).Append(": ").Append(col.FieldId.ToString(CultureInfo.InvariantCulture));
-            }
-
-            await using (var copy = _connection.CreateCommand())
-            {
-                copy.CommandText =
-                    $"COPY (SELECT {select} FROM {src} WHERE path IS NOT NULL AND path <> '') " +
-                    $"TO {QueryEngine.Literal(target)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {IndexDataFileWriter.RowGroupRows}, FIELD_IDS {{{fieldIds}}})";
-                await copy.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            await using var stats = _connection.CreateCommand();
-            // The footer has the row count and the path bounds; reading it avoids a scan of the file.
-            stats.CommandText =
-                $"SELECT CAST(sum(row_group_num_rows) AS BIGINT), min(stats_min_value), max(stats_max_value), bool_and(stats_min_value IS NOT NULL AND stats_max_value IS NOT NULL) " +
-                $"FROM parquet_metadata({QueryEngine.Literal(target)}) WHERE path_in_schema = 'path'";
-            await using var r = await stats.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await r.ReadAsync(cancellationToken).ConfigureAwait(false);
-            var rows = r.IsDBNull(0) ? 0 : r.GetInt64(0);
-            if (rows == 0)
-            {
-                File.Delete(target);
-                return;
-            }
-
-            var (lower, upper) = r.GetBoolean(3)
-                ? (r.GetString(1), r.GetString(2))
-                : await ScanBoundsAsync(target, cancellationToken).ConfigureAwait(false);
-            writer.AddDataFile(new IndexDataFile(target, rows, new FileInfo(target).Length, lower, upper) { Sorted = false });
         }
-        catch (DuckDBException e)
+        catch (ParquetException e)
         {
             throw new ImportSourceException($"{source}: {e.Message}", e);
         }
+        finally
+        {
+            foreach (var copy in copies)
+            {
+                copy?.Close();
+            }
+        }
+
+        if (rows == 0)
+        {
+            File.Delete(target);
+            return;
+        }
+
+        writer.AddDataFile(new IndexDataFile(target, rows, new FileInfo(target).Length, bounds.Lower!, bounds.Upper!) { Sorted = false });
     }
 
-    /// <summary>True unless the footer proves every path is present and non-empty.</summary>
-    private async Task<bool> MayHaveRowsWithoutPathAsync(string source, CancellationToken cancellationToken)
+    /// <summary>
+    /// Which rows of a row group have a path, or null when its footer statistics prove all do (no
+    /// nulls, smallest value not empty); rows without one are reported with their 1-based number.
+    /// </summary>
+    private static bool[]? RowsWithPath(string source, RowGroupReader rowGroup, int pathColumn, long rowBase, Action<BadInput> onBad, CancellationToken cancellationToken)
     {
-        await using var command = _connection.CreateCommand();
-        command.CommandText =
-            $"SELECT bool_or(stats_null_count IS NULL OR stats_null_count > 0 OR stats_min_value IS NULL OR stats_min_value = '') " +
-            $"FROM parquet_metadata({QueryEngine.Literal(source)}) WHERE path_in_schema = 'path'";
-        var result = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-        return result is not bool b || b;
+        var rows = (int)rowGroup.MetaData.NumRows;
+        using (var chunk = rowGroup.MetaData.GetColumnChunkMetaData(pathColumn))
+        using (var statistics = chunk.IsStatsSet ? chunk.Statistics : null)
+        {
+            if (statistics is Statistics<ByteArray> { HasMinMax: true } s && s.NullCount == 0 && s.Min.Length > 0)
+            {
+                return null;
+            }
+        }
+
+        var keep = new bool[rows];
+        var defs = new short[IndexDataFileWriter.RowGroupRows];
+        var values = new ByteArray[IndexDataFileWriter.RowGroupRows];
+        using var reader = (ColumnReader<ByteArray>)rowGroup.Column(pathColumn);
+        var maxDef = reader.ColumnDescriptor.MaxDefinitionLevel;
+        var row = 0;
+        while (row < rows)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var levels = (int)reader.ReadBatch(Math.Min(rows - row, defs.Length), defs, default, values, out _);
+            if (levels == 0)
+            {
+                throw new ImportSourceException($"{source}: column 'path' ends after {row} of {rows} rows in a row group");
+            }
+
+            for (int i = 0, k = 0; i < levels; i++, row++)
+            {
+                var present = maxDef == 0 || defs[i] == maxDef;
+                keep[row] = present && values[k].Length > 0;
+                if (present)
+                {
+                    k++;
+                }
+
+                if (!keep[row])
+                {
+                    onBad(new BadInput(source, rowBase + row + 1, "row has no path"));
+                }
+            }
+        }
+
+        return keep;
     }
 
-    private async Task<(string Lower, string Upper)> ScanBoundsAsync(string file, CancellationToken cancellationToken)
+    private static int Count(bool[] keep, int start, int count)
     {
-        await using var command = _connection.CreateCommand();
-        command.CommandText = $"SELECT min(path), max(path) FROM read_parquet({QueryEngine.Literal(file)})";
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        return (reader.GetString(0), reader.GetString(1));
-    }
+        var n = 0;
+        foreach (var k in keep.AsSpan(start, count))
+        {
+            n += k ? 1 : 0;
+        }
 
-    public ValueTask DisposeAsync() => _connection.DisposeAsync();
+        return n;
+    }
 }

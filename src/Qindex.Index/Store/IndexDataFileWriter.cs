@@ -45,6 +45,29 @@ public static class IndexDataFileWriter
         return new GroupNode("table", Repetition.Required, nodes);
     }
 
+    /// <summary>
+    /// Columns whose values are (nearly) all distinct. A dictionary never pays off for them: the
+    /// writer hashes every value until the dictionary page overflows, then writes them plain anyway.
+    /// Without it the import of 2M users'-schema rows wrote 17 percent smaller files in less time
+    /// (docs/decisions/0004-import-unsorted.md).
+    /// </summary>
+    private static readonly string[] DistinctColumns = ["path", "name", "id", "file_number", "access_time", "modification_time", "change_time", "creation_time"];
+
+    /// <summary>The writer properties of every index data file: zstd, small row groups, qindex's created_by.</summary>
+    public static WriterProperties Properties()
+    {
+        using var builder = new WriterPropertiesBuilder()
+            .Compression(Compression.Zstd)
+            .MaxRowGroupLength(RowGroupRows)
+            .CreatedBy(ParquetCreatedBy.Value);
+        foreach (var column in DistinctColumns)
+        {
+            builder.DisableDictionary(column);
+        }
+
+        return builder.Build();
+    }
+
     private static Repetition Rep(IndexColumn c) => c.Required ? Repetition.Required : Repetition.Optional;
 
     /// <summary>Writes <paramref name="sortedRows"/> to <paramref name="path"/> (created or replaced).</summary>
@@ -57,11 +80,7 @@ public static class IndexDataFileWriter
         }
 
         using var schema = Schema();
-        using var properties = new WriterPropertiesBuilder()
-            .Compression(Compression.Zstd)
-            .MaxRowGroupLength(RowGroupRows)
-            .CreatedBy(ParquetCreatedBy.Value)
-            .Build();
+        using var properties = Properties();
         using (var file = new ParquetFileWriter(path, schema, properties))
         {
             for (var start = 0; start < sortedRows.Count; start += RowGroupRows)
