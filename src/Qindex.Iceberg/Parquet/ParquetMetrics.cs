@@ -36,9 +36,11 @@ public static class ParquetMetrics
             for (int c = 0; c < columns; c++)
             {
                 var column = descriptor.Column(c);
-                fieldIds[c] = column.SchemaNode.FieldId;
+                using var node = column.SchemaNode;
+                using var logical = column.LogicalType;
+                fieldIds[c] = node.FieldId;
                 fields[c] = schema.FindField(fieldIds[c]);
-                nanosecond[c] = column.LogicalType is TimestampLogicalType { TimeUnit: TimeUnit.Nanos };
+                nanosecond[c] = logical is TimestampLogicalType { TimeUnit: TimeUnit.Nanos };
             }
 
             var sizes = new Dictionary<int, long>();

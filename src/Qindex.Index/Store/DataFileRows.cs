@@ -70,7 +70,8 @@ internal static class DataFileRows
         for (int i = 0; i < schema.NumColumns; i++)
         {
             var column = schema.Column(i);
-            if (column.SchemaNode.FieldId == fieldId && column.PhysicalType == PhysicalType.Int64)
+            using var node = column.SchemaNode;
+            if (node.FieldId == fieldId && column.PhysicalType == PhysicalType.Int64)
             {
                 return i;
             }
@@ -136,7 +137,8 @@ internal static class DataFileRows
         for (int i = 0; i < schema.NumColumns; i++)
         {
             var column = schema.Column(i);
-            if (column.SchemaNode.FieldId == IcebergIndexStore.PathFieldId || (column.SchemaNode.FieldId < 0 && column.Name == "path"))
+            using var node = column.SchemaNode;
+            if (node.FieldId == IcebergIndexStore.PathFieldId || (node.FieldId < 0 && column.Name == "path"))
             {
                 return i;
             }

@@ -70,7 +70,8 @@ internal static class PositionDeleteFile
         int pathColumn = -1, posColumn = -1;
         for (int i = 0; i < schema.NumColumns; i++)
         {
-            switch (schema.Column(i).SchemaNode.FieldId)
+            using var node = schema.Column(i).SchemaNode;
+            switch (node.FieldId)
             {
                 case FilePathFieldId: pathColumn = i; break;
                 case PositionFieldId: posColumn = i; break;
