@@ -33,7 +33,8 @@ public sealed class WatchBenchmark : IBenchmark
         bool trace = args.Contains("--trace");
         string shape = args.SkipWhile(a => a != "--shape").Skip(1).FirstOrDefault() ?? "churn";
         int maxTreeDelete = (int)Arg(args, "--max-tree-delete", 100);
-        var extras = new Extras((long)Arg(args, "--burst", 0), Arg(args, "--burst-rate", 20_000), (int)Arg(args, "--rename-files", 0));
+        int listThreshold = (int)Arg(args, "--list-threshold", new WatchOptions { ClusterHost = "x", RootPath = "/" }.ListThreshold);
+        var extras = new Extras((long)Arg(args, "--burst", 0), Arg(args, "--burst-rate", 20_000), (int)Arg(args, "--rename-files", 0), listThreshold);
         string loadPath = args.SkipWhile(a => a != "--load-path").Skip(1).FirstOrDefault() ?? "largest";
 
         Console.WriteLine($"Command: `dotnet run -c Release --project bench/Qindex.Bench -- watch {string.Join(' ', args)}`");
@@ -46,7 +47,7 @@ public sealed class WatchBenchmark : IBenchmark
             return 0;
         }
 
-        await RunOneAsync("per-event commit", objects, baselineRate, baselineSeconds, shape, loadPath, maxTreeDelete, perEvent: true, trace: false, new Extras(0, 0, 0), cancellationToken);
+        await RunOneAsync("per-event commit", objects, baselineRate, baselineSeconds, shape, loadPath, maxTreeDelete, perEvent: true, trace: false, new Extras(0, 0, 0, listThreshold), cancellationToken);
         return 0;
     }
 
@@ -78,6 +79,7 @@ public sealed class WatchBenchmark : IBenchmark
                 MaxBatch = perEvent ? 1 : 100_000,
                 BaselineInterval = null,
                 MaintenanceInterval = null,
+                ListThreshold = extras.ListThreshold,
             };
             var lags = new List<(double Seconds, int Events)>();
             long applied = 0, commits = 0;
@@ -267,8 +269,8 @@ public sealed class WatchBenchmark : IBenchmark
         return "/" + largest.GetProperty("name").GetString() + "/";
     }
 
-    /// <summary>Phases run after the sustained load, on the same index: a burst of creates and a directory rename.</summary>
-    private sealed record Extras(long Burst, double BurstRate, int RenameFiles);
+    /// <summary>Phases run after the sustained load, on the same index (a burst of creates, a directory rename), and the watcher's listing threshold.</summary>
+    private sealed record Extras(long Burst, double BurstRate, int RenameFiles, int ListThreshold);
 
     private static string Describe(string path) => path.Length > 24 ? path[..24] + "..." : path;
 
