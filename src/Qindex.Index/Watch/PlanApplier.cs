@@ -111,19 +111,37 @@ public sealed class PlanApplier
 
         // Gone from the path an add or change event named: moved after the event. Find it by id
         // and keep it at that path; the move's own event (later in the stream) carries it on.
+        // Gone from a path an add or move-in named, even if the window also removed it: the object
+        // may live on under another name (a hard link made, then removed or renamed), whose
+        // num_links and change_time changed with no event naming it. The id finds that name too.
         var relocated = new ConcurrentDictionary<string, FileRecord>(StringComparer.Ordinal);
-        var movedAway = missing.Where(p => plan.Ids.ContainsKey(p)).ToList();
+        var otherNames = new ConcurrentDictionary<string, JsonElement>(StringComparer.Ordinal);
+        var byId = missing
+            .Select(p => (Path: p, Id: plan.Ids.GetValueOrDefault(p) ?? plan.NamedIds.GetValueOrDefault(p)))
+            .Where(p => p.Id is not null)
+            .ToList();
+        var root = WatchPaths.AsDirectory(_options.RootPath);
         await Parallel.ForEachAsync(
-            movedAway,
+            byId,
             new ParallelOptions { MaxDegreeOfParallelism = _options.ResolveConcurrency, CancellationToken = cancellationToken },
-            async (path, token) =>
+            async (missed, token) =>
             {
                 Interlocked.Increment(ref requests);
-                if (await GetOrNullAsync(plan.Ids[path], snapshot, token).ConfigureAwait(false) is { } attributes)
+                if (await GetOrNullAsync(missed.Id!, snapshot, token).ConfigureAwait(false) is not { } attributes)
                 {
-                    var record = FileRecordParser.Parse(attributes, ingestTs);
-                    var placed = record.Path.EndsWith('/') ? WatchPaths.AsDirectory(path) : WatchPaths.WithoutSlash(path);
-                    relocated[path] = record with { Path = placed, Name = WatchPaths.Name(placed) };
+                    return;
+                }
+
+                var record = FileRecordParser.Parse(attributes, ingestTs);
+                if (plan.Ids.ContainsKey(missed.Path))
+                {
+                    var placed = record.Path.EndsWith('/') ? WatchPaths.AsDirectory(missed.Path) : WatchPaths.WithoutSlash(missed.Path);
+                    relocated[missed.Path] = record with { Path = placed, Name = WatchPaths.Name(placed) };
+                }
+
+                if (!record.Path.EndsWith('/') && record.Path != missed.Path && record.Path.StartsWith(root, StringComparison.Ordinal))
+                {
+                    otherNames[record.Path] = attributes;
                 }
             }).ConfigureAwait(false);
 
@@ -134,6 +152,8 @@ public sealed class PlanApplier
         var newlyLinked = new HashSet<string>(StringComparer.Ordinal);
         var done = new HashSet<string>(StringComparer.Ordinal);
         Write(plan.Refresh, found, relocated, missingSet, changes, ingestTs, linked, newlyLinked, done, ref upserts, ref deletes);
+        var others = otherNames.Keys.Where(p => !done.Contains(p)).Order(StringComparer.Ordinal).ToList();
+        Write(others, otherNames, new Dictionary<string, FileRecord>(), new HashSet<string>(), changes, ingestTs, linked, newlyLinked, done, ref upserts, ref deletes);
 
         if (_links is not null && linked.Count > 0)
         {

@@ -90,4 +90,80 @@ public sealed class PlanApplierTests : IAsyncLifetime
         Assert.Equal(100, store.Rows.Keys.Count(k => k.StartsWith(root + "f", StringComparison.Ordinal)));
         Assert.Equal(1, stats.Deletes);
     }
+
+    private static Notification Event(string type, string root, string path, params long[] spine) =>
+        new(type, path, path[root.Length..], ["1", .. spine.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))], null);
+
+    private async Task<(QumuloClient Client, MemoryIndexStore Store, PlanApplier Applier, string Root, Qindex.Simulator.Model.FsAttributes File)> LinkedSetupAsync()
+    {
+        var client = Client();
+        var root = _server.Cluster.CreateDirectory("/", "links").Path;
+        var file = _server.Cluster.CreateFile(root, "original");
+        var store = new MemoryIndexStore();
+        await new Crawler(client).RunAsync(new CrawlOptions { ClusterHost = "h", RootPath = root, SnapshotMode = CrawlSnapshotMode.None }, store, null, CancellationToken.None);
+        var links = new HardLinkMap();
+        links.Reset(await store.LinkedAsync(CancellationToken.None));
+        var applier = new PlanApplier(client, new WatchOptions { ClusterHost = "h", RootPath = root }, links, store);
+        return (client, store, applier, root, file);
+    }
+
+    private void AssertRowMatchesCluster(MemoryIndexStore store, string path)
+    {
+        var cluster = _server.Cluster.GetAttributes(path);
+        var row = store.Rows[path];
+        Assert.Equal(cluster.NumLinks, row.NumLinks);
+        Assert.Equal(cluster.ChangeTime.ToDateTimeOffset(), row.ChangeTime!.Value, TimeSpan.FromMilliseconds(0.001));
+    }
+
+    [Fact]
+    public async Task A_link_made_and_removed_within_one_window_refreshes_the_other_name()
+    {
+        // Failed before the fix: the new name was gone when read, nothing in the window named the
+        // original, so the original kept the change_time from before the link came and went.
+        var (client, store, applier, root, file) = await LinkedSetupAsync();
+        using var _ = client;
+        var link = _server.Cluster.CreateLink(root, "link", file.Path);
+        _server.Cluster.Delete(link.Path);
+        await ApplyAsync(applier, store, Coalesce(root, [
+            Event("child_file_added", root, root + "link", file.Id),
+            Event("child_file_removed", root, root + "link", file.Id),
+        ]));
+
+        Assert.DoesNotContain(root + "link", store.Rows.Keys);
+        AssertRowMatchesCluster(store, file.Path);
+    }
+
+    [Fact]
+    public async Task A_link_removed_before_its_add_was_read_refreshes_the_other_name()
+    {
+        // Failed before the fix: the add's window read the link by id (it was gone) and wrote a row
+        // with one link; the removal's window found no other name in the link map.
+        var (client, store, applier, root, file) = await LinkedSetupAsync();
+        using var _ = client;
+        var link = _server.Cluster.CreateLink(root, "link", file.Path);
+        _server.Cluster.Delete(link.Path);
+        await ApplyAsync(applier, store, Coalesce(root, [Event("child_file_added", root, root + "link", file.Id)]));
+        await ApplyAsync(applier, store, Coalesce(root, [Event("child_file_removed", root, root + "link", file.Id)]));
+
+        Assert.DoesNotContain(root + "link", store.Rows.Keys);
+        AssertRowMatchesCluster(store, file.Path);
+    }
+
+    [Fact]
+    public async Task A_link_renamed_before_its_add_was_read_is_found_under_both_names()
+    {
+        var (client, store, applier, root, file) = await LinkedSetupAsync();
+        using var _ = client;
+        var link = _server.Cluster.CreateLink(root, "link", file.Path);
+        _server.Cluster.Rename(root, "link renamed", link.Path);
+        await ApplyAsync(applier, store, Coalesce(root, [Event("child_file_added", root, root + "link", file.Id)]));
+        await ApplyAsync(applier, store, Coalesce(root, [
+            Event("child_file_moved_from", root, root + "link", file.Id),
+            Event("child_file_moved_to", root, root + "link renamed", file.Id),
+        ]));
+
+        Assert.DoesNotContain(root + "link", store.Rows.Keys);
+        AssertRowMatchesCluster(store, file.Path);
+        AssertRowMatchesCluster(store, root + "link renamed");
+    }
 }
