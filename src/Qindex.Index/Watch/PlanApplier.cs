@@ -49,17 +49,32 @@ public sealed class PlanApplier
         var ingestTs = DateTimeOffset.UtcNow;
         long upserts = 0, deletes = 0, requests = 0, listings = 0;
 
+        // Ids of hard-linked files this plan touched: their other names are refreshed at the end.
+        var linked = new HashSet<string>(StringComparer.Ordinal);
+        var newlyLinked = new HashSet<string>(StringComparer.Ordinal);
         foreach (var step in plan.Structural)
         {
             switch (step.Kind)
             {
                 case StructuralKind.Delete:
                     changes.Delete(step.Path);
-                    _links?.Remove(step.Path);
+                    if (_links?.IdOf(step.Path) is { } id)
+                    {
+                        linked.Add(id);
+                        _links.Remove(step.Path);
+                    }
+
                     break;
                 case StructuralKind.DeleteSubtree:
+                    // A tree removed file by file took one link of each linked file in it: the other
+                    // names (outside it) changed. The map must be asked before it forgets them, since
+                    // the removal events' own refreshes run after this step.
                     changes.DeleteSubtree(step.Path);
-                    _links?.RemoveSubtree(step.Path);
+                    if (_links is not null)
+                    {
+                        linked.UnionWith(_links.RemoveSubtree(step.Path));
+                    }
+
                     break;
                 case StructuralKind.MoveSubtree:
                     changes.MoveSubtree(step.Path, step.NewPath!);
@@ -148,8 +163,6 @@ public sealed class PlanApplier
         // Write in plan order so the outcome does not depend on which request answered first.
         var missingSet = missing.Where(p => !relocated.ContainsKey(p)).ToHashSet(StringComparer.Ordinal);
 
-        var linked = new HashSet<string>(StringComparer.Ordinal);
-        var newlyLinked = new HashSet<string>(StringComparer.Ordinal);
         var done = new HashSet<string>(StringComparer.Ordinal);
         Write(plan.Refresh, found, relocated, missingSet, changes, ingestTs, linked, newlyLinked, done, ref upserts, ref deletes);
         var others = otherNames.Keys.Where(p => !done.Contains(p)).Order(StringComparer.Ordinal).ToList();
@@ -164,7 +177,15 @@ public sealed class PlanApplier
                 siblings.UnionWith(_links.PathsOf(id));
                 if (newlyLinked.Contains(id) && _linkSource is not null)
                 {
-                    siblings.UnionWith(await _linkSource.PathsOfAsync(id, cancellationToken).ConfigureAwait(false));
+                    // The source reads the committed index: carry its paths through this plan's
+                    // renames and deletes so a name whose directory moved in this batch is found.
+                    foreach (var committed in await _linkSource.PathsOfAsync(id, cancellationToken).ConfigureAwait(false))
+                    {
+                        if (AfterStructural(committed, plan.Structural) is { } current)
+                        {
+                            siblings.Add(current);
+                        }
+                    }
                 }
             }
 
@@ -188,6 +209,25 @@ public sealed class PlanApplier
         }
 
         return new ApplyStats(upserts, deletes, requests, listings);
+    }
+
+    /// <summary>Where a committed path is after <paramref name="steps"/>, or null when they delete it.</summary>
+    private static string? AfterStructural(string path, IReadOnlyList<StructuralStep> steps)
+    {
+        foreach (var step in steps)
+        {
+            switch (step.Kind)
+            {
+                case StructuralKind.Delete when path == step.Path:
+                case StructuralKind.DeleteSubtree when WatchPaths.IsUnder(path, step.Path):
+                    return null;
+                case StructuralKind.MoveSubtree when path.StartsWith(step.Path, StringComparison.Ordinal):
+                    path = step.NewPath! + path[step.Path.Length..];
+                    break;
+            }
+        }
+
+        return path;
     }
 
     private void Write(

@@ -166,4 +166,58 @@ public sealed class PlanApplierTests : IAsyncLifetime
         AssertRowMatchesCluster(store, file.Path);
         AssertRowMatchesCluster(store, root + "link renamed");
     }
+
+    [Fact]
+    public async Task Removing_a_tree_that_holds_a_link_refreshes_the_file_s_name_outside_it()
+    {
+        // Failed before the fix: the tree's removal dropped its paths from the link map before the
+        // link's own removal event was resolved, so nothing led to the name left outside.
+        var (client, store, _, root, file) = await LinkedSetupAsync();
+        using var _ = client;
+        var tree = _server.Cluster.CreateDirectory(root, "tree");
+        var link = _server.Cluster.CreateLink(tree.Path, "link", file.Path);
+        await new Crawler(client).RunAsync(new CrawlOptions { ClusterHost = "h", RootPath = root, SnapshotMode = CrawlSnapshotMode.None }, store, null, CancellationToken.None);
+        var links = new HardLinkMap();
+        links.Reset(await store.LinkedAsync(CancellationToken.None));
+        var applier = new PlanApplier(client, new WatchOptions { ClusterHost = "h", RootPath = root }, links, store);
+        Assert.Equal(2, store.Rows[file.Path].NumLinks);
+
+        _server.Cluster.Delete(link.Path);
+        _server.Cluster.Delete(tree.Path);
+        await ApplyAsync(applier, store, Coalesce(root, [
+            Event("child_file_removed", root, link.Path, tree.Id, file.Id),
+            Event("child_dir_removed", root, tree.Path, tree.Id),
+        ]));
+
+        Assert.DoesNotContain(link.Path, store.Rows.Keys);
+        AssertRowMatchesCluster(store, file.Path);
+        Assert.Equal(1, store.Rows[file.Path].NumLinks);
+    }
+
+    [Fact]
+    public async Task A_new_link_to_a_file_whose_directory_was_renamed_in_the_same_window_updates_it_under_its_new_path()
+    {
+        // Failed before the fix: the other name came from the committed index (its old path),
+        // which was gone, and the row the rename moved kept num_links 1.
+        var (client, store, _, root, _) = await LinkedSetupAsync();
+        using var _ = client;
+        var a = _server.Cluster.CreateDirectory(root, "a");
+        var inner = _server.Cluster.CreateFile(a.Path, "inner");
+        await new Crawler(client).RunAsync(new CrawlOptions { ClusterHost = "h", RootPath = root, SnapshotMode = CrawlSnapshotMode.None }, store, null, CancellationToken.None);
+        var links = new HardLinkMap();
+        links.Reset(await store.LinkedAsync(CancellationToken.None));
+        var applier = new PlanApplier(client, new WatchOptions { ClusterHost = "h", RootPath = root }, links, store);
+
+        _server.Cluster.Rename(root, "b", a.Path);
+        var link = _server.Cluster.CreateLink(root, "link", root + "b/inner");
+        await ApplyAsync(applier, store, Coalesce(root, [
+            Event("child_dir_moved_from", root, root + "a", a.Id),
+            Event("child_dir_moved_to", root, root + "b", a.Id),
+            Event("child_file_added", root, link.Path, inner.Id),
+        ]));
+
+        AssertRowMatchesCluster(store, root + "b/inner");
+        Assert.Equal(2, store.Rows[root + "b/inner"].NumLinks);
+        AssertRowMatchesCluster(store, link.Path);
+    }
 }
