@@ -164,17 +164,22 @@ public sealed class PlanApplier
         var missingSet = missing.Where(p => !relocated.ContainsKey(p)).ToHashSet(StringComparer.Ordinal);
 
         var done = new HashSet<string>(StringComparer.Ordinal);
-        Write(plan.Refresh, found, relocated, missingSet, changes, ingestTs, linked, newlyLinked, done, ref upserts, ref deletes);
+        var written = new HashSet<string>(StringComparer.Ordinal);
+        Write(plan.Refresh, found, relocated, missingSet, changes, ingestTs, linked, newlyLinked, done, written, ref upserts, ref deletes);
         var others = otherNames.Keys.Where(p => !done.Contains(p)).Order(StringComparer.Ordinal).ToList();
-        Write(others, otherNames, new Dictionary<string, FileRecord>(), new HashSet<string>(), changes, ingestTs, linked, newlyLinked, done, ref upserts, ref deletes);
+        Write(others, otherNames, new Dictionary<string, FileRecord>(), new HashSet<string>(), changes, ingestTs, linked, newlyLinked, done, written, ref upserts, ref deletes);
 
         if (_links is not null && linked.Count > 0)
         {
             // Another link of a touched file changed num_links (and ctime) without an event of its own.
-            var siblings = new HashSet<string>(StringComparer.Ordinal);
+            var siblings = new Dictionary<string, string>(StringComparer.Ordinal); // path -> file id
             foreach (var id in linked)
             {
-                siblings.UnionWith(_links.PathsOf(id));
+                foreach (var path in _links.PathsOf(id))
+                {
+                    siblings.TryAdd(path, id);
+                }
+
                 if (newlyLinked.Contains(id) && _linkSource is not null)
                 {
                     // The source reads the committed index: carry its paths through this plan's
@@ -183,16 +188,24 @@ public sealed class PlanApplier
                     {
                         if (AfterStructural(committed, plan.Structural) is { } current)
                         {
-                            siblings.Add(current);
+                            siblings.TryAdd(current, id);
                         }
                     }
                 }
             }
 
-            siblings.ExceptWith(done);
+            foreach (var path in done)
+            {
+                siblings.Remove(path);
+            }
+
+            // A name that is not where the index has it was renamed or removed after this batch's
+            // events; that event is still to come and will carry or delete the row. Deleting it
+            // here would lose the row for good (the later rename finds nothing to move), so it
+            // keeps its path and takes the file's attributes, read by id, as a moved refresh does.
             var siblingFound = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-            var siblingMissing = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var path in siblings)
+            var siblingRelocated = new Dictionary<string, FileRecord>(StringComparer.Ordinal);
+            foreach (var (path, id) in siblings)
             {
                 requests++;
                 if (await GetOrNullAsync(path, snapshot, cancellationToken).ConfigureAwait(false) is { } attributes)
@@ -201,11 +214,16 @@ public sealed class PlanApplier
                 }
                 else
                 {
-                    siblingMissing.Add(path);
+                    requests++;
+                    if (await GetOrNullAsync(id, snapshot, cancellationToken).ConfigureAwait(false) is { } linkedAttributes
+                        && FileRecordParser.Parse(linkedAttributes, ingestTs) is { } record && !record.Path.EndsWith('/'))
+                    {
+                        siblingRelocated[path] = record with { Path = path, Name = WatchPaths.Name(path) };
+                    }
                 }
             }
 
-            Write(siblings.Order(StringComparer.Ordinal).ToList(), siblingFound, new Dictionary<string, FileRecord>(), siblingMissing, changes, ingestTs, [], [], done, ref upserts, ref deletes);
+            Write(siblings.Keys.Order(StringComparer.Ordinal).ToList(), siblingFound, siblingRelocated, new HashSet<string>(), changes, ingestTs, [], [], done, written, ref upserts, ref deletes);
         }
 
         return new ApplyStats(upserts, deletes, requests, listings);
@@ -232,7 +250,7 @@ public sealed class PlanApplier
 
     private void Write(
         IReadOnlyList<string> paths, IReadOnlyDictionary<string, JsonElement> found, IReadOnlyDictionary<string, FileRecord> relocated, IReadOnlySet<string> missing, IIndexChangeSet changes, DateTimeOffset ingestTs,
-        HashSet<string> linked, HashSet<string> newlyLinked, HashSet<string> done, ref long upserts, ref long deletes)
+        HashSet<string> linked, HashSet<string> newlyLinked, HashSet<string> done, HashSet<string> written, ref long upserts, ref long deletes)
     {
         foreach (var path in paths)
         {
@@ -255,6 +273,7 @@ public sealed class PlanApplier
             if (record is not null)
             {
                 done.Add(record.Path);
+                written.Add(record.Path);
                 changes.Upsert(record);
                 upserts++;
                 if (_links is not null)
@@ -291,8 +310,17 @@ public sealed class PlanApplier
             {
                 // Only the row: a directory that really went took its subtree with a removal or
                 // move-out event (a structural step); a parent read at the wrong moment did not.
-                changes.Delete(WatchPaths.WithoutSlash(path));
-                changes.Delete(WatchPaths.AsDirectory(path));
+                // Both spellings, except one this plan has just written: a directory renamed after
+                // its events is asked for as "d" (a change event's spelling, with no id left after
+                // the rename) and as "d/" (found by id and kept there); the 404 of the first must
+                // not delete the row the second wrote.
+                foreach (var spelling in new[] { WatchPaths.WithoutSlash(path), WatchPaths.AsDirectory(path) })
+                {
+                    if (spelling == path || !written.Contains(spelling))
+                    {
+                        changes.Delete(spelling);
+                    }
+                }
                 if (_links?.IdOf(path) is { } id)
                 {
                     linked.Add(id);
