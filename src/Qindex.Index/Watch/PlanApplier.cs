@@ -86,7 +86,13 @@ public sealed class PlanApplier
         foreach (var directory in plan.Crawl)
         {
             changes.DeleteSubtree(directory);
-            _links?.RemoveSubtree(directory);
+            if (_links is not null)
+            {
+                // As for a removed tree: a link gone from it by the time it is crawled leaves its
+                // other names changed, and the crawl will not bring its path back into the map.
+                linked.UnionWith(_links.RemoveSubtree(directory));
+            }
+
             var (rows, listed) = await CrawlAsync(directory, plan.Ids.GetValueOrDefault(directory), snapshot, changes, ingestTs, cancellationToken).ConfigureAwait(false);
             upserts += rows;
             listings += listed;

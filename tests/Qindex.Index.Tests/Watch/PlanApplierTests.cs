@@ -220,4 +220,26 @@ public sealed class PlanApplierTests : IAsyncLifetime
         Assert.Equal(2, store.Rows[root + "b/inner"].NumLinks);
         AssertRowMatchesCluster(store, link.Path);
     }
+
+    [Fact]
+    public async Task A_crawled_directory_whose_link_is_gone_refreshes_the_file_s_name_outside_it()
+    {
+        // Failed before the fix: the crawl dropped the directory's paths from the link map and did
+        // not bring back the removed link, so the name outside it kept num_links 2.
+        var (client, store, _, root, file) = await LinkedSetupAsync();
+        using var _ = client;
+        var tree = _server.Cluster.CreateDirectory(root, "tree");
+        var link = _server.Cluster.CreateLink(tree.Path, "link", file.Path);
+        await new Crawler(client).RunAsync(new CrawlOptions { ClusterHost = "h", RootPath = root, SnapshotMode = CrawlSnapshotMode.None }, store, null, CancellationToken.None);
+        var links = new HardLinkMap();
+        links.Reset(await store.LinkedAsync(CancellationToken.None));
+        var applier = new PlanApplier(client, new WatchOptions { ClusterHost = "h", RootPath = root }, links, store);
+
+        _server.Cluster.Delete(link.Path);
+        await ApplyAsync(applier, store, Coalesce(root, [Event("child_dir_moved_to", root, tree.Path.TrimEnd('/'), tree.Id)]));
+
+        Assert.DoesNotContain(link.Path, store.Rows.Keys);
+        AssertRowMatchesCluster(store, file.Path);
+        Assert.Equal(1, store.Rows[file.Path].NumLinks);
+    }
 }
