@@ -15,6 +15,7 @@ public sealed class EventCoalescer
     private readonly List<StructuralStep> _structural = [];
     private readonly Dictionary<string, bool> _pending = new(StringComparer.Ordinal); // path -> crawl (true) or refresh (false)
     private readonly Dictionary<string, string> _ids = new(StringComparer.Ordinal); // path -> id of the object an add or change event named there
+    private readonly Dictionary<string, string> _namedIds = new(StringComparer.Ordinal); // file path -> id an add or move-in named there, kept after a removal
     private readonly List<string> _order = [];
     private readonly Dictionary<string, long> _counts = new(StringComparer.Ordinal);
     private Notification? _dangling;
@@ -152,8 +153,18 @@ public sealed class EventCoalescer
             }
         }
 
-        var plan = new WatchPlan(_structural.ToArray(), crawl, refresh, _selfRemoved) { Ids = ids };
+        var named = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var path in refresh)
+        {
+            if (_namedIds.TryGetValue(path, out var id))
+            {
+                named[path] = id;
+            }
+        }
+
+        var plan = new WatchPlan(_structural.ToArray(), crawl, refresh, _selfRemoved) { Ids = ids, NamedIds = named };
         _ids.Clear();
+        _namedIds.Clear();
         _structural.Clear();
         _pending.Clear();
         _order.Clear();
@@ -178,6 +189,10 @@ public sealed class EventCoalescer
                 if (notification.Spine.Count > 0)
                 {
                     _ids[key] = notification.Spine[^1];
+                    if (notification.Type is "child_file_added" or "child_file_moved_to")
+                    {
+                        _namedIds[key] = notification.Spine[^1];
+                    }
                 }
 
                 break;
@@ -272,6 +287,11 @@ public sealed class EventCoalescer
             if (_ids.Remove(path, out var id))
             {
                 _ids[target] = id;
+            }
+
+            if (_namedIds.Remove(path, out var named))
+            {
+                _namedIds[target] = named;
             }
         }
     }

@@ -92,12 +92,17 @@ public sealed class HardLinkMap
         }
     }
 
-    public void RemoveSubtree(string directory)
+    /// <summary>Forgets every path under <paramref name="directory"/>; returns the ids they had.</summary>
+    public IReadOnlySet<string> RemoveSubtree(string directory)
     {
-        foreach (var path in _idByPath.Keys.Where(p => p.StartsWith(directory, StringComparison.Ordinal)).ToList())
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (path, id) in _idByPath.Where(p => p.Key.StartsWith(directory, StringComparison.Ordinal)).ToList())
         {
+            ids.Add(id);
             Remove(path);
         }
+
+        return ids;
     }
 
     public void MoveSubtree(string oldDirectory, string newDirectory)

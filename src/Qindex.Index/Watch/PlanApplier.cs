@@ -49,17 +49,32 @@ public sealed class PlanApplier
         var ingestTs = DateTimeOffset.UtcNow;
         long upserts = 0, deletes = 0, requests = 0, listings = 0;
 
+        // Ids of hard-linked files this plan touched: their other names are refreshed at the end.
+        var linked = new HashSet<string>(StringComparer.Ordinal);
+        var newlyLinked = new HashSet<string>(StringComparer.Ordinal);
         foreach (var step in plan.Structural)
         {
             switch (step.Kind)
             {
                 case StructuralKind.Delete:
                     changes.Delete(step.Path);
-                    _links?.Remove(step.Path);
+                    if (_links?.IdOf(step.Path) is { } id)
+                    {
+                        linked.Add(id);
+                        _links.Remove(step.Path);
+                    }
+
                     break;
                 case StructuralKind.DeleteSubtree:
+                    // A tree removed file by file took one link of each linked file in it: the other
+                    // names (outside it) changed. The map must be asked before it forgets them, since
+                    // the removal events' own refreshes run after this step.
                     changes.DeleteSubtree(step.Path);
-                    _links?.RemoveSubtree(step.Path);
+                    if (_links is not null)
+                    {
+                        linked.UnionWith(_links.RemoveSubtree(step.Path));
+                    }
+
                     break;
                 case StructuralKind.MoveSubtree:
                     changes.MoveSubtree(step.Path, step.NewPath!);
@@ -71,7 +86,13 @@ public sealed class PlanApplier
         foreach (var directory in plan.Crawl)
         {
             changes.DeleteSubtree(directory);
-            _links?.RemoveSubtree(directory);
+            if (_links is not null)
+            {
+                // As for a removed tree: a link gone from it by the time it is crawled leaves its
+                // other names changed, and the crawl will not bring its path back into the map.
+                linked.UnionWith(_links.RemoveSubtree(directory));
+            }
+
             var (rows, listed) = await CrawlAsync(directory, plan.Ids.GetValueOrDefault(directory), snapshot, changes, ingestTs, cancellationToken).ConfigureAwait(false);
             upserts += rows;
             listings += listed;
@@ -111,47 +132,86 @@ public sealed class PlanApplier
 
         // Gone from the path an add or change event named: moved after the event. Find it by id
         // and keep it at that path; the move's own event (later in the stream) carries it on.
+        // Gone from a path an add or move-in named, even if the window also removed it: the object
+        // may live on under another name (a hard link made, then removed or renamed), whose
+        // num_links and change_time changed with no event naming it. The id finds that name too.
         var relocated = new ConcurrentDictionary<string, FileRecord>(StringComparer.Ordinal);
-        var movedAway = missing.Where(p => plan.Ids.ContainsKey(p)).ToList();
+        var otherNames = new ConcurrentDictionary<string, JsonElement>(StringComparer.Ordinal);
+        var byId = missing
+            .Select(p => (Path: p, Id: plan.Ids.GetValueOrDefault(p) ?? plan.NamedIds.GetValueOrDefault(p)))
+            .Where(p => p.Id is not null)
+            .ToList();
+        var root = WatchPaths.AsDirectory(_options.RootPath);
         await Parallel.ForEachAsync(
-            movedAway,
+            byId,
             new ParallelOptions { MaxDegreeOfParallelism = _options.ResolveConcurrency, CancellationToken = cancellationToken },
-            async (path, token) =>
+            async (missed, token) =>
             {
                 Interlocked.Increment(ref requests);
-                if (await GetOrNullAsync(plan.Ids[path], snapshot, token).ConfigureAwait(false) is { } attributes)
+                if (await GetOrNullAsync(missed.Id!, snapshot, token).ConfigureAwait(false) is not { } attributes)
                 {
-                    var record = FileRecordParser.Parse(attributes, ingestTs);
-                    var placed = record.Path.EndsWith('/') ? WatchPaths.AsDirectory(path) : WatchPaths.WithoutSlash(path);
-                    relocated[path] = record with { Path = placed, Name = WatchPaths.Name(placed) };
+                    return;
+                }
+
+                var record = FileRecordParser.Parse(attributes, ingestTs);
+                if (plan.Ids.ContainsKey(missed.Path))
+                {
+                    var placed = record.Path.EndsWith('/') ? WatchPaths.AsDirectory(missed.Path) : WatchPaths.WithoutSlash(missed.Path);
+                    relocated[missed.Path] = record with { Path = placed, Name = WatchPaths.Name(placed) };
+                }
+
+                if (!record.Path.EndsWith('/') && record.Path != missed.Path && record.Path.StartsWith(root, StringComparison.Ordinal))
+                {
+                    otherNames[record.Path] = attributes;
                 }
             }).ConfigureAwait(false);
 
         // Write in plan order so the outcome does not depend on which request answered first.
         var missingSet = missing.Where(p => !relocated.ContainsKey(p)).ToHashSet(StringComparer.Ordinal);
 
-        var linked = new HashSet<string>(StringComparer.Ordinal);
-        var newlyLinked = new HashSet<string>(StringComparer.Ordinal);
         var done = new HashSet<string>(StringComparer.Ordinal);
-        Write(plan.Refresh, found, relocated, missingSet, changes, ingestTs, linked, newlyLinked, done, ref upserts, ref deletes);
+        var written = new HashSet<string>(StringComparer.Ordinal);
+        Write(plan.Refresh, found, relocated, missingSet, changes, ingestTs, linked, newlyLinked, done, written, ref upserts, ref deletes);
+        var others = otherNames.Keys.Where(p => !done.Contains(p)).Order(StringComparer.Ordinal).ToList();
+        Write(others, otherNames, new Dictionary<string, FileRecord>(), new HashSet<string>(), changes, ingestTs, linked, newlyLinked, done, written, ref upserts, ref deletes);
 
         if (_links is not null && linked.Count > 0)
         {
             // Another link of a touched file changed num_links (and ctime) without an event of its own.
-            var siblings = new HashSet<string>(StringComparer.Ordinal);
+            var siblings = new Dictionary<string, string>(StringComparer.Ordinal); // path -> file id
             foreach (var id in linked)
             {
-                siblings.UnionWith(_links.PathsOf(id));
+                foreach (var path in _links.PathsOf(id))
+                {
+                    siblings.TryAdd(path, id);
+                }
+
                 if (newlyLinked.Contains(id) && _linkSource is not null)
                 {
-                    siblings.UnionWith(await _linkSource.PathsOfAsync(id, cancellationToken).ConfigureAwait(false));
+                    // The source reads the committed index: carry its paths through this plan's
+                    // renames and deletes so a name whose directory moved in this batch is found.
+                    foreach (var committed in await _linkSource.PathsOfAsync(id, cancellationToken).ConfigureAwait(false))
+                    {
+                        if (AfterStructural(committed, plan.Structural) is { } current)
+                        {
+                            siblings.TryAdd(current, id);
+                        }
+                    }
                 }
             }
 
-            siblings.ExceptWith(done);
+            foreach (var path in done)
+            {
+                siblings.Remove(path);
+            }
+
+            // A name that is not where the index has it was renamed or removed after this batch's
+            // events; that event is still to come and will carry or delete the row. Deleting it
+            // here would lose the row for good (the later rename finds nothing to move), so it
+            // keeps its path and takes the file's attributes, read by id, as a moved refresh does.
             var siblingFound = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-            var siblingMissing = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var path in siblings)
+            var siblingRelocated = new Dictionary<string, FileRecord>(StringComparer.Ordinal);
+            foreach (var (path, id) in siblings)
             {
                 requests++;
                 if (await GetOrNullAsync(path, snapshot, cancellationToken).ConfigureAwait(false) is { } attributes)
@@ -160,19 +220,43 @@ public sealed class PlanApplier
                 }
                 else
                 {
-                    siblingMissing.Add(path);
+                    requests++;
+                    if (await GetOrNullAsync(id, snapshot, cancellationToken).ConfigureAwait(false) is { } linkedAttributes
+                        && FileRecordParser.Parse(linkedAttributes, ingestTs) is { } record && !record.Path.EndsWith('/'))
+                    {
+                        siblingRelocated[path] = record with { Path = path, Name = WatchPaths.Name(path) };
+                    }
                 }
             }
 
-            Write(siblings.Order(StringComparer.Ordinal).ToList(), siblingFound, new Dictionary<string, FileRecord>(), siblingMissing, changes, ingestTs, [], [], done, ref upserts, ref deletes);
+            Write(siblings.Keys.Order(StringComparer.Ordinal).ToList(), siblingFound, siblingRelocated, new HashSet<string>(), changes, ingestTs, [], [], done, written, ref upserts, ref deletes);
         }
 
         return new ApplyStats(upserts, deletes, requests, listings);
     }
 
+    /// <summary>Where a committed path is after <paramref name="steps"/>, or null when they delete it.</summary>
+    private static string? AfterStructural(string path, IReadOnlyList<StructuralStep> steps)
+    {
+        foreach (var step in steps)
+        {
+            switch (step.Kind)
+            {
+                case StructuralKind.Delete when path == step.Path:
+                case StructuralKind.DeleteSubtree when WatchPaths.IsUnder(path, step.Path):
+                    return null;
+                case StructuralKind.MoveSubtree when path.StartsWith(step.Path, StringComparison.Ordinal):
+                    path = step.NewPath! + path[step.Path.Length..];
+                    break;
+            }
+        }
+
+        return path;
+    }
+
     private void Write(
         IReadOnlyList<string> paths, IReadOnlyDictionary<string, JsonElement> found, IReadOnlyDictionary<string, FileRecord> relocated, IReadOnlySet<string> missing, IIndexChangeSet changes, DateTimeOffset ingestTs,
-        HashSet<string> linked, HashSet<string> newlyLinked, HashSet<string> done, ref long upserts, ref long deletes)
+        HashSet<string> linked, HashSet<string> newlyLinked, HashSet<string> done, HashSet<string> written, ref long upserts, ref long deletes)
     {
         foreach (var path in paths)
         {
@@ -195,6 +279,7 @@ public sealed class PlanApplier
             if (record is not null)
             {
                 done.Add(record.Path);
+                written.Add(record.Path);
                 changes.Upsert(record);
                 upserts++;
                 if (_links is not null)
@@ -231,8 +316,17 @@ public sealed class PlanApplier
             {
                 // Only the row: a directory that really went took its subtree with a removal or
                 // move-out event (a structural step); a parent read at the wrong moment did not.
-                changes.Delete(WatchPaths.WithoutSlash(path));
-                changes.Delete(WatchPaths.AsDirectory(path));
+                // Both spellings, except one this plan has just written: a directory renamed after
+                // its events is asked for as "d" (a change event's spelling, with no id left after
+                // the rename) and as "d/" (found by id and kept there); the 404 of the first must
+                // not delete the row the second wrote.
+                foreach (var spelling in new[] { WatchPaths.WithoutSlash(path), WatchPaths.AsDirectory(path) })
+                {
+                    if (spelling == path || !written.Contains(spelling))
+                    {
+                        changes.Delete(spelling);
+                    }
+                }
                 if (_links?.IdOf(path) is { } id)
                 {
                     linked.Add(id);

@@ -40,6 +40,15 @@ public sealed record WatchPlan(
     /// </summary>
     public IReadOnlyDictionary<string, string> Ids { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// For file paths an add or move-in event named in this window: the object's id, kept even
+    /// when a later event of the window removed or moved the path. When such a path is gone by the
+    /// time it is read, the object may still exist under another name (it was a new hard link of
+    /// an existing file, made and removed within the window or before the read): those other
+    /// names changed num_links and change_time without an event of their own, and the id finds them.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> NamedIds { get; init; } = new Dictionary<string, string>();
+
     /// <summary>A plan that changes nothing.</summary>
     public static WatchPlan Empty { get; } = new([], [], [], false);
 

@@ -90,4 +90,156 @@ public sealed class PlanApplierTests : IAsyncLifetime
         Assert.Equal(100, store.Rows.Keys.Count(k => k.StartsWith(root + "f", StringComparison.Ordinal)));
         Assert.Equal(1, stats.Deletes);
     }
+
+    private static Notification Event(string type, string root, string path, params long[] spine) =>
+        new(type, path, path[root.Length..], ["1", .. spine.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))], null);
+
+    private async Task<(QumuloClient Client, MemoryIndexStore Store, PlanApplier Applier, string Root, Qindex.Simulator.Model.FsAttributes File)> LinkedSetupAsync()
+    {
+        var client = Client();
+        var root = _server.Cluster.CreateDirectory("/", "links").Path;
+        var file = _server.Cluster.CreateFile(root, "original");
+        var store = new MemoryIndexStore();
+        await new Crawler(client).RunAsync(new CrawlOptions { ClusterHost = "h", RootPath = root, SnapshotMode = CrawlSnapshotMode.None }, store, null, CancellationToken.None);
+        var links = new HardLinkMap();
+        links.Reset(await store.LinkedAsync(CancellationToken.None));
+        var applier = new PlanApplier(client, new WatchOptions { ClusterHost = "h", RootPath = root }, links, store);
+        return (client, store, applier, root, file);
+    }
+
+    private void AssertRowMatchesCluster(MemoryIndexStore store, string path)
+    {
+        var cluster = _server.Cluster.GetAttributes(path);
+        var row = store.Rows[path];
+        Assert.Equal(cluster.NumLinks, row.NumLinks);
+        Assert.Equal(cluster.ChangeTime.ToDateTimeOffset(), row.ChangeTime!.Value, TimeSpan.FromMilliseconds(0.001));
+    }
+
+    [Fact]
+    public async Task A_link_made_and_removed_within_one_window_refreshes_the_other_name()
+    {
+        // Failed before the fix: the new name was gone when read, nothing in the window named the
+        // original, so the original kept the change_time from before the link came and went.
+        var (client, store, applier, root, file) = await LinkedSetupAsync();
+        using var _ = client;
+        var link = _server.Cluster.CreateLink(root, "link", file.Path);
+        _server.Cluster.Delete(link.Path);
+        await ApplyAsync(applier, store, Coalesce(root, [
+            Event("child_file_added", root, root + "link", file.Id),
+            Event("child_file_removed", root, root + "link", file.Id),
+        ]));
+
+        Assert.DoesNotContain(root + "link", store.Rows.Keys);
+        AssertRowMatchesCluster(store, file.Path);
+    }
+
+    [Fact]
+    public async Task A_link_removed_before_its_add_was_read_refreshes_the_other_name()
+    {
+        // Failed before the fix: the add's window read the link by id (it was gone) and wrote a row
+        // with one link; the removal's window found no other name in the link map.
+        var (client, store, applier, root, file) = await LinkedSetupAsync();
+        using var _ = client;
+        var link = _server.Cluster.CreateLink(root, "link", file.Path);
+        _server.Cluster.Delete(link.Path);
+        await ApplyAsync(applier, store, Coalesce(root, [Event("child_file_added", root, root + "link", file.Id)]));
+        await ApplyAsync(applier, store, Coalesce(root, [Event("child_file_removed", root, root + "link", file.Id)]));
+
+        Assert.DoesNotContain(root + "link", store.Rows.Keys);
+        AssertRowMatchesCluster(store, file.Path);
+    }
+
+    [Fact]
+    public async Task A_link_renamed_before_its_add_was_read_is_found_under_both_names()
+    {
+        var (client, store, applier, root, file) = await LinkedSetupAsync();
+        using var _ = client;
+        var link = _server.Cluster.CreateLink(root, "link", file.Path);
+        _server.Cluster.Rename(root, "link renamed", link.Path);
+        await ApplyAsync(applier, store, Coalesce(root, [Event("child_file_added", root, root + "link", file.Id)]));
+        await ApplyAsync(applier, store, Coalesce(root, [
+            Event("child_file_moved_from", root, root + "link", file.Id),
+            Event("child_file_moved_to", root, root + "link renamed", file.Id),
+        ]));
+
+        Assert.DoesNotContain(root + "link", store.Rows.Keys);
+        AssertRowMatchesCluster(store, file.Path);
+        AssertRowMatchesCluster(store, root + "link renamed");
+    }
+
+    [Fact]
+    public async Task Removing_a_tree_that_holds_a_link_refreshes_the_file_s_name_outside_it()
+    {
+        // Failed before the fix: the tree's removal dropped its paths from the link map before the
+        // link's own removal event was resolved, so nothing led to the name left outside.
+        var (client, store, _, root, file) = await LinkedSetupAsync();
+        using var _ = client;
+        var tree = _server.Cluster.CreateDirectory(root, "tree");
+        var link = _server.Cluster.CreateLink(tree.Path, "link", file.Path);
+        await new Crawler(client).RunAsync(new CrawlOptions { ClusterHost = "h", RootPath = root, SnapshotMode = CrawlSnapshotMode.None }, store, null, CancellationToken.None);
+        var links = new HardLinkMap();
+        links.Reset(await store.LinkedAsync(CancellationToken.None));
+        var applier = new PlanApplier(client, new WatchOptions { ClusterHost = "h", RootPath = root }, links, store);
+        Assert.Equal(2, store.Rows[file.Path].NumLinks);
+
+        _server.Cluster.Delete(link.Path);
+        _server.Cluster.Delete(tree.Path);
+        await ApplyAsync(applier, store, Coalesce(root, [
+            Event("child_file_removed", root, link.Path, tree.Id, file.Id),
+            Event("child_dir_removed", root, tree.Path, tree.Id),
+        ]));
+
+        Assert.DoesNotContain(link.Path, store.Rows.Keys);
+        AssertRowMatchesCluster(store, file.Path);
+        Assert.Equal(1, store.Rows[file.Path].NumLinks);
+    }
+
+    [Fact]
+    public async Task A_new_link_to_a_file_whose_directory_was_renamed_in_the_same_window_updates_it_under_its_new_path()
+    {
+        // Failed before the fix: the other name came from the committed index (its old path),
+        // which was gone, and the row the rename moved kept num_links 1.
+        var (client, store, _, root, _) = await LinkedSetupAsync();
+        using var _ = client;
+        var a = _server.Cluster.CreateDirectory(root, "a");
+        var inner = _server.Cluster.CreateFile(a.Path, "inner");
+        await new Crawler(client).RunAsync(new CrawlOptions { ClusterHost = "h", RootPath = root, SnapshotMode = CrawlSnapshotMode.None }, store, null, CancellationToken.None);
+        var links = new HardLinkMap();
+        links.Reset(await store.LinkedAsync(CancellationToken.None));
+        var applier = new PlanApplier(client, new WatchOptions { ClusterHost = "h", RootPath = root }, links, store);
+
+        _server.Cluster.Rename(root, "b", a.Path);
+        var link = _server.Cluster.CreateLink(root, "link", root + "b/inner");
+        await ApplyAsync(applier, store, Coalesce(root, [
+            Event("child_dir_moved_from", root, root + "a", a.Id),
+            Event("child_dir_moved_to", root, root + "b", a.Id),
+            Event("child_file_added", root, link.Path, inner.Id),
+        ]));
+
+        AssertRowMatchesCluster(store, root + "b/inner");
+        Assert.Equal(2, store.Rows[root + "b/inner"].NumLinks);
+        AssertRowMatchesCluster(store, link.Path);
+    }
+
+    [Fact]
+    public async Task A_crawled_directory_whose_link_is_gone_refreshes_the_file_s_name_outside_it()
+    {
+        // Failed before the fix: the crawl dropped the directory's paths from the link map and did
+        // not bring back the removed link, so the name outside it kept num_links 2.
+        var (client, store, _, root, file) = await LinkedSetupAsync();
+        using var _ = client;
+        var tree = _server.Cluster.CreateDirectory(root, "tree");
+        var link = _server.Cluster.CreateLink(tree.Path, "link", file.Path);
+        await new Crawler(client).RunAsync(new CrawlOptions { ClusterHost = "h", RootPath = root, SnapshotMode = CrawlSnapshotMode.None }, store, null, CancellationToken.None);
+        var links = new HardLinkMap();
+        links.Reset(await store.LinkedAsync(CancellationToken.None));
+        var applier = new PlanApplier(client, new WatchOptions { ClusterHost = "h", RootPath = root }, links, store);
+
+        _server.Cluster.Delete(link.Path);
+        await ApplyAsync(applier, store, Coalesce(root, [Event("child_dir_moved_to", root, tree.Path.TrimEnd('/'), tree.Id)]));
+
+        Assert.DoesNotContain(link.Path, store.Rows.Keys);
+        AssertRowMatchesCluster(store, file.Path);
+        Assert.Equal(1, store.Rows[file.Path].NumLinks);
+    }
 }

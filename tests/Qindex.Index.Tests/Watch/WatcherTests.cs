@@ -67,9 +67,11 @@ public sealed class WatcherTests : IAsyncLifetime
     /// <remarks>
     /// <paramref name="ignoreChangeTime"/>: the model emits no event for a patch that sets only
     /// change_time (docs/simulator-event-model.md), so only a catch-up can see it; watch-only
-    /// phases compare everything else, except num_links of hard-linked files: a known defect
-    /// (notes/watch.md) leaves the other link of a removed link at 2 now and then until the next
-    /// catch-up, which the final full comparison covers.
+    /// phases compare everything else, except num_links: these tests watch a subdirectory while
+    /// the churn links, moves and removes files across its boundary (its scratch directory lies
+    /// beside it), and a link whose other name is outside the watched tree changes num_links with
+    /// no event the watch receives. The final full comparison, after a catch-up, covers both.
+    /// Links inside the watched tree are checked without a catch-up in HardLinkWatchTests.
     /// </remarks>
     private async Task AssertConvergesAsync(QumuloClient client, MemoryIndexStore index, string root, bool ignoreChangeTime = false, Task? watcher = null)
     {
