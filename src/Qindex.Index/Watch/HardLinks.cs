@@ -9,8 +9,8 @@ public interface IHardLinkSource
     /// <summary>Every (id, path) of a row whose num_links is above 1.</summary>
     Task<IReadOnlyList<(string Id, string Path)>> LinkedAsync(CancellationToken cancellationToken);
 
-    /// <summary>Every indexed path with file id <paramref name="id"/>.</summary>
-    Task<IReadOnlyList<string>> PathsOfAsync(string id, CancellationToken cancellationToken);
+    /// <summary>Every indexed path of each file id in <paramref name="ids"/> (ids without a row are left out), in one read.</summary>
+    Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> PathsOfAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken);
 }
 
 /// <summary>Reads hard links from the committed index with DuckDB.</summary>
@@ -23,17 +23,32 @@ public sealed class IndexHardLinkSource(IIndexStore store) : IHardLinkSource
         return result.Rows.Select(r => ((string)r[0]!, (string)r[1]!)).ToList();
     }
 
-    public async Task<IReadOnlyList<string>> PathsOfAsync(string id, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> PathsOfAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
     {
-        // Ids are the cluster's decimal file numbers; anything else is not looked up (and never pasted into SQL).
-        if (id.Length == 0 || !id.All(char.IsAsciiDigit))
+        // Ids are the cluster's decimal file numbers; anything else is not looked up. One query for
+        // a whole batch: each opens the index's views, which costs more than the scan.
+        var wanted = ids.Where(id => id.Length > 0 && id.All(char.IsAsciiDigit)).Distinct(StringComparer.Ordinal).ToList();
+        var result = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        if (wanted.Count == 0)
         {
-            return [];
+            return result;
         }
 
         await using var engine = await QueryEngine.OpenAsync(store, cancellationToken).ConfigureAwait(false);
-        var result = await engine.QueryAsync("SELECT path FROM files WHERE id = " + QueryEngine.Literal(id), cancellationToken).ConfigureAwait(false);
-        return result.Rows.Select(r => (string)r[0]!).ToList();
+        await using var reader = await engine.ExecuteReaderAsync(
+            "SELECT id, path FROM files WHERE id IN (SELECT unnest(string_split(?, ',')))", [string.Join(',', wanted)], cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            string id = reader.GetString(0), path = reader.GetString(1);
+            if (!result.TryGetValue(id, out var paths))
+            {
+                result[id] = paths = new List<string>();
+            }
+
+            ((List<string>)paths).Add(path);
+        }
+
+        return result;
     }
 }
 

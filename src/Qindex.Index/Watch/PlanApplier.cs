@@ -179,6 +179,10 @@ public sealed class PlanApplier
         {
             // Another link of a touched file changed num_links (and ctime) without an event of its own.
             var siblings = new Dictionary<string, string>(StringComparer.Ordinal); // path -> file id
+            var newly = linked.Where(newlyLinked.Contains).ToList();
+            var committedPaths = newly.Count > 0 && _linkSource is not null
+                ? await _linkSource.PathsOfAsync(newly, cancellationToken).ConfigureAwait(false)
+                : new Dictionary<string, IReadOnlyList<string>>();
             foreach (var id in linked)
             {
                 foreach (var path in _links.PathsOf(id))
@@ -186,11 +190,11 @@ public sealed class PlanApplier
                     siblings.TryAdd(path, id);
                 }
 
-                if (newlyLinked.Contains(id) && _linkSource is not null)
+                if (committedPaths.TryGetValue(id, out var fromIndex))
                 {
                     // The source reads the committed index: carry its paths through this plan's
                     // renames and deletes so a name whose directory moved in this batch is found.
-                    foreach (var committed in await _linkSource.PathsOfAsync(id, cancellationToken).ConfigureAwait(false))
+                    foreach (var committed in fromIndex)
                     {
                         if (AfterStructural(committed, plan.Structural) is { } current)
                         {
@@ -209,25 +213,29 @@ public sealed class PlanApplier
             // events; that event is still to come and will carry or delete the row. Deleting it
             // here would lose the row for good (the later rename finds nothing to move), so it
             // keeps its path and takes the file's attributes, read by id, as a moved refresh does.
-            var siblingFound = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-            var siblingRelocated = new Dictionary<string, FileRecord>(StringComparer.Ordinal);
-            foreach (var (path, id) in siblings)
-            {
-                requests++;
-                if (await GetOrNullAsync(path, snapshot, cancellationToken).ConfigureAwait(false) is { } attributes)
+            var siblingFound = new ConcurrentDictionary<string, JsonElement>(StringComparer.Ordinal);
+            var siblingRelocated = new ConcurrentDictionary<string, FileRecord>(StringComparer.Ordinal);
+            await Parallel.ForEachAsync(
+                siblings,
+                new ParallelOptions { MaxDegreeOfParallelism = _options.ResolveConcurrency, CancellationToken = cancellationToken },
+                async (sibling, token) =>
                 {
-                    siblingFound[path] = attributes;
-                }
-                else
-                {
-                    requests++;
-                    if (await GetOrNullAsync(id, snapshot, cancellationToken).ConfigureAwait(false) is { } linkedAttributes
-                        && FileRecordParser.Parse(linkedAttributes, ingestTs) is { } record && !record.Path.EndsWith('/'))
+                    var (path, id) = sibling;
+                    Interlocked.Increment(ref requests);
+                    if (await GetOrNullAsync(path, snapshot, token).ConfigureAwait(false) is { } attributes)
                     {
-                        siblingRelocated[path] = record with { Path = path, Name = WatchPaths.Name(path) };
+                        siblingFound[path] = attributes;
                     }
-                }
-            }
+                    else
+                    {
+                        Interlocked.Increment(ref requests);
+                        if (await GetOrNullAsync(id, snapshot, token).ConfigureAwait(false) is { } linkedAttributes
+                            && FileRecordParser.Parse(linkedAttributes, ingestTs) is { } record && !record.Path.EndsWith('/'))
+                        {
+                            siblingRelocated[path] = record with { Path = path, Name = WatchPaths.Name(path) };
+                        }
+                    }
+                }).ConfigureAwait(false);
 
             Write(siblings.Keys.Order(StringComparer.Ordinal).ToList(), siblingFound, siblingRelocated, new HashSet<string>(), changes, ingestTs, [], [], done, written, ref upserts, ref deletes);
         }

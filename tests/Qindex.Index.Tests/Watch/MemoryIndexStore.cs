@@ -51,8 +51,11 @@ internal sealed class MemoryIndexStore : IIndexStore, Qindex.Index.Watch.IHardLi
     public Task<IReadOnlyList<(string Id, string Path)>> LinkedAsync(CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<(string Id, string Path)>>(Rows.Values.Where(r => r.NumLinks > 1 && r.Id is not null).Select(r => (r.Id!, r.Path)).ToList());
 
-    public Task<IReadOnlyList<string>> PathsOfAsync(string id, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<string>>(Rows.Values.Where(r => r.Id == id).Select(r => r.Path).ToList());
+    public Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> PathsOfAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyDictionary<string, IReadOnlyList<string>>>(Rows.Values
+            .Where(r => r.Id is not null && ids.Contains(r.Id))
+            .GroupBy(r => r.Id!, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.Select(r => r.Path).ToList(), StringComparer.Ordinal));
 
     private sealed class Writer(MemoryIndexStore store) : IIndexWriter
     {
