@@ -17,6 +17,7 @@ public sealed class EventCoalescer
     private readonly Dictionary<string, string> _ids = new(StringComparer.Ordinal); // path -> id of the object an add or change event named there
     private readonly Dictionary<string, string> _namedIds = new(StringComparer.Ordinal); // file path -> id an add or move-in named there, kept after a removal
     private readonly List<string> _order = [];
+    private readonly HashSet<string> _gone = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _counts = new(StringComparer.Ordinal);
     private Notification? _dangling;
     private bool _danglingReplay;
@@ -85,8 +86,12 @@ public sealed class EventCoalescer
                 RefreshParent(path, notification);
                 break;
             case "child_file_added":
+                Refresh(path);
+                RefreshParent(path, notification);
+                break;
             case "child_file_removed":
                 Refresh(path);
+                MarkGone(path);
                 RefreshParent(path, notification);
                 break;
             case "child_dir_added":
@@ -97,6 +102,7 @@ public sealed class EventCoalescer
                 _structural.Add(new StructuralStep(StructuralKind.DeleteSubtree, WatchPaths.AsDirectory(path)));
                 ForgetIdsUnder(WatchPaths.AsDirectory(path));
                 Refresh(WatchPaths.AsDirectory(path));
+                MarkGone(WatchPaths.AsDirectory(path));
                 RefreshParent(path, notification);
                 break;
             case "self_removed":
@@ -162,7 +168,9 @@ public sealed class EventCoalescer
             }
         }
 
-        var plan = new WatchPlan(_structural.ToArray(), crawl, refresh, _selfRemoved) { Ids = ids, NamedIds = named };
+        var gone = refresh.Where(_gone.Contains).ToHashSet(StringComparer.Ordinal);
+        var plan = new WatchPlan(_structural.ToArray(), crawl, refresh, _selfRemoved) { Ids = ids, NamedIds = named, Gone = gone };
+        _gone.Clear();
         _ids.Clear();
         _namedIds.Clear();
         _structural.Clear();
@@ -249,6 +257,7 @@ public sealed class EventCoalescer
         else
         {
             Refresh(from.Path);
+            MarkGone(from.Path);
             Refresh(to.Path);
         }
 
@@ -265,10 +274,12 @@ public sealed class EventCoalescer
             _structural.Add(new StructuralStep(StructuralKind.DeleteSubtree, directory));
             ForgetIdsUnder(directory);
             Refresh(directory);
+            MarkGone(directory);
         }
         else
         {
             Refresh(from.Path);
+            MarkGone(from.Path);
         }
 
         RefreshParent(from.Path, from);
@@ -283,7 +294,12 @@ public sealed class EventCoalescer
             var isCrawl = _pending[path];
             _pending.Remove(path);
             var target = path == bare ? WatchPaths.WithoutSlash(newDirectory) : newDirectory + path[oldDirectory.Length..];
+            bool gone = _gone.Remove(path);
             Put(target, isCrawl);
+            if (gone)
+            {
+                _gone.Add(target);
+            }
             if (_ids.Remove(path, out var id))
             {
                 _ids[target] = id;
@@ -300,8 +316,15 @@ public sealed class EventCoalescer
 
     private void Crawl(string directory) => Put(directory, true);
 
+    /// <summary>
+    /// The path's last event (so far) removed or moved the object away: it is known to be missing
+    /// without a read, unless a later event of the window names it again (<see cref="Put"/> clears it).
+    /// </summary>
+    private void MarkGone(string path) => _gone.Add(path);
+
     private void Put(string path, bool crawl)
     {
+        _gone.Remove(path);
         if (_pending.TryGetValue(path, out var existing))
         {
             _pending[path] = existing || crawl;

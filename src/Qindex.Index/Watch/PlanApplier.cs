@@ -98,9 +98,9 @@ public sealed class PlanApplier
             listings += listed;
         }
 
-        var groups = plan.Refresh.GroupBy(p => WatchPaths.Parent(p) ?? p, StringComparer.Ordinal).ToList();
+        var groups = plan.Refresh.Where(p => !plan.Gone.Contains(p)).GroupBy(p => WatchPaths.Parent(p) ?? p, StringComparer.Ordinal).ToList();
         var found = new ConcurrentDictionary<string, JsonElement>(StringComparer.Ordinal);
-        var missing = new ConcurrentBag<string>();
+        var missing = new ConcurrentBag<string>(plan.Refresh.Where(plan.Gone.Contains));
         var single = new List<string>();
         foreach (var group in groups)
         {

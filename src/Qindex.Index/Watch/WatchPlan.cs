@@ -49,6 +49,13 @@ public sealed record WatchPlan(
     /// </summary>
     public IReadOnlyDictionary<string, string> NamedIds { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// Refreshed paths whose last event in the window removed the object or moved it away: the
+    /// cluster has nothing there (a later re-creation sends its own event), so they are deleted
+    /// without a read. A removal is a fifth of the churn's changes and each read is a request.
+    /// </summary>
+    public IReadOnlySet<string> Gone { get; init; } = new HashSet<string>();
+
     /// <summary>A plan that changes nothing.</summary>
     public static WatchPlan Empty { get; } = new([], [], [], false);
 

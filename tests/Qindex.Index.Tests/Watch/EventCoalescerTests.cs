@@ -202,4 +202,21 @@ public sealed class EventCoalescerTests
         var plan = Plan("""[{"type":"child_file_removed","path":"top","spine":["1","5"]}]""");
         Assert.Equal(["/w/top", "/w/"], plan.Refresh);
     }
+    [Fact]
+    public void A_path_whose_last_event_removed_or_moved_it_away_is_known_gone_without_a_read()
+    {
+        var plan = Plan(
+            """[{"type":"child_file_removed","path":"a/gone","spine":["1","2","3"]}]""",
+            """[{"type":"child_file_removed","path":"a/back","spine":["1","2","4"]},{"type":"child_file_added","path":"a/back","spine":["1","2","5"]}]""",
+            """[{"type":"child_file_moved_from","path":"a/old","spine":["1","2","6"]},{"type":"child_file_moved_to","path":"a/new","spine":["1","2","6"]}]""",
+            """[{"type":"child_dir_removed","path":"a/dir","spine":["1","2","7"]}]""",
+            """[{"type":"child_file_removed","path":"m/x","spine":["1","8","9"]},{"type":"child_dir_moved_from","path":"m","spine":["1","8"]},{"type":"child_dir_moved_to","path":"n","spine":["1","8"]}]""",
+            """[{"type":"child_file_moved_from","path":"a/out","spine":["1","2","10"]}]""");
+        Assert.Equal(new[] { "/w/a/dir/", "/w/a/gone", "/w/a/old", "/w/a/out", "/w/n/x" }, plan.Gone.Order(StringComparer.Ordinal));
+        Assert.Contains("/w/a/back", plan.Refresh);
+        Assert.Contains("/w/a/new", plan.Refresh);
+        Assert.DoesNotContain("/w/a/back", plan.Gone);
+        Assert.DoesNotContain("/w/a/", plan.Gone);
+        Assert.All(plan.Gone, p => Assert.Contains(p, plan.Refresh));
+    }
 }
