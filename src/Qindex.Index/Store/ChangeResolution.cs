@@ -22,6 +22,12 @@ internal sealed class ChangeResolution
     /// <summary>The row each touched path had in the snapshot (only for rows read whole, for the changes log).</summary>
     public Dictionary<string, FileRecord> Before { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Where resolving spent its reads (for <see cref="ChangeSetTimings"/>).</summary>
+    public (int Files, long Paths, double Seconds) PathsRead { get; set; }
+
+    /// <summary>Whole rows read for moves, and the seconds it took.</summary>
+    public (long Rows, double Seconds) RowsRead { get; set; }
+
     /// <summary>Renames: new path to old path, for the changes log.</summary>
     public Dictionary<string, string> MovedFrom { get; } = new(StringComparer.Ordinal);
 

@@ -82,12 +82,20 @@ public sealed partial class IcebergIndexStore
             {
                 long started = Stopwatch.GetTimestamp();
                 var live = await CurrentLiveAsync(cancellationToken).ConfigureAwait(false);
+                double liveSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
                 var resolution = await ResolveAsync(live, changes, cancellationToken).ConfigureAwait(false);
                 double resolveSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
                 var written = new List<string>();
                 try
                 {
                     var (result, log) = await CommitResolutionAsync(live, resolution, baseline, checkpoint, written, resolveSeconds, cancellationToken).ConfigureAwait(false);
+                    LastChangeTimings = LastChangeTimings! with
+                    {
+                        Live = liveSeconds,
+                        SubtreeChanges = changes.Count(c => c.Kind is IndexChangeKind.DeleteSubtree or IndexChangeKind.MoveSubtree),
+                        PathsRead = resolution.PathsRead,
+                        RowsRead = resolution.RowsRead,
+                    };
                     QueueChangesLog(log);
                     return result;
                 }
@@ -303,7 +311,7 @@ public sealed partial class IcebergIndexStore
         // watcher batch holds hundreds of directory renames, and reading per rename decoded the
         // same row groups again for each.
         var moves = changes.Where(c => c.Kind == IndexChangeKind.MoveSubtree && c.Path != c.NewPath).Select(c => c.Path).Distinct(StringComparer.Ordinal).ToList();
-        var movedRows = await ReadRowsUnderAsync(live, moves, files, cancellationToken).ConfigureAwait(false);
+        var movedRows = await ReadRowsUnderAsync(live, moves, files, resolution, cancellationToken).ConfigureAwait(false);
         foreach (var change in changes)
         {
             switch (change.Kind)
@@ -326,7 +334,7 @@ public sealed partial class IcebergIndexStore
 
                     // The rows under the old prefix as this set sees them: the snapshot's, then its own changes.
                     var moving = new Dictionary<string, FileRecord>(StringComparer.Ordinal);
-                    foreach (var (path, at) in await LiveRowsUnderAsync(live, from, files, cancellationToken).ConfigureAwait(false))
+                    foreach (var (path, at) in await LiveRowsUnderAsync(live, from, files, resolution, cancellationToken).ConfigureAwait(false))
                     {
                         var row = movedRows[at];
                         moving[path] = row;
@@ -368,7 +376,7 @@ public sealed partial class IcebergIndexStore
 
         async Task DeleteUnderAsync(string prefix)
         {
-            foreach (var (path, _) in await LiveRowsUnderAsync(live, prefix, files, cancellationToken).ConfigureAwait(false))
+            foreach (var (path, _) in await LiveRowsUnderAsync(live, prefix, files, resolution, cancellationToken).ConfigureAwait(false))
             {
                 resolution.Set(path, null);
             }
@@ -387,7 +395,7 @@ public sealed partial class IcebergIndexStore
     }
 
     /// <summary>The snapshot's live rows whose path starts with <paramref name="prefix"/>, found through file bounds and sorted paths.</summary>
-    private async Task<List<(string Path, RowLocator At)>> LiveRowsUnderAsync(LiveIndex live, string prefix, Dictionary<int, FilePaths> files, CancellationToken cancellationToken)
+    private async Task<List<(string Path, RowLocator At)>> LiveRowsUnderAsync(LiveIndex live, string prefix, Dictionary<int, FilePaths> files, ChangeResolution? resolution, CancellationToken cancellationToken)
     {
         var candidates = live.Files.Where(f => f.File.MayHoldPrefix(prefix)).ToList();
         var unread = new List<(int Id, string Local)>();
@@ -400,6 +408,7 @@ public sealed partial class IcebergIndexStore
         }
 
         // Files not read yet in this change set are read side by side.
+        long readStarted = Stopwatch.GetTimestamp();
         var read = new FilePaths[unread.Count];
         await Parallel.ForAsync(0, unread.Count, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount }, (i, _) =>
         {
@@ -409,6 +418,12 @@ public sealed partial class IcebergIndexStore
         for (int i = 0; i < unread.Count; i++)
         {
             files[unread[i].Id] = read[i];
+        }
+
+        if (unread.Count > 0 && resolution is not null)
+        {
+            var (f, p, t) = resolution.PathsRead;
+            resolution.PathsRead = (f + unread.Count, p + read.Sum(r => (long)r.Paths.Length), t + Stopwatch.GetElapsedTime(readStarted).TotalSeconds);
         }
 
         var result = new List<(string, RowLocator)>();
@@ -432,12 +447,12 @@ public sealed partial class IcebergIndexStore
     }
 
     /// <summary>The whole rows of the snapshot under any of <paramref name="prefixes"/>, each file read once.</summary>
-    private async Task<Dictionary<RowLocator, FileRecord>> ReadRowsUnderAsync(LiveIndex live, IReadOnlyList<string> prefixes, Dictionary<int, FilePaths> files, CancellationToken cancellationToken)
+    private async Task<Dictionary<RowLocator, FileRecord>> ReadRowsUnderAsync(LiveIndex live, IReadOnlyList<string> prefixes, Dictionary<int, FilePaths> files, ChangeResolution resolution, CancellationToken cancellationToken)
     {
         var positions = new Dictionary<int, SortedSet<int>>();
         foreach (var prefix in prefixes)
         {
-            foreach (var (_, at) in await LiveRowsUnderAsync(live, prefix, files, cancellationToken).ConfigureAwait(false))
+            foreach (var (_, at) in await LiveRowsUnderAsync(live, prefix, files, resolution, cancellationToken).ConfigureAwait(false))
             {
                 if (!positions.TryGetValue(at.File, out var set))
                 {
@@ -450,6 +465,7 @@ public sealed partial class IcebergIndexStore
 
         var result = new Dictionary<RowLocator, FileRecord>();
         var work = positions.ToList();
+        long rowsStarted = Stopwatch.GetTimestamp();
         await Parallel.ForAsync(0, work.Count, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount }, async (i, token) =>
         {
             var (id, wanted) = work[i];
@@ -462,6 +478,7 @@ public sealed partial class IcebergIndexStore
                 }
             }
         }).ConfigureAwait(false);
+        resolution.RowsRead = (result.Count, Stopwatch.GetElapsedTime(rowsStarted).TotalSeconds);
         return result;
     }
 
