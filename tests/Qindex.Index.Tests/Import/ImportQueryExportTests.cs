@@ -4,7 +4,7 @@ using Qindex.Index.Export;
 using Qindex.Index.Import;
 using Qindex.Index.Query;
 
-namespace Qindex.Index.Tests;
+namespace Qindex.Index.Tests.Import;
 
 public sealed class ImportQueryExportTests : IDisposable
 {
@@ -46,7 +46,7 @@ public sealed class ImportQueryExportTests : IDisposable
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public async Task UsersParquetImportsAndQueriesMatchTheSource(bool bulk)
+    public async Task Users_parquet_imports_and_queries_match_the_source(bool bulk)
     {
         var (store, result, source) = await ImportUsersParquetAsync(3000, bulk);
         Assert.Equal(3000, result.RowsImported);
@@ -114,7 +114,7 @@ public sealed class ImportQueryExportTests : IDisposable
     }
 
     [Fact]
-    public async Task LargeParquetIsReadInManyBatches()
+    public async Task Large_parquet_is_read_in_many_batches()
     {
         var source = Path.Combine(_dir, "big.parquet");
         await PipelineFixtures.WriteUsersParquetAsync(source, 5000);
@@ -126,7 +126,7 @@ public sealed class ImportQueryExportTests : IDisposable
     }
 
     [Fact]
-    public async Task ExportMatchesTheUsersSchemaAndOldQueriesAgree()
+    public async Task Export_matches_the_users_schema_and_old_queries_agree()
     {
         var (store, _, source) = await ImportUsersParquetAsync(2000);
         var outDir = Path.Combine(_dir, "export");
@@ -164,7 +164,7 @@ public sealed class ImportQueryExportTests : IDisposable
     }
 
     [Fact]
-    public async Task NdjsonBadLinesAreCountedWithLineNumbers()
+    public async Task Ndjson_bad_lines_are_counted_with_line_numbers()
     {
         var file = Path.Combine(_dir, "walk.ndjson");
         var lines = new List<string>();
@@ -200,7 +200,7 @@ public sealed class ImportQueryExportTests : IDisposable
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public async Task ParquetRowsWithoutPathAreBadRowsWithNumbers(bool bulk)
+    public async Task Parquet_rows_without_path_are_bad_rows_with_numbers(bool bulk)
     {
         var source = Path.Combine(_dir, "nopath.parquet");
         await using (var duck = new DuckDBConnection("DataSource=:memory:"))
@@ -222,7 +222,7 @@ public sealed class ImportQueryExportTests : IDisposable
     }
 
     [Fact]
-    public async Task FailedImportLeavesThePreviousIndexUnchanged()
+    public async Task Failed_import_leaves_the_previous_index_unchanged()
     {
         var (store, _, _) = await ImportUsersParquetAsync(1500);
         var before = await store.ScanAsync(CancellationToken.None);
@@ -255,7 +255,7 @@ public sealed class ImportQueryExportTests : IDisposable
     }
 
     [Fact]
-    public async Task PositionDeletesHideRowsInTheView()
+    public async Task Position_deletes_hide_rows_in_the_view()
     {
         var (store, _, _) = await ImportUsersParquetAsync(1000);
         var scan = await store.ScanAsync(CancellationToken.None);
@@ -284,7 +284,7 @@ public sealed class ImportQueryExportTests : IDisposable
     }
 
     [Fact]
-    public async Task BadSqlGivesOneClearMessage()
+    public async Task Bad_sql_gives_one_clear_message()
     {
         var store = new DirectoryIndexStore(Path.Combine(_dir, "index"));
         await using var engine = await QueryEngine.OpenAsync(store, CancellationToken.None);
@@ -354,7 +354,7 @@ public sealed class QueryOutputTests : IDisposable
     }
 
     [Fact]
-    public async Task CsvAndJsonRoundTripOddPaths()
+    public async Task Csv_and_json_round_trip_odd_paths()
     {
         var source = Path.Combine(_dir, "src.parquet");
         await PipelineFixtures.WriteUsersParquetAsync(source, 100);

@@ -3,7 +3,7 @@ using Qindex.Index.Query;
 using Qindex.Index.Records;
 using Qindex.Index.Store;
 
-namespace Qindex.Index.Tests;
+namespace Qindex.Index.Tests.Store;
 
 public sealed class IcebergIndexStoreTests : IDisposable
 {
@@ -14,7 +14,7 @@ public sealed class IcebergIndexStoreTests : IDisposable
     private static FileRecord Row(string path, long size) => new() { Path = path, Size = size, Name = Path.GetFileName(path) };
 
     [Fact]
-    public async Task StatusCountsRowsFilesSnapshotsAndBaseline()
+    public async Task Status_counts_rows_files_snapshots_and_baseline()
     {
         await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(_dir), CancellationToken.None, runRows: 40);
         var empty = await store.GetStatusAsync(CancellationToken.None);
@@ -75,7 +75,7 @@ public sealed class IcebergIndexStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task AbandonedWriteLeavesIndexAndDirectoryAsTheyWere()
+    public async Task Abandoned_write_leaves_index_and_directory_as_they_were()
     {
         await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(_dir), CancellationToken.None, runRows: 10);
         await using (var writer = store.BeginReplace())
@@ -99,7 +99,7 @@ public sealed class IcebergIndexStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task ImportThroughTheFactoryRoundTripsOddPaths()
+    public async Task Import_through_the_factory_round_trips_odd_paths()
     {
         var source = Path.Combine(_dir, "src.parquet");
         await PipelineFixtures.WriteUsersParquetAsync(source, 500);

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Qindex.Index.Records;
 
-namespace Qindex.Index.Tests;
+namespace Qindex.Index.Tests.Records;
 
 public class RecordsTests
 {
@@ -51,7 +51,7 @@ public class RecordsTests
 
     [Theory]
     [MemberData(nameof(Paths))]
-    public void RegularFileIsFlattenedAndTyped(string how)
+    public void Regular_file_is_flattened_and_typed(string how)
     {
         var r = ParseVia(how, RegularFile);
         Assert.Equal("/data/a b/report.txt", r.Path);
@@ -91,7 +91,7 @@ public class RecordsTests
 
     [Theory]
     [MemberData(nameof(Paths))]
-    public void MissingFieldsBecomeNull(string how)
+    public void Missing_fields_become_null(string how)
     {
         var r = ParseVia(how, """{"path":"/only/path"}""");
         Assert.Equal("/only/path", r.Path);
@@ -106,7 +106,7 @@ public class RecordsTests
 
     [Theory]
     [MemberData(nameof(Paths))]
-    public void DeviceFileKeepsMajorAndMinor(string how)
+    public void Device_file_keeps_major_and_minor(string how)
     {
         var r = ParseVia(how, """
             {"path":"/dev/sda1","type":"FS_FILE_TYPE_UNIX_BLOCK_DEVICE","major_minor_numbers":{"major":"8","minor":1},
@@ -120,7 +120,7 @@ public class RecordsTests
 
     [Theory]
     [MemberData(nameof(Paths))]
-    public void SymlinkKeepsTargetType(string how)
+    public void Symlink_keeps_target_type(string how)
     {
         var r = ParseVia(how, """
             {"path":"/l","type":"FS_FILE_TYPE_SYMLINK","symlink_target_type":"FS_FILE_TYPE_DIRECTORY","mode":"0777","size":"12"}
@@ -137,7 +137,7 @@ public class RecordsTests
     [InlineData("2024-01-02T01:04:05.000000001-02:00", "2024-01-02T03:04:05.0000000Z")]
     [InlineData("2024-01-01T00:30:00.999999999+05:30", "2023-12-31T19:00:00.9999990Z")]
     [InlineData("2016-12-31T23:59:60Z", "2017-01-01T00:00:00.0000000Z")]
-    public void TimesAreTruncatedToMicrosInUtc(string input, string expectedUtc)
+    public void Times_are_truncated_to_micros_in_utc(string input, string expectedUtc)
     {
         Assert.True(FileRecordParser.TryParseTime(input, out var value));
         Assert.Equal(expectedUtc, value.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", System.Globalization.CultureInfo.InvariantCulture));
@@ -151,7 +151,7 @@ public class RecordsTests
     [InlineData("2024-01-02T03:04:05.Z")]
     [InlineData("yesterday")]
     [InlineData("2024-01-02T03:04:05+0200")]
-    public void BadTimesAreRejected(string input)
+    public void Bad_times_are_rejected(string input)
     {
         Assert.False(FileRecordParser.TryParseTime(input, out _));
     }
@@ -165,7 +165,7 @@ public class RecordsTests
     [InlineData("""{"path":"/x","major_minor_numbers":{"major":"x"}}""", "major_minor_numbers.major", "x")]
     [InlineData("""{"path":"/x","extended_attributes":{"hidden":"maybe"}}""", "extended_attributes.hidden", "maybe")]
     [InlineData("""{"path":"/x","child_count":"99999999999"}""", "child_count", "99999999999")]
-    public void MalformedValuesNameFieldAndValue(string json, string field, string value)
+    public void Malformed_values_name_field_and_value(string json, string field, string value)
     {
         foreach (var how in new[] { "element", "reader", "bytes" })
         {
@@ -181,7 +181,7 @@ public class RecordsTests
     [InlineData("""{"name":"x"}""")]
     [InlineData("""{"path":""}""")]
     [InlineData("""{"path":null}""")]
-    public void MissingPathIsRejected(string json)
+    public void Missing_path_is_rejected(string json)
     {
         var ex = Assert.Throws<FileRecordFormatException>(() => ParseVia("element", json));
         Assert.Equal("path", ex.Field);
@@ -189,7 +189,7 @@ public class RecordsTests
     }
 
     [Fact]
-    public void FileNumberDifferentFromIdIsKept()
+    public void File_number_different_from_id_is_kept()
     {
         var r = ParseVia("element", """{"path":"/x","id":"10","file_number":"11"}""");
         Assert.Equal("11", r.FileNumber);
@@ -198,14 +198,14 @@ public class RecordsTests
     }
 
     [Fact]
-    public void OddPathsSurviveJsonEscapes()
+    public void Odd_paths_survive_json_escapes()
     {
         var r = ParseVia("reader", """{"path":"/q'uo\"te/100%/line\nbreak/\u00e9t\u00e9/\ud83d\ude00"}""");
         Assert.Equal("/q'uo\"te/100%/line\nbreak/\u00e9t\u00e9/\ud83d\ude00", r.Path);
     }
 
     [Fact]
-    public void ColumnsRoundTripRecords()
+    public void Columns_round_trip_records()
     {
         var records = new[]
         {

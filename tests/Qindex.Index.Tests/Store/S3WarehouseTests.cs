@@ -5,7 +5,7 @@ using Qindex.Index.Import;
 using Qindex.Index.Query;
 using Qindex.Index.Store;
 
-namespace Qindex.Index.Tests;
+namespace Qindex.Index.Tests.Store;
 
 /// <summary>
 /// An index whose warehouse is in S3, reached through the standard AWS settings: data, manifests

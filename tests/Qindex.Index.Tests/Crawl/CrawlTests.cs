@@ -4,7 +4,7 @@ using Qindex.Index.Store;
 using Qindex.Qumulo;
 using Qindex.Simulator;
 
-namespace Qindex.Index.Tests;
+namespace Qindex.Index.Tests.Crawl;
 
 public sealed class CrawlTests : IAsyncLifetime
 {
