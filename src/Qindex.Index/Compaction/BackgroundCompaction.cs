@@ -36,9 +36,20 @@ public sealed class BackgroundCompaction : IAsyncDisposable
     /// <summary>True while a compaction runs.</summary>
     public bool IsRunning => !_running.IsCompleted;
 
-    /// <summary>Starts a compaction when one may be due and none is running; never waits for it.</summary>
+    /// <summary>
+    /// Starts a compaction when one may be due and none is running; never waits for it. Throws
+    /// <see cref="InvalidOperationException"/> when the previous run failed in a way that is not an
+    /// I/O or store error (a defect): the writer stops with its message rather than carrying on.
+    /// </summary>
     public void StartIfDue()
     {
+        if (_running.IsFaulted)
+        {
+            var e = _running.Exception!.GetBaseException();
+            _running = Task.CompletedTask;
+            throw new InvalidOperationException($"the background compaction failed unexpectedly: {e.Message}", e);
+        }
+
         if (IsRunning || _stop.IsCancellationRequested || !IndexCompactor.MayBeDue(_store, _options))
         {
             return;
@@ -53,7 +64,16 @@ public sealed class BackgroundCompaction : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);
-        await _running.ConfigureAwait(false);
+        try
+        {
+            await _running.ConfigureAwait(false);
+        }
+        catch (Exception e) when (_running.IsFaulted)
+        {
+            // Failed after the last StartIfDue could say so: report it, the writer is stopping anyway.
+            _failed?.Invoke(e);
+        }
+
         _stop.Dispose();
     }
 

@@ -329,6 +329,45 @@ public sealed class CompactionTests : IDisposable
     }
 
     [Fact]
+    public async Task A_background_compaction_runs_beside_change_sets_and_keeps_the_file_count_bounded()
+    {
+        await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(_dir), CancellationToken.None, runRows: 30);
+        var expected = ChangeSetTests.Tree();
+        await ChangeSetTests.ReplaceAsync(store, expected);
+        var options = new CompactionOptions { FileThreshold = 4, RowsPerFile = 30 };
+        int compacted = 0;
+        var failures = new List<Exception>();
+        await using (var background = new BackgroundCompaction(store, options, (r, _) => Interlocked.Add(ref compacted, r.Compacted ? 1 : 0), failures.Add))
+        {
+            for (int i = 0; i < 24; i++)
+            {
+                await using (var changes = store.BeginChanges())
+                {
+                    changes.Upsert(ChangeSetTests.Row($"/a/f{i % 40:D2}", 800 + i));
+                    changes.Upsert(ChangeSetTests.Row($"/p{i:D2}", i));
+                    changes.Delete($"/c/h{i % 40:D2}");
+                    await changes.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
+                }
+
+                expected[$"/a/f{i % 40:D2}"] = 800 + i;
+                expected[$"/p{i:D2}"] = i;
+                expected.Remove($"/c/h{i % 40:D2}");
+                background.StartIfDue();
+            }
+
+            await background.WhenIdleAsync();
+            background.StartIfDue();
+            await background.WhenIdleAsync();
+        }
+
+        Assert.Empty(failures);
+        Assert.True(compacted > 0);
+        var status = await store.GetStatusAsync(CancellationToken.None);
+        Assert.InRange(status.DataFiles + status.DeleteFiles - (int)Math.Max(1, (status.Rows + 29) / 30), 0, options.FileThreshold - 1);
+        Assert.Equal(expected.OrderBy(p => p.Key, StringComparer.Ordinal), (await ChangeSetTests.QueryAsync(store)).OrderBy(p => p.Key, StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task The_snapshot_totals_say_a_compaction_is_due_exactly_when_the_file_count_does()
     {
         // The watcher asks after every batch, so the answer comes from the snapshot summary, not
