@@ -284,6 +284,13 @@ public sealed class PlanApplier
                 }
             }
 
+            if (record is not null && !IsWatched(record.Path))
+            {
+                // Moved out of the watched tree after its event (read by id): its move-out event
+                // removes the old path; a row outside the tree would never be removed.
+                record = null;
+            }
+
             if (record is not null)
             {
                 done.Add(record.Path);
@@ -471,6 +478,13 @@ public sealed class PlanApplier
             foreach (var listed in records)
             {
                 var record = Place(listed);
+                if (!IsWatched(record.Path))
+                {
+                    // Listed while the directory moved again (out of the tree, or elsewhere): the
+                    // move's own events settle it; a row outside the tree would never be removed.
+                    continue;
+                }
+
                 changes.Upsert(record);
                 rows++;
                 if (record.NumLinks > 1 && record.Id is { } linkedId)
@@ -484,6 +498,9 @@ public sealed class PlanApplier
 
         return (rows, listings);
     }
+
+    /// <summary>Whether <paramref name="path"/> lies in the watched tree (the index holds nothing else).</summary>
+    private bool IsWatched(string path) => path.StartsWith(WatchPaths.AsDirectory(_options.RootPath), StringComparison.Ordinal);
 
     private async Task<JsonElement?> GetOrNullAsync(string path, long? snapshot, CancellationToken cancellationToken)
     {

@@ -42,7 +42,8 @@ public sealed class RefusalRetryTests : IAsyncLifetime
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed} with a 0.5 s budget");
             Assert.Contains("GET /v1/files/%2F/info/attributes", e.Message, StringComparison.Ordinal);
             Assert.Contains("HTTP 503", e.Message, StringComparison.Ordinal);
-            Assert.Matches(@"gave up after \d+ attempts over \d+\.\d s", e.Message);
+            // One attempt (singular) when the first already outlasts the budget on a slow machine.
+            Assert.Matches(@"gave up after \d+ attempts? over \d+\.\d s", e.Message);
         }
         finally
         {
