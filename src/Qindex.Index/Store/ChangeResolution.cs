@@ -28,6 +28,9 @@ internal sealed class ChangeResolution
     /// <summary>Whole rows read for moves, and the seconds it took.</summary>
     public (long Rows, double Seconds) RowsRead { get; set; }
 
+    /// <summary>The snapshot's live rows under each prefix searched so far (the snapshot does not change while a set resolves).</summary>
+    public Dictionary<string, List<(string Path, RowLocator At)>> SnapshotRowsUnder { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Renames: new path to old path, for the changes log.</summary>
     public Dictionary<string, string> MovedFrom { get; } = new(StringComparer.Ordinal);
 

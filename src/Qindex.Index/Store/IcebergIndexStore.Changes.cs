@@ -397,6 +397,13 @@ public sealed partial class IcebergIndexStore
     /// <summary>The snapshot's live rows whose path starts with <paramref name="prefix"/>, found through file bounds and sorted paths.</summary>
     private async Task<List<(string Path, RowLocator At)>> LiveRowsUnderAsync(LiveIndex live, string prefix, Dictionary<int, FilePaths> files, ChangeResolution? resolution, CancellationToken cancellationToken)
     {
+        // The snapshot does not change while a set resolves: the prefetch of moved rows and the
+        // move itself ask for the same prefix, and a prefix is searched once.
+        if (resolution is not null && resolution.SnapshotRowsUnder.TryGetValue(prefix, out var known))
+        {
+            return known;
+        }
+
         var candidates = live.Files.Where(f => f.File.MayHoldPrefix(prefix)).ToList();
         var unread = new List<(int Id, string Local)>();
         foreach (var (id, file) in candidates)
@@ -443,6 +450,7 @@ public sealed partial class IcebergIndexStore
             }
         }
 
+        resolution?.SnapshotRowsUnder.TryAdd(prefix, result);
         return result;
     }
 

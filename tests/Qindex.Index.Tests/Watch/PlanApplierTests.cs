@@ -100,11 +100,17 @@ public sealed class PlanApplierTests : IAsyncLifetime
         var root = _server.Cluster.CreateDirectory("/", "links").Path;
         var file = _server.Cluster.CreateFile(root, "original");
         var store = new MemoryIndexStore();
+        var applier = await CrawlAsync(client, store, root);
+        return (client, store, applier, root, file);
+    }
+
+    /// <summary>Crawls <paramref name="root"/> into the store and returns an applier whose link map is the index's.</summary>
+    private static async Task<PlanApplier> CrawlAsync(QumuloClient client, MemoryIndexStore store, string root)
+    {
         await new Crawler(client).RunAsync(new CrawlOptions { ClusterHost = "h", RootPath = root, SnapshotMode = CrawlSnapshotMode.None }, store, null, CancellationToken.None);
         var links = new HardLinkMap();
         links.Reset(await store.LinkedAsync(CancellationToken.None));
-        var applier = new PlanApplier(client, new WatchOptions { ClusterHost = "h", RootPath = root }, links, store);
-        return (client, store, applier, root, file);
+        return new PlanApplier(client, new WatchOptions { ClusterHost = "h", RootPath = root }, links, store);
     }
 
     private void AssertRowMatchesCluster(MemoryIndexStore store, string path)
@@ -176,10 +182,7 @@ public sealed class PlanApplierTests : IAsyncLifetime
         using var _ = client;
         var tree = _server.Cluster.CreateDirectory(root, "tree");
         var link = _server.Cluster.CreateLink(tree.Path, "link", file.Path);
-        await new Crawler(client).RunAsync(new CrawlOptions { ClusterHost = "h", RootPath = root, SnapshotMode = CrawlSnapshotMode.None }, store, null, CancellationToken.None);
-        var links = new HardLinkMap();
-        links.Reset(await store.LinkedAsync(CancellationToken.None));
-        var applier = new PlanApplier(client, new WatchOptions { ClusterHost = "h", RootPath = root }, links, store);
+        var applier = await CrawlAsync(client, store, root);
         Assert.Equal(2, store.Rows[file.Path].NumLinks);
 
         _server.Cluster.Delete(link.Path);
@@ -203,10 +206,7 @@ public sealed class PlanApplierTests : IAsyncLifetime
         using var _ = client;
         var a = _server.Cluster.CreateDirectory(root, "a");
         var inner = _server.Cluster.CreateFile(a.Path, "inner");
-        await new Crawler(client).RunAsync(new CrawlOptions { ClusterHost = "h", RootPath = root, SnapshotMode = CrawlSnapshotMode.None }, store, null, CancellationToken.None);
-        var links = new HardLinkMap();
-        links.Reset(await store.LinkedAsync(CancellationToken.None));
-        var applier = new PlanApplier(client, new WatchOptions { ClusterHost = "h", RootPath = root }, links, store);
+        var applier = await CrawlAsync(client, store, root);
 
         _server.Cluster.Rename(root, "b", a.Path);
         var link = _server.Cluster.CreateLink(root, "link", root + "b/inner");
@@ -230,10 +230,7 @@ public sealed class PlanApplierTests : IAsyncLifetime
         using var _ = client;
         var tree = _server.Cluster.CreateDirectory(root, "tree");
         var link = _server.Cluster.CreateLink(tree.Path, "link", file.Path);
-        await new Crawler(client).RunAsync(new CrawlOptions { ClusterHost = "h", RootPath = root, SnapshotMode = CrawlSnapshotMode.None }, store, null, CancellationToken.None);
-        var links = new HardLinkMap();
-        links.Reset(await store.LinkedAsync(CancellationToken.None));
-        var applier = new PlanApplier(client, new WatchOptions { ClusterHost = "h", RootPath = root }, links, store);
+        var applier = await CrawlAsync(client, store, root);
 
         _server.Cluster.Delete(link.Path);
         await ApplyAsync(applier, store, Coalesce(root, [Event("child_dir_moved_to", root, tree.Path.TrimEnd('/'), tree.Id)]));
