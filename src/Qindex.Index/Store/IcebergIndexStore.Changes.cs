@@ -300,110 +300,68 @@ public sealed partial class IcebergIndexStore
         summary[SummaryKeys.BaselineTaken] = baseline.Taken.ToString("O", CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Applies the changes in order, against the snapshot <paramref name="live"/> pictures.</summary>
+    /// <summary>
+    /// Applies the changes in order, against the snapshot <paramref name="live"/> pictures: first
+    /// to a <see cref="ChangeOverlay"/> (no reads), then the snapshot rows its plan names are found,
+    /// the moved ones read whole, each file once.
+    /// </summary>
     private async Task<ChangeResolution> ResolveAsync(LiveIndex live, IReadOnlyList<IndexChange> changes, CancellationToken cancellationToken)
     {
-        var resolution = new ChangeResolution();
-        var final = resolution.Final;
-        var files = new Dictionary<int, FilePaths>();
-
-        // The snapshot's rows under every moved prefix are read whole up front, each file once: a
-        // watcher batch holds hundreds of directory renames, and reading per rename decoded the
-        // same row groups again for each.
-        var moves = changes.Where(c => c.Kind == IndexChangeKind.MoveSubtree && c.Path != c.NewPath).Select(c => c.Path).Distinct(StringComparer.Ordinal).ToList();
-        var movedRows = await ReadRowsUnderAsync(live, moves, files, resolution, cancellationToken).ConfigureAwait(false);
+        var overlay = new ChangeOverlay();
         foreach (var change in changes)
         {
-            switch (change.Kind)
+            overlay.Apply(change);
+        }
+
+        var plan = overlay.Plan();
+        var resolution = new ChangeResolution();
+        var files = new Dictionary<int, FilePaths>();
+        foreach (var path in plan.RemovePaths)
+        {
+            resolution.Set(path, null);
+        }
+
+        var moved = new List<(string Path, RowLocator At, string Target, bool Self)>();
+        foreach (var root in plan.Roots)
+        {
+            foreach (var (path, at) in await LiveRowsUnderAsync(live, root.Origin, files, resolution, cancellationToken).ConfigureAwait(false))
             {
-                case IndexChangeKind.Upsert:
-                    resolution.Set(change.Path, change.Record);
-                    break;
-                case IndexChangeKind.Delete:
-                    resolution.Set(change.Path, null);
-                    break;
-                case IndexChangeKind.DeleteSubtree:
-                    await DeleteUnderAsync(change.Path).ConfigureAwait(false);
-                    break;
-                case IndexChangeKind.MoveSubtree:
-                    string from = change.Path, to = change.NewPath!;
-                    if (from == to)
-                    {
-                        break;
-                    }
+                if (ChangeOverlay.Owner(root, path) is not { } region)
+                {
+                    continue;
+                }
 
-                    // The rows under the old prefix as this set sees them: the snapshot's, then its own changes.
-                    var moving = new Dictionary<string, FileRecord>(StringComparer.Ordinal);
-                    foreach (var (path, at) in await LiveRowsUnderAsync(live, from, files, resolution, cancellationToken).ConfigureAwait(false))
-                    {
-                        var row = movedRows[at];
-                        moving[path] = row;
-                        resolution.Before.TryAdd(path, row);
-                    }
+                resolution.Set(path, null);
+                if (region.Target is { } target)
+                {
+                    moved.Add((path, at, string.Concat(target, path.AsSpan(region.Origin.Length)), path.Length == region.Origin.Length));
+                }
+            }
+        }
 
-                    foreach (var path in resolution.TouchedUnder(from))
-                    {
-                        if (final[path] is { } row)
-                        {
-                            moving[path] = row;
-                        }
-                        else
-                        {
-                            moving.Remove(path);
-                        }
-                    }
+        var rows = await ReadRowsAsync(moved.Select(m => m.At), files, resolution, cancellationToken).ConfigureAwait(false);
+        foreach (var (path, at, target, self) in moved)
+        {
+            var row = rows[at];
+            resolution.Set(target, self ? row with { Path = target, Name = ChangeOverlay.NameOf(target) } : row with { Path = target });
+            resolution.MovedFrom[target] = path;
+        }
 
-                    foreach (var path in moving.Keys)
-                    {
-                        resolution.Set(path, null);
-                    }
-
-                    // What was at the destination is replaced, as a rename with clobber replaces it.
-                    await DeleteUnderAsync(to).ConfigureAwait(false);
-                    string newName = NameOf(to);
-                    foreach (var (path, row) in moving)
-                    {
-                        string target = to + path[from.Length..];
-                        resolution.Set(target, path == from ? row with { Path = target, Name = newName } : row with { Path = target });
-                        resolution.MovedFrom[target] = path;
-                    }
-
-                    break;
+        foreach (var add in plan.Add)
+        {
+            resolution.Set(add.Path, add.Row);
+            if (add.From is not null)
+            {
+                resolution.MovedFrom[add.Path] = add.From;
             }
         }
 
         return resolution;
-
-        async Task DeleteUnderAsync(string prefix)
-        {
-            foreach (var (path, _) in await LiveRowsUnderAsync(live, prefix, files, resolution, cancellationToken).ConfigureAwait(false))
-            {
-                resolution.Set(path, null);
-            }
-
-            foreach (var path in resolution.TouchedUnder(prefix))
-            {
-                resolution.Set(path, null);
-            }
-        }
-    }
-
-    private static string NameOf(string directoryPath)
-    {
-        string trimmed = directoryPath.TrimEnd('/');
-        return trimmed[(trimmed.LastIndexOf('/') + 1)..];
     }
 
     /// <summary>The snapshot's live rows whose path starts with <paramref name="prefix"/>, found through file bounds and sorted paths.</summary>
     private async Task<List<(string Path, RowLocator At)>> LiveRowsUnderAsync(LiveIndex live, string prefix, Dictionary<int, FilePaths> files, ChangeResolution? resolution, CancellationToken cancellationToken)
     {
-        // The snapshot does not change while a set resolves: the prefetch of moved rows and the
-        // move itself ask for the same prefix, and a prefix is searched once.
-        if (resolution is not null && resolution.SnapshotRowsUnder.TryGetValue(prefix, out var known))
-        {
-            return known;
-        }
-
         var candidates = live.Files.Where(f => f.File.MayHoldPrefix(prefix)).ToList();
         var unread = new List<(int Id, string Local)>();
         foreach (var (id, file) in candidates)
@@ -450,25 +408,21 @@ public sealed partial class IcebergIndexStore
             }
         }
 
-        resolution?.SnapshotRowsUnder.TryAdd(prefix, result);
         return result;
     }
 
-    /// <summary>The whole rows of the snapshot under any of <paramref name="prefixes"/>, each file read once.</summary>
-    private async Task<Dictionary<RowLocator, FileRecord>> ReadRowsUnderAsync(LiveIndex live, IReadOnlyList<string> prefixes, Dictionary<int, FilePaths> files, ChangeResolution resolution, CancellationToken cancellationToken)
+    /// <summary>The whole rows of the snapshot at <paramref name="locators"/>, each file read once and side by side.</summary>
+    private static async Task<Dictionary<RowLocator, FileRecord>> ReadRowsAsync(IEnumerable<RowLocator> locators, Dictionary<int, FilePaths> files, ChangeResolution resolution, CancellationToken cancellationToken)
     {
-        var positions = new Dictionary<int, SortedSet<int>>();
-        foreach (var prefix in prefixes)
+        var positions = new Dictionary<int, HashSet<int>>();
+        foreach (var at in locators)
         {
-            foreach (var (_, at) in await LiveRowsUnderAsync(live, prefix, files, resolution, cancellationToken).ConfigureAwait(false))
+            if (!positions.TryGetValue(at.File, out var set))
             {
-                if (!positions.TryGetValue(at.File, out var set))
-                {
-                    positions[at.File] = set = [];
-                }
-
-                set.Add(at.Position);
+                positions[at.File] = set = [];
             }
+
+            set.Add(at.Position);
         }
 
         var result = new Dictionary<RowLocator, FileRecord>();
