@@ -86,6 +86,125 @@ public static class IndexParquetReader
         }
     }
 
+    /// <summary>
+    /// The whole rows at <paramref name="positions"/> (ascending, 0-based in the file), in that
+    /// order. Row groups holding none are not decoded, a row group is decoded only up to its last
+    /// wanted row, and strings (most of a row's cost) are made only for the wanted rows: a
+    /// watcher's moved rows are a few in each of many row groups.
+    /// </summary>
+    /// <exception cref="ImportSourceException">Not Parquet, or a column of the wrong type.</exception>
+    internal static List<FileRecord> ReadRowsAt(string path, IReadOnlyList<int> positions, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(positions);
+        var result = new List<FileRecord>(positions.Count);
+        using var reader = Open(path);
+        var metadata = reader.FileMetaData;
+        var columns = IndexColumns.All;
+        var sourceIndex = SourceColumns(path, metadata.Schema);
+        long rowBase = 0;
+        int next = 0;
+        for (var g = 0; g < metadata.NumRowGroups && next < positions.Count; g++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var rowGroup = reader.RowGroup(g);
+            var rows = rowGroup.MetaData.NumRows;
+            var wanted = new List<int>();
+            while (next < positions.Count && positions[next] < rowBase + rows)
+            {
+                if (positions[next] < rowBase || (wanted.Count > 0 && positions[next] - rowBase <= wanted[^1]))
+                {
+                    throw new ArgumentException("positions must be ascending and distinct", nameof(positions));
+                }
+
+                wanted.Add((int)(positions[next++] - rowBase));
+            }
+
+            if (wanted.Count > 0)
+            {
+                var arrays = new Array[columns.Count];
+                var count = wanted[^1] + 1;
+                for (var c = 0; c < columns.Count; c++)
+                {
+                    if (sourceIndex[c] < 0)
+                    {
+                        arrays[c] = EmptyColumn(columns[c], wanted.Count);
+                        continue;
+                    }
+
+                    using var source = new ColumnSource(rowGroup.Column(sourceIndex[c]), columns[c], logicalStrings: false);
+                    arrays[c] = columns[c].Kind == ColumnKind.String
+                        ? ReadStringsAt(path, columns[c], source, count, wanted)
+                        : PickRows(ReadColumn(path, columns[c], source, count), wanted);
+                }
+
+                result.AddRange(ToRecords(path, arrays, wanted.Count, rowBase, null, bad => throw new ImportSourceException($"{path}: {bad}")));
+            }
+
+            rowBase += rows;
+        }
+
+        if (next < positions.Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(positions), $"{path} has {rowBase} rows; position {positions[next]} is past its end");
+        }
+
+        return result;
+    }
+
+    /// <summary>The strings of the rows at <paramref name="wanted"/> among the next <paramref name="count"/>; the others are passed over undecoded.</summary>
+    private static string?[] ReadStringsAt(string file, IndexColumn column, ColumnSource source, int count, List<int> wanted)
+    {
+        var typed = (ColumnReader<ByteArray>)source.Reader;
+        var maxDef = source.MaxDefinitionLevel;
+        var result = new string?[wanted.Count];
+        var chunk = Math.Min(count, 8192);
+        var defs = new short[chunk];
+        var values = new ByteArray[chunk];
+        int row = 0, w = 0;
+        while (row < count)
+        {
+            var levels = (int)typed.ReadBatch(Math.Min(chunk, count - row), maxDef == 0 ? default : defs.AsSpan(), default, values, out _);
+            if (levels == 0)
+            {
+                throw new ImportSourceException($"{file}: column '{column.Name}' ends after {row} of {count} rows in a row group");
+            }
+
+            // The values are valid until the next read: the wanted ones become strings now.
+            for (int i = 0, k = 0; i < levels; i++, row++)
+            {
+                var present = maxDef == 0 || defs[i] == maxDef;
+                if (w < wanted.Count && wanted[w] == row)
+                {
+                    result[w++] = present ? Utf8(values[k]) : null;
+                }
+
+                if (present)
+                {
+                    k++;
+                }
+            }
+        }
+
+        return result;
+    }
+
+    private static unsafe string Utf8(ByteArray value) => System.Text.Encoding.UTF8.GetString((byte*)value.Pointer, value.Length);
+
+    private static Array PickRows(Array all, List<int> wanted)
+    {
+        switch (all)
+        {
+            case long?[] longs:
+                return wanted.Select(i => longs[i]).ToArray();
+            case int?[] ints:
+                return wanted.Select(i => ints[i]).ToArray();
+            case bool?[] flags:
+                return wanted.Select(i => flags[i]).ToArray();
+            default:
+                throw new InvalidOperationException($"unhandled column array {all.GetType()}");
+        }
+    }
+
     /// <summary>Opens a Parquet file, or fails with the import's own error naming the file.</summary>
     internal static ParquetFileReader Open(string path)
     {
@@ -210,7 +329,7 @@ public static class IndexParquetReader
     /// </summary>
     private sealed class ColumnSource : IDisposable
     {
-        public ColumnSource(ColumnReader reader, IndexColumn column)
+        public ColumnSource(ColumnReader reader, IndexColumn column, bool logicalStrings = true)
         {
             Reader = reader;
             var descriptor = reader.ColumnDescriptor;
@@ -218,7 +337,7 @@ public static class IndexParquetReader
             MaxDefinitionLevel = descriptor.MaxDefinitionLevel;
             using var logical = descriptor.LogicalType;
             Unit = logical is TimestampLogicalType t ? t.TimeUnit : TimeUnit.Micros;
-            if (column.Kind == ColumnKind.String)
+            if (column.Kind == ColumnKind.String && logicalStrings)
             {
                 Strings = reader.LogicalReaderOverride<string?>();
             }

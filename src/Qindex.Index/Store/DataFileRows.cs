@@ -80,55 +80,17 @@ internal static class DataFileRows
         return -1;
     }
 
-    /// <summary>The whole rows at <paramref name="positions"/>, keyed by position; row groups holding none are not decoded.</summary>
-    public static async Task<Dictionary<int, FileRecord>> ReadRowsAsync(string localPath, IReadOnlyCollection<int> positions, CancellationToken cancellationToken)
+    /// <summary>The whole rows at <paramref name="positions"/>, keyed by position; only the wanted rows are decoded whole.</summary>
+    public static Dictionary<int, FileRecord> ReadRows(string localPath, IReadOnlyCollection<int> positions, CancellationToken cancellationToken)
     {
-        var wanted = positions as IReadOnlySet<int> ?? positions.ToHashSet();
-        var result = new Dictionary<int, FileRecord>(wanted.Count);
-        if (wanted.Count == 0)
+        var sorted = positions.Distinct().Order().ToArray();
+        var rows = IndexParquetReader.ReadRowsAt(localPath, sorted, cancellationToken);
+        var result = new Dictionary<int, FileRecord>(sorted.Length);
+        for (int i = 0; i < sorted.Length; i++)
         {
-            return result;
+            result[sorted[i]] = rows[i];
         }
 
-        var sorted = positions.Order().ToArray();
-        bool Holds(long start, long count)
-        {
-            // The first wanted position at or after the group's start, and whether it is inside.
-            int i = Array.BinarySearch(sorted, (int)start);
-            i = i < 0 ? ~i : i;
-            return i < sorted.Length && sorted[i] < start + count;
-        }
-
-        long at = 0;
-        await IndexParquetReader.ReadAsync(
-            localPath,
-            null,
-            batch =>
-            {
-                foreach (var row in batch)
-                {
-                    if (wanted.Contains((int)at))
-                    {
-                        result[(int)at] = row;
-                    }
-
-                    at++;
-                }
-
-                return ValueTask.CompletedTask;
-            },
-            bad => throw new IndexStoreException($"{localPath}: row {bad} of a data file has no path"),
-            cancellationToken,
-            readRowGroup: (start, count) =>
-            {
-                if (Holds(start, count))
-                {
-                    at = start;
-                    return true;
-                }
-
-                return false;
-            }).ConfigureAwait(false);
         return result;
     }
 

@@ -363,13 +363,23 @@ public sealed partial class IcebergIndexStore
     private async Task<List<(string Path, RowLocator At)>> LiveRowsUnderAsync(LiveIndex live, string prefix, Dictionary<int, FilePaths> files, ChangeResolution? resolution, CancellationToken cancellationToken)
     {
         var candidates = live.Files.Where(f => f.File.MayHoldPrefix(prefix)).ToList();
-        var unread = new List<(int Id, string Local)>();
+        var unread = new List<(int Id, string Local, string Location)>();
         foreach (var (id, file) in candidates)
         {
-            if (!files.ContainsKey(id))
+            if (files.ContainsKey(id))
             {
-                unread.Add((id, await _table.IO.GetLocalCopyAsync(file.Location, CacheDirectory, cancellationToken).ConfigureAwait(false)));
+                continue;
             }
+
+            // The local copy is asked for again: a downloaded one may have been cleaned up since.
+            string local = await _table.IO.GetLocalCopyAsync(file.Location, CacheDirectory, cancellationToken).ConfigureAwait(false);
+            if (_pathsCache.TryGet(file.Location) is { } cached)
+            {
+                files[id] = cached.At(local);
+                continue;
+            }
+
+            unread.Add((id, local, file.Location));
         }
 
         // Files not read yet in this change set are read side by side.
@@ -383,6 +393,7 @@ public sealed partial class IcebergIndexStore
         for (int i = 0; i < unread.Count; i++)
         {
             files[unread[i].Id] = read[i];
+            _pathsCache.Add(unread[i].Location, read[i]);
         }
 
         if (unread.Count > 0 && resolution is not null)
@@ -428,10 +439,10 @@ public sealed partial class IcebergIndexStore
         var result = new Dictionary<RowLocator, FileRecord>();
         var work = positions.ToList();
         long rowsStarted = Stopwatch.GetTimestamp();
-        await Parallel.ForAsync(0, work.Count, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount }, async (i, token) =>
+        await Parallel.ForAsync(0, work.Count, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount }, (i, token) =>
         {
             var (id, wanted) = work[i];
-            var rows = await DataFileRows.ReadRowsAsync(files[id].Local, wanted, token).ConfigureAwait(false);
+            var rows = DataFileRows.ReadRows(files[id].Local, wanted, token);
             lock (result)
             {
                 foreach (var (position, row) in rows)
@@ -439,6 +450,8 @@ public sealed partial class IcebergIndexStore
                     result[new RowLocator(id, position)] = row;
                 }
             }
+
+            return ValueTask.CompletedTask;
         }).ConfigureAwait(false);
         resolution.RowsRead = (result.Count, Stopwatch.GetElapsedTime(rowsStarted).TotalSeconds);
         return result;
@@ -449,7 +462,7 @@ public sealed partial class IcebergIndexStore
     /// by <see cref="PathOrder"/>, so the paths under a prefix are one run found by binary search;
     /// a file written in arrival order (an import before compaction) is scanned whole.
     /// </summary>
-    private sealed class FilePaths
+    internal sealed class FilePaths
     {
         public FilePaths(string local, string[] paths)
         {
@@ -461,6 +474,16 @@ public sealed partial class IcebergIndexStore
                 Sorted = PathOrder.Instance.Compare(paths[i - 1], paths[i]) <= 0;
             }
         }
+
+        private FilePaths(string local, string[] paths, bool sorted)
+        {
+            Local = local;
+            Paths = paths;
+            Sorted = sorted;
+        }
+
+        /// <summary>The same paths, read from the local copy at <paramref name="local"/>.</summary>
+        public FilePaths At(string local) => local == Local ? this : new FilePaths(local, Paths, Sorted);
 
         /// <summary>The local copy the paths were read from.</summary>
         public string Local { get; }
@@ -499,6 +522,51 @@ public sealed partial class IcebergIndexStore
             }
 
             return (low, end);
+        }
+    }
+
+    /// <summary>
+    /// Data files' paths kept from one change set to the next, least recently used first out:
+    /// data files never change, and a watcher's batches search the same files (the large compacted
+    /// one above all) again and again; reading a million paths cost about half a second a batch.
+    /// Bounded by the number of paths held.
+    /// </summary>
+    internal sealed class FilePathsCache(long maxPaths)
+    {
+        private readonly Dictionary<string, LinkedListNode<(string Location, FilePaths Paths)>> _entries = new(StringComparer.Ordinal);
+        private readonly LinkedList<(string Location, FilePaths Paths)> _order = new();
+        private long _held;
+
+        /// <summary>Paths held now.</summary>
+        public long Held => _held;
+
+        public FilePaths? TryGet(string location)
+        {
+            if (!_entries.TryGetValue(location, out var node))
+            {
+                return null;
+            }
+
+            _order.Remove(node);
+            _order.AddFirst(node);
+            return node.Value.Paths;
+        }
+
+        public void Add(string location, FilePaths paths)
+        {
+            if (paths.Paths.Length > maxPaths || _entries.ContainsKey(location))
+            {
+                return;
+            }
+
+            _entries[location] = _order.AddFirst((location, paths));
+            _held += paths.Paths.Length;
+            while (_held > maxPaths && _order.Last is { } oldest)
+            {
+                _order.RemoveLast();
+                _entries.Remove(oldest.Value.Location);
+                _held -= oldest.Value.Paths.Paths.Length;
+            }
         }
     }
 

@@ -33,8 +33,13 @@ public sealed record WatchOptions
     /// <summary>Entries per listing page.</summary>
     public int PageSize { get; init; } = 1000;
 
-    /// <summary>Events buffered while a batch or catch-up is being applied; beyond it the stream is dropped and caught up.</summary>
-    public int BufferCapacity { get; init; } = 2_000_000;
+    /// <summary>
+    /// Events buffered while a batch or catch-up is being applied; beyond it the stream is dropped
+    /// and caught up from a snapshot, which costs the net change rather than every event. A
+    /// buffered event holds about 1 KB (its paths and spine as strings), so the default keeps the
+    /// backlog near 250 MB; it was 2,000,000, and a watcher far behind then held gigabytes.
+    /// </summary>
+    public int BufferCapacity { get; init; } = 250_000;
 
     /// <summary>First reconnect delay; doubles (with jitter) up to <see cref="MaxReconnectDelay"/>.</summary>
     public TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromMilliseconds(250);

@@ -1,0 +1,57 @@
+using Qindex.Index.Import;
+using Qindex.Index.Records;
+using Qindex.Index.Store;
+
+namespace Qindex.Index.Tests.Store;
+
+/// <summary>Reading chosen rows of a data file gives the same rows as reading it whole.</summary>
+public sealed class DataFileRowsTests : IDisposable
+{
+    private readonly string _dir = PipelineFixtures.TempDir();
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task Rows_read_at_positions_equal_the_same_rows_of_a_whole_read_across_row_groups()
+    {
+        // Three row groups (64k, 64k, the rest), optional columns null in some rows, awkward paths.
+        var rows = Enumerable.Range(0, 2 * IndexDataFileWriter.RowGroupRows + 5000)
+            .Select(i => new FileRecord
+            {
+                Path = $"/d{i % 97:D2}/" + (i % 11 == 0 ? PipelineFixtures.OddPaths[i % PipelineFixtures.OddPaths.Length].TrimStart('/') + i : $"f{i:D6}"),
+                Name = i % 5 == 0 ? null : $"f{i}",
+                Size = i % 7 == 0 ? null : i * 3L,
+                Owner = i % 3 == 0 ? null : i,
+                EaHidden = i % 4 == 0 ? null : i % 2 == 0,
+                ModificationTime = i % 6 == 0 ? null : DateTimeOffset.UnixEpoch.AddSeconds(i),
+                NumLinks = i % 9 == 0 ? null : i % 4,
+            })
+            .OrderBy(r => r.Path, PathOrder.Instance)
+            .ToList();
+        Assert.Equal(rows.Count, rows.Select(r => r.Path).Distinct().Count());
+        var file = Path.Combine(_dir, "rows.parquet");
+        IndexDataFileWriter.Write(file, rows, CancellationToken.None);
+
+        var whole = new List<FileRecord>();
+        await IndexParquetReader.ReadAsync(file, null, batch =>
+        {
+            whole.AddRange(batch);
+            return ValueTask.CompletedTask;
+        }, bad => Assert.Fail(bad.Reason), CancellationToken.None);
+
+        var random = new Random(7);
+        int last = whole.Count - 1, boundary = IndexDataFileWriter.RowGroupRows;
+        var positions = Enumerable.Range(0, 300).Select(_ => random.Next(whole.Count))
+            .Concat([0, last, boundary - 1, boundary, 2 * boundary - 1, 2 * boundary])
+            .ToHashSet();
+        var read = DataFileRows.ReadRows(file, positions, CancellationToken.None);
+
+        Assert.Equal(positions.Count, read.Count);
+        foreach (var position in positions)
+        {
+            Assert.Equal(whole[position], read[position]);
+        }
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => DataFileRows.ReadRows(file, [whole.Count], CancellationToken.None));
+    }
+}
