@@ -34,7 +34,7 @@ public sealed class WatchBenchmark : IBenchmark
         string shape = args.SkipWhile(a => a != "--shape").Skip(1).FirstOrDefault() ?? "churn";
         int maxTreeDelete = (int)Arg(args, "--max-tree-delete", 100);
         int listThreshold = (int)Arg(args, "--list-threshold", new WatchOptions { ClusterHost = "x", RootPath = "/" }.ListThreshold);
-        var extras = new Extras((long)Arg(args, "--burst", 0), Arg(args, "--burst-rate", 20_000), (int)Arg(args, "--rename-files", 0), listThreshold);
+        var extras = new Extras((long)Arg(args, "--burst", 0), Arg(args, "--burst-rate", 20_000), (int)Arg(args, "--rename-files", 0), listThreshold, args.Contains("--sim-process"));
         string loadPath = args.SkipWhile(a => a != "--load-path").Skip(1).FirstOrDefault() ?? "largest";
 
         Console.WriteLine($"Command: `dotnet run -c Release --project bench/Qindex.Bench -- watch {string.Join(' ', args)}`");
@@ -47,7 +47,7 @@ public sealed class WatchBenchmark : IBenchmark
             return 0;
         }
 
-        await RunOneAsync("per-event commit", objects, baselineRate, baselineSeconds, shape, loadPath, maxTreeDelete, perEvent: true, trace: false, new Extras(0, 0, 0, listThreshold), cancellationToken);
+        await RunOneAsync("per-event commit", objects, baselineRate, baselineSeconds, shape, loadPath, maxTreeDelete, perEvent: true, trace: false, extras with { Burst = 0, RenameFiles = 0 }, cancellationToken);
         return 0;
     }
 
@@ -56,11 +56,11 @@ public sealed class WatchBenchmark : IBenchmark
         var dir = Directory.CreateTempSubdirectory("qindex-bench-watch-").FullName;
         try
         {
-            await using var server = await SimulatorServer.StartAsync(new SimulatorOptions { Objects = objects, Seed = 5, WatchCapacity = 4_000_000, WideDirectoryEntries = extras.RenameFiles }, cancellationToken);
+            await using var server = await BenchCluster.StartAsync(new SimulatorOptions { Objects = objects, Seed = 5, WatchCapacity = 4_000_000, WideDirectoryEntries = extras.RenameFiles }, extras.SimProcess, cancellationToken);
             using var client = new QumuloClient(new QumuloConnection
             {
-                Host = server.BaseAddress.Host,
-                Port = server.BaseAddress.Port,
+                Host = server.Host,
+                Port = server.Port,
                 User = "admin",
                 Password = "admin",
                 PinSha256 = server.CertificateSha256,
@@ -136,9 +136,9 @@ public sealed class WatchBenchmark : IBenchmark
 
             var before = await store.GetStatusAsync(cancellationToken);
             var clock = Stopwatch.StartNew();
-            server.Load.Start(new LoadOptions { Rate = rate, Seed = 3, Path = path, MaxTreeDelete = maxTreeDelete, Shape = shape == "unpack" ? LoadShape.Unpack : LoadShape.Churn });
+            await server.StartLoadAsync(new LoadOptions { Rate = rate, Seed = 3, Path = path, MaxTreeDelete = maxTreeDelete, Shape = shape == "unpack" ? LoadShape.Unpack : LoadShape.Churn }, cancellationToken);
             await Task.Delay(TimeSpan.FromSeconds(seconds), cancellationToken);
-            var status = await server.Load.StopAsync();
+            var status = await server.StopLoadAsync(cancellationToken);
             var loadTime = clock.Elapsed;
 
             // Drained: nothing buffered, every event taken from the stream is in a committed batch,
@@ -195,8 +195,8 @@ public sealed class WatchBenchmark : IBenchmark
                 }
 
                 var burstClock = Stopwatch.StartNew();
-                server.Load.Start(new LoadOptions { Rate = extras.BurstRate, Changes = extras.Burst, Seed = 4, Path = "/unpacked archive/", Shape = LoadShape.Unpack });
-                var burst = await server.Load.WaitAsync(cancellationToken);
+                await server.StartLoadAsync(new LoadOptions { Rate = extras.BurstRate, Changes = extras.Burst, Seed = 4, Path = "/unpacked archive/", Shape = LoadShape.Unpack }, cancellationToken);
+                var burst = await server.WaitLoadAsync(cancellationToken);
                 var absorbed = await DrainAsync(burstClock);
                 long burstEvents;
                 lock (lags)
@@ -213,7 +213,7 @@ public sealed class WatchBenchmark : IBenchmark
             if (extras.RenameFiles > 0)
             {
                 var renameClock = Stopwatch.StartNew();
-                server.Cluster.Rename("/", "wide renamed", "/wide/");
+                await client.RenameAsync("/", "wide renamed", "/wide/", clobber: false, cancellationToken);
                 await Task.Delay(200, cancellationToken);
                 var committed = await DrainAsync(renameClock);
                 await using var engine = await QueryEngine.OpenAsync(store, cancellationToken);
@@ -244,9 +244,10 @@ public sealed class WatchBenchmark : IBenchmark
             }
 
             var peak = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024);
+            var simulatorPeak = server.ChildPeakMegabytes() is { } apart ? string.Create(CultureInfo.InvariantCulture, $" (simulator apart: {apart:N0} MB)") : string.Empty;
             Console.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"| {mode} | {crawl.Objects:N0} | {shape} {seconds} s in {Describe(path)} | {status.ChangesPerSecond:N0} | {churnApplied:N0} | {churnApplied / activeSeconds:N0} | {commits:N0} | {Percentile(0.5):F2} s | {Percentile(0.99):F2} s | {(sorted.Count == 0 ? 0 : sorted[^1].Seconds):F2} s | {before.DataFiles + before.DeleteFiles} / {after.DataFiles + after.DeleteFiles} ({compactions}) | {peak:N0} MB |"));
+                $"| {mode} | {crawl.Objects:N0} | {shape} {seconds} s in {Describe(path)} | {status.ChangesPerSecond:N0} | {churnApplied:N0} | {churnApplied / activeSeconds:N0} | {commits:N0} | {Percentile(0.5):F2} s | {Percentile(0.99):F2} s | {(sorted.Count == 0 ? 0 : sorted[^1].Seconds):F2} s | {before.DataFiles + before.DeleteFiles} / {after.DataFiles + after.DeleteFiles} ({compactions}) | {peak:N0} MB{simulatorPeak} |"));
             if (lines.Count > 0)
             {
                 Console.WriteLine();
@@ -270,7 +271,7 @@ public sealed class WatchBenchmark : IBenchmark
     }
 
     /// <summary>Phases run after the sustained load, on the same index (a burst of creates, a directory rename), and the watcher's listing threshold.</summary>
-    private sealed record Extras(long Burst, double BurstRate, int RenameFiles, int ListThreshold);
+    private sealed record Extras(long Burst, double BurstRate, int RenameFiles, int ListThreshold, bool SimProcess);
 
     private static string Describe(string path) => path.Length > 24 ? path[..24] + "..." : path;
 

@@ -1,5 +1,4 @@
 using ParquetSharp;
-using ParquetSharp.Schema;
 using Qindex.Iceberg.Spec;
 using Qindex.Index.Records;
 using IcebergSchema = Qindex.Iceberg.Spec.Schema;
@@ -40,16 +39,16 @@ public static class ChangeLogFile
     public static void Write(string path, IReadOnlyList<ChangeLogRow> rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        using var schema = new GroupNode("table", Repetition.Required, [
-            new PrimitiveNode("time", Repetition.Optional, LogicalType.Timestamp(true, TimeUnit.Micros), PhysicalType.Int64, -1, 1),
-            new PrimitiveNode("kind", Repetition.Optional, LogicalType.String(), PhysicalType.ByteArray, -1, 2),
-            new PrimitiveNode("path", Repetition.Optional, LogicalType.String(), PhysicalType.ByteArray, -1, 3),
-            new PrimitiveNode("previous_path", Repetition.Optional, LogicalType.String(), PhysicalType.ByteArray, -1, 4),
-            new PrimitiveNode("size_before", Repetition.Optional, LogicalType.None(), PhysicalType.Int64, -1, 5),
-            new PrimitiveNode("size_after", Repetition.Optional, LogicalType.None(), PhysicalType.Int64, -1, 6),
-            new PrimitiveNode("snapshot_id", Repetition.Optional, LogicalType.None(), PhysicalType.Int64, -1, 7),
+        using var schema = ParquetTableSchema.Table([
+            new("time", Repetition.Optional, () => LogicalType.Timestamp(true, TimeUnit.Micros), PhysicalType.Int64, 1),
+            new("kind", Repetition.Optional, LogicalType.String, PhysicalType.ByteArray, 2),
+            new("path", Repetition.Optional, LogicalType.String, PhysicalType.ByteArray, 3),
+            new("previous_path", Repetition.Optional, LogicalType.String, PhysicalType.ByteArray, 4),
+            new("size_before", Repetition.Optional, LogicalType.None, PhysicalType.Int64, 5),
+            new("size_after", Repetition.Optional, LogicalType.None, PhysicalType.Int64, 6),
+            new("snapshot_id", Repetition.Optional, LogicalType.None, PhysicalType.Int64, 7),
         ]);
-        using var properties = new WriterPropertiesBuilder().Compression(Compression.Zstd).CreatedBy("qindex").Build();
+        using var properties = ParquetTableSchema.Properties("qindex");
         using var file = new ParquetFileWriter(path, schema, properties);
         using (var rowGroup = file.AppendRowGroup())
         {

@@ -473,17 +473,30 @@ public sealed partial class IcebergIndexStore
             {
                 Sorted = PathOrder.Instance.Compare(paths[i - 1], paths[i]) <= 0;
             }
+
+            // A string's header and length, two bytes a character, and its slot in the array.
+            long bytes = 0;
+            foreach (var path in paths)
+            {
+                bytes += 32 + (2L * path.Length);
+            }
+
+            Bytes = bytes;
         }
 
-        private FilePaths(string local, string[] paths, bool sorted)
+        private FilePaths(string local, string[] paths, bool sorted, long bytes)
         {
             Local = local;
             Paths = paths;
             Sorted = sorted;
+            Bytes = bytes;
         }
 
+        /// <summary>About how much memory the paths take.</summary>
+        public long Bytes { get; }
+
         /// <summary>The same paths, read from the local copy at <paramref name="local"/>.</summary>
-        public FilePaths At(string local) => local == Local ? this : new FilePaths(local, Paths, Sorted);
+        public FilePaths At(string local) => local == Local ? this : new FilePaths(local, Paths, Sorted, Bytes);
 
         /// <summary>The local copy the paths were read from.</summary>
         public string Local { get; }
@@ -529,15 +542,16 @@ public sealed partial class IcebergIndexStore
     /// Data files' paths kept from one change set to the next, least recently used first out:
     /// data files never change, and a watcher's batches search the same files (the large compacted
     /// one above all) again and again; reading a million paths cost about half a second a batch.
-    /// Bounded by the number of paths held.
+    /// Bounded by the bytes the paths take: a churned tree grows deep, and at 100k rows a gigabyte
+    /// of paths over 1 KB each was seen when the bound was a count of paths.
     /// </summary>
-    internal sealed class FilePathsCache(long maxPaths)
+    internal sealed class FilePathsCache(long maxBytes)
     {
         private readonly Dictionary<string, LinkedListNode<(string Location, FilePaths Paths)>> _entries = new(StringComparer.Ordinal);
         private readonly LinkedList<(string Location, FilePaths Paths)> _order = new();
         private long _held;
 
-        /// <summary>Paths held now.</summary>
+        /// <summary>Bytes held now.</summary>
         public long Held => _held;
 
         public FilePaths? TryGet(string location)
@@ -554,18 +568,18 @@ public sealed partial class IcebergIndexStore
 
         public void Add(string location, FilePaths paths)
         {
-            if (paths.Paths.Length > maxPaths || _entries.ContainsKey(location))
+            if (paths.Bytes > maxBytes || _entries.ContainsKey(location))
             {
                 return;
             }
 
             _entries[location] = _order.AddFirst((location, paths));
-            _held += paths.Paths.Length;
-            while (_held > maxPaths && _order.Last is { } oldest)
+            _held += paths.Bytes;
+            while (_held > maxBytes && _order.Last is { } oldest)
             {
                 _order.RemoveLast();
                 _entries.Remove(oldest.Value.Location);
-                _held -= oldest.Value.Paths.Paths.Length;
+                _held -= oldest.Value.Paths.Bytes;
             }
         }
     }

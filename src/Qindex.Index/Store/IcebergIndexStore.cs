@@ -50,8 +50,8 @@ public sealed partial class IcebergIndexStore : IIndexStore
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private LiveIndex? _live;
 
-    // Two million paths: about 300 MB of strings, the whole of a 1M-row index's compacted file and then some.
-    private readonly FilePathsCache _pathsCache = new(2_000_000);
+    // 256 MB: a 1M-row index's paths at their usual length (under 100 characters), fewer when deep.
+    private readonly FilePathsCache _pathsCache = new(256L << 20);
 
     private IcebergIndexStore(ICatalog catalog, IcebergTable table, string indexDirectory, int runRows)
     {

@@ -31,19 +31,15 @@ public static class IndexDataFileWriter
     public const int RowGroupRows = 64 * 1024;
 
     /// <summary>The Parquet schema of an index data file, with field ids.</summary>
-    public static GroupNode Schema()
+    public static GroupNode Schema() => ParquetTableSchema.Table(IndexColumns.All.Select(c => c.Kind switch
     {
-        var nodes = IndexColumns.All.Select(c => (Node)(c.Kind switch
-        {
-            ColumnKind.String => new PrimitiveNode(c.Name, Rep(c), LogicalType.String(), PhysicalType.ByteArray, -1, c.FieldId),
-            ColumnKind.Int32 => new PrimitiveNode(c.Name, Rep(c), LogicalType.None(), PhysicalType.Int32, -1, c.FieldId),
-            ColumnKind.Int64 => new PrimitiveNode(c.Name, Rep(c), LogicalType.None(), PhysicalType.Int64, -1, c.FieldId),
-            ColumnKind.Boolean => new PrimitiveNode(c.Name, Rep(c), LogicalType.None(), PhysicalType.Boolean, -1, c.FieldId),
-            ColumnKind.TimestampTz => new PrimitiveNode(c.Name, Rep(c), LogicalType.Timestamp(true, TimeUnit.Micros), PhysicalType.Int64, -1, c.FieldId),
-            _ => throw new InvalidOperationException($"unhandled column kind {c.Kind}"),
-        })).ToArray();
-        return new GroupNode("table", Repetition.Required, nodes);
-    }
+        ColumnKind.String => new ParquetTableSchema.Column(c.Name, Rep(c), LogicalType.String, PhysicalType.ByteArray, c.FieldId),
+        ColumnKind.Int32 => new ParquetTableSchema.Column(c.Name, Rep(c), LogicalType.None, PhysicalType.Int32, c.FieldId),
+        ColumnKind.Int64 => new ParquetTableSchema.Column(c.Name, Rep(c), LogicalType.None, PhysicalType.Int64, c.FieldId),
+        ColumnKind.Boolean => new ParquetTableSchema.Column(c.Name, Rep(c), LogicalType.None, PhysicalType.Boolean, c.FieldId),
+        ColumnKind.TimestampTz => new ParquetTableSchema.Column(c.Name, Rep(c), () => LogicalType.Timestamp(true, TimeUnit.Micros), PhysicalType.Int64, c.FieldId),
+        _ => throw new InvalidOperationException($"unhandled column kind {c.Kind}"),
+    }));
 
     /// <summary>
     /// Columns whose values are (nearly) all distinct. A dictionary never pays off for them: the
@@ -54,19 +50,14 @@ public static class IndexDataFileWriter
     private static readonly string[] DistinctColumns = ["path", "name", "id", "file_number", "access_time", "modification_time", "change_time", "creation_time"];
 
     /// <summary>The writer properties of every index data file: zstd, small row groups, qindex's created_by.</summary>
-    public static WriterProperties Properties()
+    public static WriterProperties Properties() => ParquetTableSchema.Properties(ParquetCreatedBy.Value, builder =>
     {
-        using var builder = new WriterPropertiesBuilder()
-            .Compression(Compression.Zstd)
-            .MaxRowGroupLength(RowGroupRows)
-            .CreatedBy(ParquetCreatedBy.Value);
+        builder.MaxRowGroupLength(RowGroupRows);
         foreach (var column in DistinctColumns)
         {
             builder.DisableDictionary(column);
         }
-
-        return builder.Build();
-    }
+    });
 
     private static Repetition Rep(IndexColumn c) => c.Required ? Repetition.Required : Repetition.Optional;
 

@@ -1,5 +1,4 @@
 using ParquetSharp;
-using ParquetSharp.Schema;
 using Qindex.Iceberg.Spec;
 using IcebergSchema = Qindex.Iceberg.Spec.Schema;
 
@@ -36,14 +35,11 @@ internal static class PositionDeleteFile
             int c = string.CompareOrdinal(a.FilePath, b.FilePath);
             return c != 0 ? c : a.Position.CompareTo(b.Position);
         });
-        using var schema = new GroupNode("table", Repetition.Required, [
-            new PrimitiveNode("file_path", Repetition.Required, LogicalType.String(), PhysicalType.ByteArray, -1, FilePathFieldId),
-            new PrimitiveNode("pos", Repetition.Required, LogicalType.None(), PhysicalType.Int64, -1, PositionFieldId),
+        using var schema = ParquetTableSchema.Table([
+            new("file_path", Repetition.Required, LogicalType.String, PhysicalType.ByteArray, FilePathFieldId),
+            new("pos", Repetition.Required, LogicalType.None, PhysicalType.Int64, PositionFieldId),
         ]);
-        using var properties = new WriterPropertiesBuilder()
-            .Compression(Compression.Zstd)
-            .CreatedBy("qindex")
-            .Build();
+        using var properties = ParquetTableSchema.Properties("qindex");
         using var file = new ParquetFileWriter(path, schema, properties);
         using (var rowGroup = file.AppendRowGroup())
         {

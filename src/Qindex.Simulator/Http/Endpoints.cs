@@ -553,7 +553,7 @@ internal sealed class Endpoints
 
     /// <summary>
     /// <c>POST /__sim/load/start</c> with <c>{"shape": "churn"|"unpack", "rate": R, "changes": N, "seed": S,
-    /// "path": DIR}</c>, <c>/stop</c>, <c>/status</c> (GET too) and <c>/wait</c> with <c>{"seconds": T}</c>;
+    /// "path": DIR, "max_tree_delete": M}</c>, <c>/stop</c>, <c>/status</c> (GET too) and <c>/wait</c> with <c>{"seconds": T}</c>;
     /// each answers with the load's status.
     /// </summary>
     private async Task LoadAdminAsync(HttpContext c, string action, JsonElement body)
@@ -581,6 +581,7 @@ internal sealed class Endpoints
                         Changes = (long)Num("changes", 0),
                         Seed = (int)Num("seed", 1),
                         Path = Text(body, "path") ?? LoadOptions.DefaultPath,
+                        MaxTreeDelete = (int)Num("max_tree_delete", new LoadOptions().MaxTreeDelete),
                     });
                 }
                 catch (InvalidOperationException e)
