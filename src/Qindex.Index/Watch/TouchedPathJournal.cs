@@ -23,10 +23,15 @@ public sealed class TouchedPathJournal
     /// <summary>The file's location.</summary>
     public string FilePath => _file;
 
-    /// <summary>Appends the paths a plan touches and waits until they are on disk.</summary>
-    public async Task AppendAsync(WatchPlan plan, CancellationToken cancellationToken)
+    /// <summary>
+    /// Appends the paths a plan touches, and the paths its batch wrote rows at (<paramref name="written"/>:
+    /// an entry read by id lands where the cluster says, which may be a path no event named), and
+    /// waits until they are on disk.
+    /// </summary>
+    public async Task AppendAsync(WatchPlan plan, IEnumerable<string> written, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(written);
         if (!_loaded)
         {
             await ReadAsync(cancellationToken).ConfigureAwait(false);
@@ -56,7 +61,7 @@ public sealed class TouchedPathJournal
             Line(directory, true);
         }
 
-        foreach (var path in plan.Refresh)
+        foreach (var path in plan.Refresh.Concat(written))
         {
             Line(path, false);
         }

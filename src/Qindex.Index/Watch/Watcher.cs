@@ -298,11 +298,11 @@ public sealed class Watcher
 
         // Resolution reads the cluster and may be cancelled; once the commit starts it finishes,
         // so Ctrl-C never leaves half a batch.
-        await using (var changes = _store.BeginChanges())
+        await using (var changes = new RecordingChangeSet(_store.BeginChanges()))
         {
             stats = await _applier.ApplyAsync(plan, changes, null, cancellationToken).ConfigureAwait(false);
             resolved = Stopwatch.GetElapsedTime(started);
-            await _journal.AppendAsync(plan, cancellationToken).ConfigureAwait(false);
+            await _journal.AppendAsync(plan, changes.Written, cancellationToken).ConfigureAwait(false);
             var newest = payloads[^1].ReceivedAt;
             var lag = Stopwatch.GetElapsedTime(payloads[0].ReceivedTimestamp);
             var checkpoint = new Dictionary<string, string>(StringComparer.Ordinal)

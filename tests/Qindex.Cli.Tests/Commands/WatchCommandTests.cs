@@ -189,7 +189,8 @@ public sealed class WatchCommandTests : IAsyncLifetime
 
         var expected = await RowsAsync(fresh);
         var actual = await RowsAsync(index);
-        Assert.Equal(expected.Count, actual.Count);
-        Assert.Equal(expected, actual);
+        Assert.True(
+            expected.SequenceEqual(actual),
+            $"the index differs from a fresh crawl under {root}\nonly in the index:\n{string.Join("\n", actual.Except(expected))}\nonly in the crawl:\n{string.Join("\n", expected.Except(actual))}");
     }
 }
