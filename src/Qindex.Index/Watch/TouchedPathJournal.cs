@@ -14,11 +14,33 @@ namespace Qindex.Index.Watch;
 /// </summary>
 public sealed class TouchedPathJournal
 {
+    /// <summary>Paths remembered to keep the file free of repeats; beyond it, repeats are written (reading drops them).</summary>
+    public const int DefaultRememberedPaths = 1_000_000;
+
     private readonly string _file;
     private readonly HashSet<(string, bool)> _written = [];
+    private readonly int _remember;
     private bool _loaded;
 
-    public TouchedPathJournal(string indexDirectory) => _file = Path.Combine(Path.GetFullPath(indexDirectory), "watch-touched.jsonl");
+    public TouchedPathJournal(string indexDirectory)
+        : this(indexDirectory, DefaultRememberedPaths)
+    {
+    }
+
+    /// <summary>
+    /// A journal that remembers at most <paramref name="rememberedPaths"/> written paths: a watcher
+    /// at thousands of changes a second touches millions of distinct paths between two baselines
+    /// (30 minutes by default), and remembering them all would hold hundreds of megabytes.
+    /// </summary>
+    internal TouchedPathJournal(string indexDirectory, int rememberedPaths)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rememberedPaths, 1);
+        _file = Path.Combine(Path.GetFullPath(indexDirectory), "watch-touched.jsonl");
+        _remember = rememberedPaths;
+    }
+
+    /// <summary>Paths remembered now (for tests).</summary>
+    internal int Remembered => _written.Count;
 
     /// <summary>The file's location.</summary>
     public string FilePath => _file;
@@ -40,6 +62,11 @@ public sealed class TouchedPathJournal
         var builder = new StringBuilder();
         void Line(string path, bool subtree)
         {
+            if (_written.Count >= _remember)
+            {
+                _written.Clear();
+            }
+
             // A path changed many times since the baseline is recorded once.
             if (_written.Add((path, subtree)))
             {

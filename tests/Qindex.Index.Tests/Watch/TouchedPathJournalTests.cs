@@ -22,4 +22,20 @@ public sealed class TouchedPathJournalTests : IDisposable
             new[] { ("/a/f", false), ("/b/", false), ("/b/f", false), ("/gone", false) },
             read.OrderBy(r => r.Path, StringComparer.Ordinal).ToArray());
     }
+
+    [Fact]
+    public async Task A_journal_remembers_a_bounded_number_of_paths_and_reading_still_gives_each_path_once()
+    {
+        var journal = new TouchedPathJournal(_dir, rememberedPaths: 3);
+        var plan = new WatchPlan([], [], [], SelfRemoved: false);
+        for (int round = 0; round < 3; round++)
+        {
+            await journal.AppendAsync(plan, Enumerable.Range(0, 10).Select(i => $"/d/f{i}"), CancellationToken.None);
+            Assert.True(journal.Remembered <= 3, $"remembers {journal.Remembered} paths");
+        }
+
+        var read = await new TouchedPathJournal(_dir).ReadAsync(CancellationToken.None);
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"/d/f{i}").Order(StringComparer.Ordinal), read.Select(r => r.Path).Order(StringComparer.Ordinal));
+        Assert.True(File.ReadAllLines(journal.FilePath).Length > 10, "repeats are written once the remembered paths are forgotten");
+    }
 }
