@@ -87,6 +87,8 @@ internal sealed class BenchCluster : IAsyncDisposable
                     sha = parts[1];
                     break;
                 case "ready":
+                    // Whatever the host prints later is read and dropped, so a full pipe never stalls it.
+                    _ = child.StandardOutput.ReadToEndAsync(CancellationToken.None);
                     return new BenchCluster(child, host!, port, sha!);
             }
         }

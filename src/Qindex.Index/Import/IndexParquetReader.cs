@@ -151,7 +151,7 @@ public static class IndexParquetReader
         return result;
     }
 
-    /// <summary>The strings of the rows at <paramref name="wanted"/> among the next <paramref name="count"/>; the others are passed over undecoded.</summary>
+    /// <summary>The strings of the rows at <paramref name="wanted"/> among the next <paramref name="count"/>; the others are read but never made into strings.</summary>
     private static string?[] ReadStringsAt(string file, IndexColumn column, ColumnSource source, int count, List<int> wanted)
     {
         var typed = (ColumnReader<ByteArray>)source.Reader;
