@@ -15,7 +15,9 @@ namespace Qindex.Bench;
 /// <summary>
 /// The watcher under the in-simulator load: a crawled Iceberg index of --objects rows, then
 /// --seconds of load at --rate changes/s; reports changes applied per second and event-to-visible
-/// latency, beside the same run with one commit per event (the users' prototype).
+/// latency, beside the same run with one commit per event (the users' prototype). With
+/// --sim-process the simulated cluster runs in a child process, so the peak working set is the
+/// watcher's own (the simulator's is printed beside it), as it is beside a real cluster.
 /// </summary>
 public sealed class WatchBenchmark : IBenchmark
 {

@@ -16,8 +16,7 @@ public static class IndexParquetReader
 
     /// <summary>
     /// Reads <paramref name="path"/>; rows lacking a path go to <paramref name="onBad"/> with their
-    /// 1-based row number. <paramref name="readRowGroup"/>, given a row group's first row and row
-    /// count, may skip it undecoded (the rows after it keep their numbers).
+    /// 1-based row number.
     /// </summary>
     /// <exception cref="ImportSourceException">The file is not Parquet, or a column has a type that cannot be read as its index column.</exception>
     public static async Task ReadAsync(
@@ -26,8 +25,7 @@ public static class IndexParquetReader
         Func<FileRecord[], ValueTask> onBatch,
         Action<BadInput> onBad,
         CancellationToken cancellationToken,
-        int batchRows = BatchRows,
-        Func<long, long, bool>? readRowGroup = null)
+        int batchRows = BatchRows)
     {
         ArgumentNullException.ThrowIfNull(onBatch);
         ArgumentNullException.ThrowIfNull(onBad);
@@ -43,12 +41,6 @@ public static class IndexParquetReader
             {
                 using var rowGroup = reader.RowGroup(g);
                 var rows = rowGroup.MetaData.NumRows;
-                if (readRowGroup is not null && !readRowGroup(rowBase, rows))
-                {
-                    rowBase += rows;
-                    continue;
-                }
-
                 var readers = new ColumnSource?[columns.Count];
                 try
                 {

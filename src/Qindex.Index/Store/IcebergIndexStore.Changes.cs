@@ -360,7 +360,7 @@ public sealed partial class IcebergIndexStore
     }
 
     /// <summary>The snapshot's live rows whose path starts with <paramref name="prefix"/>, found through file bounds and sorted paths.</summary>
-    private async Task<List<(string Path, RowLocator At)>> LiveRowsUnderAsync(LiveIndex live, string prefix, Dictionary<int, FilePaths> files, ChangeResolution? resolution, CancellationToken cancellationToken)
+    private async Task<List<(string Path, RowLocator At)>> LiveRowsUnderAsync(LiveIndex live, string prefix, Dictionary<int, FilePaths> files, ChangeResolution resolution, CancellationToken cancellationToken)
     {
         var candidates = live.Files.Where(f => f.File.MayHoldPrefix(prefix)).ToList();
         var unread = new List<(int Id, string Local, string Location)>();
@@ -396,7 +396,7 @@ public sealed partial class IcebergIndexStore
             _pathsCache.Add(unread[i].Location, read[i]);
         }
 
-        if (unread.Count > 0 && resolution is not null)
+        if (unread.Count > 0)
         {
             var (f, p, t) = resolution.PathsRead;
             resolution.PathsRead = (f + unread.Count, p + read.Sum(r => (long)r.Paths.Length), t + Stopwatch.GetElapsedTime(readStarted).TotalSeconds);

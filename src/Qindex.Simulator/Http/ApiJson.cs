@@ -186,6 +186,7 @@ internal static class ApiJson
             w.WriteNumber("seed", o.Seed);
             w.WriteNumber("rate", o.Rate);
             w.WriteNumber("target_changes", o.Changes);
+            w.WriteNumber("max_tree_delete", o.MaxTreeDelete);
         }
 
         w.WriteNumber("changes", status.Changes);

@@ -581,7 +581,7 @@ internal sealed class Endpoints
                         Changes = (long)Num("changes", 0),
                         Seed = (int)Num("seed", 1),
                         Path = Text(body, "path") ?? LoadOptions.DefaultPath,
-                        MaxTreeDelete = (int)Num("max_tree_delete", new LoadOptions().MaxTreeDelete),
+                        MaxTreeDelete = (int)Math.Clamp(Num("max_tree_delete", new LoadOptions().MaxTreeDelete), int.MinValue, int.MaxValue),
                     });
                 }
                 catch (InvalidOperationException e)

@@ -50,6 +50,11 @@ public sealed record LoadOptions
             throw new ArgumentException("the number of changes must be 0 (until stopped) or more");
         }
 
+        if (MaxTreeDelete < 1)
+        {
+            throw new ArgumentException("the largest tree a churn deletes at once must hold 1 entry or more");
+        }
+
         if (string.IsNullOrEmpty(Path) || Path[0] != '/' || Path.Trim('/').Length == 0)
         {
             throw new ArgumentException($"the load path must be an absolute directory other than the root, not '{Path}'");

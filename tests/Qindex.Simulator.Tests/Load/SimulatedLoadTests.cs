@@ -131,11 +131,12 @@ public sealed class SimulatedLoadTests
         await registered.Task.WaitAsync(timeout.Token);
         long eventsBefore = server.Cluster.EventsEmitted;
 
-        using var started = await PostAsync(http, "start", new { shape = "churn", rate = 20000, changes = 1200, seed = 5, path = "/busy" });
+        using var started = await PostAsync(http, "start", new { shape = "churn", rate = 20000, changes = 1200, seed = 5, path = "/busy", max_tree_delete = 50 });
         Assert.Equal(HttpStatusCode.OK, started.StatusCode);
         var final = await JsonAsync(await PostAsync(http, "wait", new { seconds = 30 }));
         Assert.False(final.GetProperty("running").GetBoolean());
-        Assert.InRange(final.GetProperty("changes").GetInt64(), 1200, 1200 + new LoadOptions().MaxTreeDelete);
+        Assert.Equal(50, final.GetProperty("max_tree_delete").GetInt32());
+        Assert.InRange(final.GetProperty("changes").GetInt64(), 1200, 1200 + 50);
         Assert.Equal(JsonValueKind.Null, final.GetProperty("error").ValueKind);
         Assert.Equal("churn", final.GetProperty("shape").GetString());
 
@@ -161,6 +162,9 @@ public sealed class SimulatedLoadTests
         using var badPath = await PostAsync(http, "start", new { path = "/" });
         Assert.Equal(HttpStatusCode.BadRequest, badPath.StatusCode);
         Assert.Contains("other than the root", await badPath.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var badTree = await PostAsync(http, "start", new { path = "/busy", max_tree_delete = 0 });
+        Assert.Equal(HttpStatusCode.BadRequest, badTree.StatusCode);
+        Assert.Contains("largest tree", await badTree.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
