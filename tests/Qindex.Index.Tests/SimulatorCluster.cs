@@ -21,17 +21,20 @@ internal sealed class SimulatorCluster : IAsyncDisposable
 
     public static async Task<SimulatorCluster> StartAsync(SimulatorOptions options) => new(await SimulatorServer.StartAsync(options));
 
+    /// <summary>The admin connection to <paramref name="server"/>, pinned to its certificate, for tests that hold a server of their own.</summary>
+    public static QumuloConnection ConnectionTo(SimulatorServer server) => new()
+    {
+        Host = server.BaseAddress.Host,
+        Port = server.BaseAddress.Port,
+        User = "admin",
+        Password = "admin",
+        PinSha256 = server.CertificateSha256,
+    };
+
     /// <summary>A client pinned to the simulator's certificate; retry settings left null keep the connection's defaults.</summary>
     public QumuloClient Client(TimeSpan? retryBudget = null, TimeSpan? initialBackoff = null, TimeSpan? maxBackoff = null)
     {
-        var connection = new QumuloConnection
-        {
-            Host = Server.BaseAddress.Host,
-            Port = Server.BaseAddress.Port,
-            User = "admin",
-            Password = "admin",
-            PinSha256 = Server.CertificateSha256,
-        };
+        var connection = ConnectionTo(Server);
         connection = connection with
         {
             RetryBudget = retryBudget ?? connection.RetryBudget,

@@ -19,13 +19,8 @@ public sealed class CrawlTests : IAsyncLifetime
         Directory.Delete(_indexDir, recursive: true);
     }
 
-    private QumuloClient Client(int maxAttempts = 6) => new(new QumuloConnection
+    private QumuloClient Client(int maxAttempts = 6) => new(SimulatorCluster.ConnectionTo(_server) with
     {
-        Host = _server.BaseAddress.Host,
-        Port = _server.BaseAddress.Port,
-        User = "admin",
-        Password = "admin",
-        PinSha256 = _server.CertificateSha256,
         MaxAttempts = maxAttempts,
         InitialBackoff = TimeSpan.FromMilliseconds(10),
     });

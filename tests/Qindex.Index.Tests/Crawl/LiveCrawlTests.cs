@@ -31,13 +31,8 @@ public sealed class LiveCrawlTests : IAsyncLifetime
     [Fact]
     public async Task A_live_crawl_skips_and_counts_a_directory_deleted_after_its_parent_was_listed()
     {
-        using var client = new QumuloClient(new QumuloConnection
+        using var client = new QumuloClient(SimulatorCluster.ConnectionTo(_server) with
         {
-            Host = _server.BaseAddress.Host,
-            Port = _server.BaseAddress.Port,
-            User = "admin",
-            Password = "admin",
-            PinSha256 = _server.CertificateSha256,
             RetryBudget = TimeSpan.FromSeconds(5),
         });
         await client.WhoAmIAsync(CancellationToken.None);

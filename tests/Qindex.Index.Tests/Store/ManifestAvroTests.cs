@@ -125,14 +125,7 @@ public sealed class ManifestAvroTests(ITestOutputHelper output) : IAsyncLifetime
 
         // A quote and a percent sign in the index directory make table locations escaped URIs.
         await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(Path.Combine(_dir, "it's 100% index")), CancellationToken.None, runRows: 40);
-        using var client = new QumuloClient(new QumuloConnection
-        {
-            Host = _server.BaseAddress.Host,
-            Port = _server.BaseAddress.Port,
-            User = "admin",
-            Password = "admin",
-            PinSha256 = _server.CertificateSha256,
-        });
+        using var client = new QumuloClient(SimulatorCluster.ConnectionTo(_server));
         await new Crawler(client).RunAsync(new CrawlOptions { ClusterHost = "sim", RootPath = "/", Concurrency = 2 }, store, null, CancellationToken.None);
         var expected = await ChangeSetTests.QueryAsync(store);
         Assert.True(expected.Count > 100, $"the crawl indexed only {expected.Count} rows");

@@ -29,13 +29,8 @@ public sealed class HardLinkWatchTests : IAsyncLifetime
         Directory.Delete(_indexDir, recursive: true);
     }
 
-    private QumuloClient Client() => new(new QumuloConnection
+    private QumuloClient Client() => new(SimulatorCluster.ConnectionTo(_server) with
     {
-        Host = _server.BaseAddress.Host,
-        Port = _server.BaseAddress.Port,
-        User = "admin",
-        Password = "admin",
-        PinSha256 = _server.CertificateSha256,
         InitialBackoff = TimeSpan.FromMilliseconds(20),
     });
 

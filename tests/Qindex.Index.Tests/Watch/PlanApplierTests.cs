@@ -13,14 +13,7 @@ public sealed class PlanApplierTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    private QumuloClient Client() => new(new QumuloConnection
-    {
-        Host = _server.BaseAddress.Host,
-        Port = _server.BaseAddress.Port,
-        User = "admin",
-        Password = "admin",
-        PinSha256 = _server.CertificateSha256,
-    });
+    private QumuloClient Client() => new(SimulatorCluster.ConnectionTo(_server));
 
     private static async Task ApplyAsync(PlanApplier applier, MemoryIndexStore store, WatchPlan plan)
     {

@@ -26,14 +26,7 @@ public sealed class ReplayedChurnTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    private QumuloClient Client() => new(new QumuloConnection
-    {
-        Host = _server.BaseAddress.Host,
-        Port = _server.BaseAddress.Port,
-        User = "admin",
-        Password = "admin",
-        PinSha256 = _server.CertificateSha256,
-    });
+    private QumuloClient Client() => new(SimulatorCluster.ConnectionTo(_server));
 
     [Theory]
     [InlineData(42, 2000)]
