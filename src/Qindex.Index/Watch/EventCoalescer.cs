@@ -13,8 +13,9 @@ public sealed class EventCoalescer
 {
     private readonly string _root;
     private readonly List<StructuralStep> _structural = [];
-    private readonly Dictionary<string, bool> _pending = new(StringComparer.Ordinal); // path -> crawl (true) or refresh (false)
-    private readonly Dictionary<string, string> _ids = new(StringComparer.Ordinal); // path -> id of the object an add or change event named there
+    private readonly PrefixMap<bool> _pending = new(); // path -> crawl (true) or refresh (false)
+    private readonly PrefixMap<string> _ids = new(); // path -> id of the object an add or change event named there
+    private readonly Dictionary<string, int> _firstSeen = new(StringComparer.Ordinal); // path -> its first place in _order
     private readonly Dictionary<string, string> _namedIds = new(StringComparer.Ordinal); // file path -> id an add or move-in named there, kept after a removal
     private readonly List<string> _order = [];
     private readonly HashSet<string> _gone = new(StringComparer.Ordinal);
@@ -175,6 +176,7 @@ public sealed class EventCoalescer
         _namedIds.Clear();
         _structural.Clear();
         _pending.Clear();
+        _firstSeen.Clear();
         _order.Clear();
         _counts.Clear();
         UnknownEvents = 0;
@@ -213,7 +215,7 @@ public sealed class EventCoalescer
     /// </summary>
     private void ForgetIdsUnder(string directory)
     {
-        foreach (var path in _ids.Keys.Where(p => p.StartsWith(directory, StringComparison.Ordinal)).ToList())
+        foreach (var path in _ids.KeysUnder(directory))
         {
             _ids.Remove(path);
         }
@@ -288,7 +290,15 @@ public sealed class EventCoalescer
     private void Rekey(string oldDirectory, string newDirectory)
     {
         var bare = WatchPaths.WithoutSlash(oldDirectory);
-        var moved = _order.Where(p => _pending.ContainsKey(p) && (p.StartsWith(oldDirectory, StringComparison.Ordinal) || p == bare)).Distinct(StringComparer.Ordinal).ToList();
+        // The pending paths under the old prefix, in the order they were first added (the order
+        // the plan lists them in).
+        var moved = _pending.KeysUnder(oldDirectory);
+        if (_pending.ContainsKey(bare))
+        {
+            moved.Add(bare);
+        }
+
+        moved.Sort((a, b) => _firstSeen[a].CompareTo(_firstSeen[b]));
         foreach (var path in moved)
         {
             var isCrawl = _pending[path];
@@ -332,6 +342,7 @@ public sealed class EventCoalescer
         }
 
         _pending[path] = crawl;
+        _firstSeen.TryAdd(path, _order.Count);
         _order.Add(path);
     }
 

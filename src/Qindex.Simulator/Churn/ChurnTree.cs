@@ -37,6 +37,21 @@ internal sealed class ChurnEntry
 
     public bool IsDirectory => Kind == ChurnKind.Directory;
 
+    /// <summary>Levels below its area's root (the root is 0).</summary>
+    public int Depth
+    {
+        get
+        {
+            var depth = 0;
+            for (var e = Parent; e is not null; e = e.Parent)
+            {
+                depth++;
+            }
+
+            return depth;
+        }
+    }
+
     /// <summary>Absolute path; directories end with '/'.</summary>
     public string Path
     {

@@ -73,6 +73,8 @@ public sealed class ChurnWorkload
     private readonly List<(string FileId, string StreamId)> _streams = [];
     private ChurnArea _main = null!;
     private ChurnArea _scratch = null!;
+    private int _keepEntries;
+    private int _keepDirectories;
     private long _names;
 
     public ChurnWorkload(QumuloClient client, ChurnOptions options)
@@ -137,6 +139,8 @@ public sealed class ChurnWorkload
         await LoadTreeAsync(_main, cancellationToken).ConfigureAwait(false);
         _scratch = new ChurnArea(await LoadScratchAsync(path, cancellationToken).ConfigureAwait(false));
         await LoadTreeAsync(_scratch, cancellationToken).ConfigureAwait(false);
+        _keepEntries = _main.Count;
+        _keepDirectories = _main.Directories.Count;
     }
 
     /// <summary>Draws and does one step (after <see cref="PrepareAsync"/>); returns the kind done. A failing call stops with the step that failed.</summary>
@@ -175,7 +179,17 @@ public sealed class ChurnWorkload
     /// <summary>Does one step; returns the kind actually done (a step with nothing to act on creates a file instead).</summary>
     private async Task<string> StepAsync(string kind, CancellationToken ct)
     {
-        var done = kind switch
+        // The churned tree keeps the size it was found at: a step that would shrink it below that
+        // (in entries, or in directories for the steps that remove directories) creates instead.
+        // Without this the mix empties any tree in time (a tree deletion removes up to
+        // MaxTreeDelete entries, a creation adds one), and what is left are a few huge directories.
+        var shrinks = kind switch
+        {
+            DeleteFile or RenameClobber => _main.Count < _keepEntries,
+            DeleteTree or MoveOut => _main.Count < _keepEntries || _main.Directories.Count < _keepDirectories,
+            _ => false,
+        };
+        var done = !shrinks && kind switch
         {
             CreateFile => await CreateAsync(ChurnKind.File, ct).ConfigureAwait(false),
             CreateDirectory => await CreateAsync(ChurnKind.Directory, ct).ConfigureAwait(false),
@@ -201,6 +215,12 @@ public sealed class ChurnWorkload
         if (done)
         {
             return kind;
+        }
+
+        if (_main.Directories.Count < _keepDirectories)
+        {
+            await CreateAsync(ChurnKind.Directory, ct).ConfigureAwait(false);
+            return CreateDirectory;
         }
 
         await CreateAsync(ChurnKind.File, ct).ConfigureAwait(false);
@@ -416,7 +436,11 @@ public sealed class ChurnWorkload
             return false;
         }
 
-        var destination = PickDirectory(to);
+        if (PickDestination(to, source) is not { } destination)
+        {
+            return false;
+        }
+
         var name = destination.Children.ContainsKey(source.Name) ? NewName(source.Kind, destination) : source.Name;
         await _target.RenameAsync(destination.Path, name, source.PlainPath, clobber: false, ct).ConfigureAwait(false);
         Relocate(source, from, to, destination, name);
@@ -598,12 +622,18 @@ public sealed class ChurnWorkload
         return best;
     }
 
+    /// <summary>
+    /// Where a move puts <paramref name="source"/>: any directory for a file; for a directory, one
+    /// not inside it and no deeper in its area than the directory's parent is in its own, so moves
+    /// do not nest the tree ever deeper (paths would grow without bound, as no real tree's do).
+    /// </summary>
     private ChurnEntry? PickDestination(ChurnArea area, ChurnEntry source)
     {
+        var deepest = source.IsDirectory ? source.Parent!.Depth : int.MaxValue;
         for (var attempt = 0; attempt < 8; attempt++)
         {
             var d = PickDirectory(area);
-            if (!source.IsDirectory || !d.IsWithin(source))
+            if (!source.IsDirectory || (!d.IsWithin(source) && d.Depth <= deepest))
             {
                 return d;
             }

@@ -84,6 +84,31 @@ public sealed class SimulatedLoadTests
     }
 
     [Fact]
+    public async Task A_long_churn_keeps_its_tree_the_size_and_depth_it_found()
+    {
+        // Before the churn kept its tree's size, this tree fell from about 1,500 entries to a few
+        // dozen within 20,000 changes (tree deletions remove many entries, creations add one), and
+        // directory moves to any directory nested the tree ever deeper.
+        await using var server = await SimulatorServer.StartAsync(new SimulatorOptions { Objects = 6000, Seed = 1 });
+        var path = server.Cluster.EnumerateEntries("/").Where(e => e.Type == FileType.Directory).MaxBy(e => Walk(server.Cluster, e.Path).Count())!.Path;
+        int Depth(FsAttributes e) => e.Path.TrimEnd('/').Count(c => c == '/') - path.Count(c => c == '/') + 1;
+        var before = Walk(server.Cluster, path).ToList();
+        int depthBefore = before.Max(Depth);
+
+        server.Load.Start(new LoadOptions { Path = path, Changes = 20_000, Seed = 7 });
+        var status = await server.Load.WaitAsync(CancellationToken.None);
+
+        Assert.Null(status.Error);
+        Assert.True(status.Counts["delete_tree"] > 0 && status.Counts["move_out"] > 0 && status.Counts["move_dir"] > 0, string.Join(", ", status.Counts));
+        var after = Walk(server.Cluster, path).ToList();
+        Assert.InRange(after.Count, before.Count * 9 / 10, before.Count * 3 / 2);
+        Assert.True(
+            after.Count(e => e.Type == FileType.Directory) >= before.Count(e => e.Type == FileType.Directory) * 9 / 10,
+            $"directories: {before.Count(e => e.Type == FileType.Directory)} before, {after.Count(e => e.Type == FileType.Directory)} after");
+        Assert.True(after.Max(Depth) <= depthBefore + 4, $"depth {depthBefore} before, {after.Max(Depth)} after");
+    }
+
+    [Fact]
     public async Task An_unpack_burst_creates_one_tree_whose_files_are_each_written_once()
     {
         await using var server = await SimulatorServer.StartAsync(new SimulatorOptions { Objects = 1 });
