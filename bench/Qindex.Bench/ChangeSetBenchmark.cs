@@ -24,7 +24,7 @@ internal sealed class ChangeSetBenchmark : IBenchmark
 
     public string Name => "changes";
 
-    public string Description => "change sets: --rows N (default 1000000) --scenarios cow,scattered,rename,churn --batch 10000 --churn-batches 100 --cow-changes 30 --threshold 16 [--keep: leave the table in place for later queries]";
+    public string Description => "change sets: --rows N (default 1000000) --scenarios cow,scattered,rename,churn --batch 10000 --churn-batches 100 --cow-changes 30 --threshold 16 --renames 0 [--keep: leave the table in place for later queries]";
 
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
@@ -34,6 +34,7 @@ internal sealed class ChangeSetBenchmark : IBenchmark
         int churnBatches = int.Parse(ImportDataset.Arg(args, "--churn-batches", "100"), CultureInfo.InvariantCulture);
         int cowChanges = int.Parse(ImportDataset.Arg(args, "--cow-changes", "30"), CultureInfo.InvariantCulture);
         int threshold = int.Parse(ImportDataset.Arg(args, "--threshold", "16"), CultureInfo.InvariantCulture);
+        int renames = int.Parse(ImportDataset.Arg(args, "--renames", "0"), CultureInfo.InvariantCulture);
         string root = ImportDataset.Arg(args, "--dir", ImportDataset.DefaultRoot);
         bool keep = args.Contains("--keep");
         string dir = Path.Combine(root, string.Create(CultureInfo.InvariantCulture, $"changes-{rows}"));
@@ -108,7 +109,25 @@ internal sealed class ChangeSetBenchmark : IBenchmark
 
             sw.Stop();
             state.Renamed(state.Directories / 2);
-            Row($"rename a directory of {result.RowsUpserted - 1:N0} files", rows, result.RowsUpserted, sw.Elapsed.TotalSeconds, "MoveSubtree, one commit");
+            Row($"rename a directory of {result.RowsUpserted - 1:N0} files", rows, result.RowsUpserted, sw.Elapsed.TotalSeconds, $"MoveSubtree, one commit ({Phases(index.LastChangeTimings)})");
+
+            // The same directory renamed back and forth: its rows now sit in the files earlier
+            // renames wrote, as under a watcher's directory moves (--renames N, default 0).
+            string at = "/renamed-directory/";
+            for (int r = 1; r <= renames; r++)
+            {
+                string next = string.Create(CultureInfo.InvariantCulture, $"/renamed-directory-{r}/");
+                sw.Restart();
+                await using (var changes = index.BeginChanges())
+                {
+                    changes.MoveSubtree(at, next);
+                    result = await changes.CommitAsync(null, new Dictionary<string, string>(), cancellationToken);
+                }
+
+                sw.Stop();
+                at = next;
+                Row($"rename it again ({r})", rows, result.RowsUpserted, sw.Elapsed.TotalSeconds, $"MoveSubtree, one commit ({Phases(index.LastChangeTimings)})");
+            }
         }
 
         if (scenarios.Contains("churn"))
@@ -179,6 +198,10 @@ internal sealed class ChangeSetBenchmark : IBenchmark
         }
 
         return 0;
+
+        static string Phases(ChangeSetTimings? t) => t is null ? "" : string.Create(
+            CultureInfo.InvariantCulture,
+            $"find {t.Resolve:F2} s, of which paths {t.PathsRead.Seconds:F2} s and rows {t.RowsRead.Seconds:F2} s; prepare {t.Prepare:F2} s; write {t.WriteFiles:F2} s; commit {t.Commit:F2} s; apply {t.Apply:F2} s");
 
         void Row(string scenario, long tableRows, long changes, double seconds, string notes) =>
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {scenario} | {tableRows:N0} | {changes:N0} | {seconds:F2} | {(changes > 0 ? (changes / seconds).ToString(changes / seconds < 10 ? "F2" : "N0", CultureInfo.InvariantCulture) : "")} | {notes} |"));
