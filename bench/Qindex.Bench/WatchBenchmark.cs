@@ -133,7 +133,7 @@ public sealed class WatchBenchmark : IBenchmark
 
                 if (trace)
                 {
-                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batch: {c.Events} events, {c.Stats.Upserts} upserts, {c.Stats.Deletes} deletes, {c.Stats.AttributeRequests} attribute requests, {c.Stats.Listings} listings; resolve {c.Resolve.TotalMilliseconds:F0} ms, journal and commit {(c.Elapsed - c.Resolve).TotalMilliseconds:F0} ms; managed heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576} MB, working set {Environment.WorkingSet / 1048576} MB; store {(store as IcebergIndexStore)?.LastChangeTimings}"));
+                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batch: {c.Events} events, {c.Stats.Upserts} upserts, {c.Stats.Deletes} deletes, {c.Stats.AttributeRequests} attribute requests, {c.Stats.Listings} listings, {c.Stats.LinkQueries} index queries for hard links; resolve {c.Resolve.TotalMilliseconds:F0} ms, journal and commit {(c.Elapsed - c.Resolve).TotalMilliseconds:F0} ms; managed heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576} MB, working set {Environment.WorkingSet / 1048576} MB; store {(store as IcebergIndexStore)?.LastChangeTimings}"));
                 }
 
                 lock (lags)

@@ -12,7 +12,11 @@ namespace Qindex.Index.Watch;
 /// <param name="Deletes">Paths the cluster no longer has.</param>
 /// <param name="AttributeRequests">Single-entry attribute requests sent.</param>
 /// <param name="Listings">Directory listings used instead of one request per entry.</param>
-public sealed record ApplyStats(long Upserts, long Deletes, long AttributeRequests, long Listings);
+public sealed record ApplyStats(long Upserts, long Deletes, long AttributeRequests, long Listings)
+{
+    /// <summary>Queries of the index for the other names of files that just became hard-linked (each reads every row's id).</summary>
+    public long LinkQueries { get; init; }
+}
 
 /// <summary>
 /// Resolves a <see cref="WatchPlan"/> against the cluster and writes it into a change set:
@@ -47,7 +51,7 @@ public sealed class PlanApplier
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(changes);
         var ingestTs = DateTimeOffset.UtcNow;
-        long upserts = 0, deletes = 0, requests = 0, listings = 0;
+        long upserts = 0, deletes = 0, requests = 0, listings = 0, linkQueries = 0;
 
         // Ids of hard-linked files this plan touched: their other names are refreshed at the end.
         var linked = new HashSet<string>(StringComparer.Ordinal);
@@ -180,9 +184,42 @@ public sealed class PlanApplier
             // Another link of a touched file changed num_links (and ctime) without an event of its own.
             var siblings = new Dictionary<string, string>(StringComparer.Ordinal); // path -> file id
             var newly = linked.Where(newlyLinked.Contains).ToList();
-            var committedPaths = newly.Count > 0 && _linkSource is not null
-                ? await _linkSource.PathsOfAsync(newly, cancellationToken).ConfigureAwait(false)
+
+            // A file that just became linked has names the map does not know yet. Asked by id, the
+            // cluster answers with one of its names: when that and the names this batch wrote are
+            // all it has (num_links), no query of the index is needed. Otherwise (the answer is a
+            // name already known, or names lie outside the tree) the index is asked, which reads
+            // every row's id.
+            var answeredById = new ConcurrentDictionary<string, (string Id, JsonElement Attributes)>(StringComparer.Ordinal);
+            var unresolved = new ConcurrentBag<string>();
+            await Parallel.ForEachAsync(
+                newly,
+                new ParallelOptions { MaxDegreeOfParallelism = _options.ResolveConcurrency, CancellationToken = cancellationToken },
+                async (id, token) =>
+                {
+                    Interlocked.Increment(ref requests);
+                    var known = _links.PathsOf(id);
+                    if (await GetOrNullAsync(id, snapshot, token).ConfigureAwait(false) is { } attributes
+                        && FileRecordParser.Parse(attributes, ingestTs) is { } record
+                        && !record.Path.EndsWith('/') && IsWatched(record.Path) && !known.Contains(record.Path)
+                        && known.Count + 1 >= record.NumLinks)
+                    {
+                        answeredById[record.Path] = (id, attributes);
+                    }
+                    else
+                    {
+                        unresolved.Add(id);
+                    }
+                }).ConfigureAwait(false);
+            var committedPaths = !unresolved.IsEmpty && _linkSource is not null
+                ? await _linkSource.PathsOfAsync(unresolved.ToList(), cancellationToken).ConfigureAwait(false)
                 : new Dictionary<string, IReadOnlyList<string>>();
+            linkQueries += unresolved.IsEmpty ? 0 : 1;
+            foreach (var (path, (id, _)) in answeredById)
+            {
+                siblings.TryAdd(path, id);
+            }
+
             foreach (var id in linked)
             {
                 foreach (var path in _links.PathsOf(id))
@@ -215,8 +252,16 @@ public sealed class PlanApplier
             // keeps its path and takes the file's attributes, read by id, as a moved refresh does.
             var siblingFound = new ConcurrentDictionary<string, JsonElement>(StringComparer.Ordinal);
             var siblingRelocated = new ConcurrentDictionary<string, FileRecord>(StringComparer.Ordinal);
+            foreach (var (path, (_, attributes)) in answeredById)
+            {
+                if (siblings.ContainsKey(path))
+                {
+                    siblingFound[path] = attributes;
+                }
+            }
+
             await Parallel.ForEachAsync(
-                siblings,
+                siblings.Where(s => !siblingFound.ContainsKey(s.Key)),
                 new ParallelOptions { MaxDegreeOfParallelism = _options.ResolveConcurrency, CancellationToken = cancellationToken },
                 async (sibling, token) =>
                 {
@@ -240,7 +285,7 @@ public sealed class PlanApplier
             Write(siblings.Keys.Order(StringComparer.Ordinal).ToList(), siblingFound, siblingRelocated, new HashSet<string>(), changes, ingestTs, [], [], done, written, ref upserts, ref deletes);
         }
 
-        return new ApplyStats(upserts, deletes, requests, listings);
+        return new ApplyStats(upserts, deletes, requests, listings) { LinkQueries = linkQueries };
     }
 
     /// <summary>Where a committed path is after <paramref name="steps"/>, or null when they delete it.</summary>
