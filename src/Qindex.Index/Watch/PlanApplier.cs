@@ -46,7 +46,15 @@ public sealed class PlanApplier
     }
 
     /// <summary>Applies <paramref name="plan"/> to <paramref name="changes"/> (nothing is committed here).</summary>
-    public async Task<ApplyStats> ApplyAsync(WatchPlan plan, IIndexChangeSet changes, long? snapshot, CancellationToken cancellationToken)
+    /// <param name="plan">The batch.</param>
+    /// <param name="changes">Where its changes go.</param>
+    /// <param name="snapshot">The cluster snapshot to read at (null: live).</param>
+    /// <param name="cancellationToken">Cancels the reads.</param>
+    /// <param name="indexSettled">
+    /// Awaited before the committed index is read (for the other names of newly linked files): the
+    /// watcher resolves a batch while the previous one commits, and that commit must land first.
+    /// </param>
+    public async Task<ApplyStats> ApplyAsync(WatchPlan plan, IIndexChangeSet changes, long? snapshot, CancellationToken cancellationToken, Func<Task>? indexSettled = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(changes);
@@ -199,10 +207,16 @@ public sealed class PlanApplier
                 {
                     Interlocked.Increment(ref requests);
                     var known = _links.PathsOf(id);
-                    if (await GetOrNullAsync(id, snapshot, token).ConfigureAwait(false) is { } attributes
-                        && FileRecordParser.Parse(attributes, ingestTs) is { } record
-                        && !record.Path.EndsWith('/') && IsWatched(record.Path) && !known.Contains(record.Path)
-                        && known.Count + 1 >= record.NumLinks)
+                    if (await GetOrNullAsync(id, snapshot, token).ConfigureAwait(false) is not { } attributes
+                        || FileRecordParser.Parse(attributes, ingestTs) is not { } record || record.Path.EndsWith('/'))
+                    {
+                        unresolved.Add(id);
+                    }
+                    else if (known.Count >= record.NumLinks)
+                    {
+                        // Every name was written by this batch (the file and its links made together).
+                    }
+                    else if (IsWatched(record.Path) && !known.Contains(record.Path) && known.Count + 1 >= record.NumLinks)
                     {
                         answeredById[record.Path] = (id, attributes);
                     }
@@ -211,9 +225,17 @@ public sealed class PlanApplier
                         unresolved.Add(id);
                     }
                 }).ConfigureAwait(false);
-            var committedPaths = !unresolved.IsEmpty && _linkSource is not null
-                ? await _linkSource.PathsOfAsync(unresolved.ToList(), cancellationToken).ConfigureAwait(false)
-                : new Dictionary<string, IReadOnlyList<string>>();
+            IReadOnlyDictionary<string, IReadOnlyList<string>> committedPaths = new Dictionary<string, IReadOnlyList<string>>();
+            if (!unresolved.IsEmpty && _linkSource is not null)
+            {
+                if (indexSettled is not null)
+                {
+                    await indexSettled().ConfigureAwait(false);
+                }
+
+                committedPaths = await _linkSource.PathsOfAsync(unresolved.ToList(), cancellationToken).ConfigureAwait(false);
+            }
+
             linkQueries += unresolved.IsEmpty ? 0 : 1;
             foreach (var (path, (id, _)) in answeredById)
             {

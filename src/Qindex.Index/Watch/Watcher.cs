@@ -44,6 +44,7 @@ public sealed class Watcher
     private DateTimeOffset _baselineAt = DateTimeOffset.MinValue;
     private DateTimeOffset _maintainedAt = DateTimeOffset.UtcNow;
     private long _replayUntil;
+    private Task? _committing;
 
     /// <param name="client">The cluster.</param>
     /// <param name="store">The index.</param>
@@ -67,6 +68,9 @@ public sealed class Watcher
 
     /// <summary>Called after every committed batch or catch-up (for the command line's live counts and for tests).</summary>
     public event Action<WatchCommitted>? Committed;
+
+    /// <summary>Called when a batch has been read from the cluster, before it waits for the commit of the one before it (tests).</summary>
+    internal event Action<long>? BatchResolved;
 
     /// <summary>
     /// Optional compaction, run after every committed batch; it should return at once when none is
@@ -154,7 +158,47 @@ public sealed class Watcher
         return WatchExit.Stopped;
     }
 
+    /// <summary>
+    /// Follows the stream. A batch is read from the cluster while the batch before it commits
+    /// (the two overlap; commits stay one at a time and in order), so a batch costs the longer of
+    /// the two, not their sum.
+    /// </summary>
     private async Task<WatchExit?> FollowAsync(NotifySession session, CatchUp catchUp, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await FollowBatchesAsync(session, catchUp, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Whatever ended the loop, the commit under way lands or fails whole before the
+            // watcher reconnects or returns; its failure is logged, the loop's reason goes on.
+            try
+            {
+                await SettleAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _logger.LogError("the last batch could not be committed ({Reason}); the catch-up brings its changes in", e.Message);
+            }
+            catch (OperationCanceledException)
+            {
+                // Cancelled before its commit started: abandoned whole.
+            }
+        }
+    }
+
+    /// <summary>Waits for the commit under way (if any); its error, if it failed, is thrown here.</summary>
+    private async Task SettleAsync()
+    {
+        if (_committing is { } committing)
+        {
+            _committing = null;
+            await committing.ConfigureAwait(false);
+        }
+    }
+
+    private async Task<WatchExit?> FollowBatchesAsync(NotifySession session, CatchUp catchUp, CancellationToken cancellationToken)
     {
         var coalescer = new EventCoalescer(_root);
         var reader = session.Reader;
@@ -162,12 +206,14 @@ public sealed class Watcher
         {
             if (_options.BaselineInterval is { } interval && DateTimeOffset.UtcNow - _baselineAt > interval)
             {
+                await SettleAsync().ConfigureAwait(false);
                 await RunCatchUpAsync(catchUp, cancellationToken).ConfigureAwait(false);
             }
 
             if (Maintenance is { } maintain && _options.MaintenanceInterval is { } every && DateTimeOffset.UtcNow - _maintainedAt > every)
             {
                 _maintainedAt = DateTimeOffset.UtcNow;
+                await SettleAsync().ConfigureAwait(false);
                 await maintain(cancellationToken).ConfigureAwait(false);
             }
 
@@ -235,19 +281,22 @@ public sealed class Watcher
                 _logger.LogWarning("{Count} event(s) of unknown type in this batch ({Types}); their paths were refreshed", unknown, string.Join(", ", counts.Keys.Where(k => !Notification.KnownTypes.Contains(k))));
             }
 
-            await ApplyBatchAsync(plan, payloads, counts, events, cancellationToken).ConfigureAwait(false);
-            if (Compaction is { } compact && !plan.SelfRemoved)
-            {
-                await compact(cancellationToken).ConfigureAwait(false);
-            }
+            var batch = await ResolveBatchAsync(plan, payloads, counts, events, cancellationToken).ConfigureAwait(false);
+            BatchResolved?.Invoke(events);
 
+            // The previous batch commits first; then this one starts committing and the loop goes
+            // on to the next window while it does.
+            await SettleAsync().ConfigureAwait(false);
+            _committing = CommitBatchAsync(batch, cancellationToken);
             if (plan.SelfRemoved)
             {
+                await SettleAsync().ConfigureAwait(false);
                 return WatchExit.RootRemoved;
             }
 
             if (ended is not null)
             {
+                await SettleAsync().ConfigureAwait(false);
                 throw ended;
             }
         }
@@ -289,19 +338,23 @@ public sealed class Watcher
         throw new WatchStreamEndedException("the notify stream ended");
     }
 
-    private async Task ApplyBatchAsync(WatchPlan plan, List<StreamPayload> payloads, Dictionary<string, long> counts, long events, CancellationToken cancellationToken)
+    /// <summary>Reads a batch from the cluster into a buffer (cancellable: nothing is committed here).</summary>
+    private async Task<ResolvedBatch> ResolveBatchAsync(WatchPlan plan, List<StreamPayload> payloads, Dictionary<string, long> counts, long events, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        ApplyStats stats;
-        IndexCommitResult result;
-        TimeSpan resolved;
+        var changes = new BufferedChangeSet();
+        var stats = await _applier.ApplyAsync(plan, changes, null, cancellationToken, SettleAsync).ConfigureAwait(false);
+        return new ResolvedBatch(plan, changes, stats, payloads, counts, events, started, Stopwatch.GetElapsedTime(started));
+    }
 
-        // Resolution reads the cluster and may be cancelled; once the commit starts it finishes,
-        // so Ctrl-C never leaves half a batch.
+    /// <summary>Journals and commits a resolved batch; once the commit starts it finishes, so Ctrl-C never leaves half a batch.</summary>
+    private async Task CommitBatchAsync(ResolvedBatch batch, CancellationToken cancellationToken)
+    {
+        var (plan, buffered, stats, payloads, counts, events, started, resolved) = batch;
+        IndexCommitResult result;
         await using (var changes = new RecordingChangeSet(_store.BeginChanges()))
         {
-            stats = await _applier.ApplyAsync(plan, changes, null, cancellationToken).ConfigureAwait(false);
-            resolved = Stopwatch.GetElapsedTime(started);
+            buffered.ReplayInto(changes);
             await _journal.AppendAsync(plan, changes.Written, cancellationToken).ConfigureAwait(false);
             var newest = payloads[^1].ReceivedAt;
             var lag = Stopwatch.GetElapsedTime(payloads[0].ReceivedTimestamp);
@@ -343,6 +396,10 @@ public sealed class Watcher
         if (plan.SelfRemoved)
         {
             _logger.LogError("the watched directory {Root} was removed from the cluster; its rows were deleted from the index and the watcher stops", _root);
+        }
+        else if (Compaction is { } compact)
+        {
+            await compact(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -438,3 +495,7 @@ public sealed record WatchCommitted(bool CatchUp, long Events, ApplyStats Stats,
     /// <summary>Of <see cref="Elapsed"/>, the time spent resolving the batch against the cluster (the rest is journal and commit).</summary>
     public TimeSpan Resolve { get; init; }
 }
+
+/// <summary>A batch read from the cluster, waiting for its commit.</summary>
+internal sealed record ResolvedBatch(
+    WatchPlan Plan, BufferedChangeSet Changes, ApplyStats Stats, List<StreamPayload> Payloads, Dictionary<string, long> Counts, long Events, long Started, TimeSpan Resolve);

@@ -256,6 +256,24 @@ public sealed class PlanApplierTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_file_made_and_linked_in_one_window_needs_no_query_of_the_index()
+    {
+        var (client, store, applier, root, _) = await LinkedSetupAsync();
+        using var _ = client;
+        var made = _server.Cluster.CreateFile(root, "made");
+        var link = _server.Cluster.CreateLink(root, "made-link", made.Path);
+        var stats = await ApplyAsync(applier, store, Coalesce(root, [
+            Event("child_file_added", root, made.Path, made.Id),
+            Event("child_file_added", root, link.Path, made.Id),
+        ]));
+
+        Assert.Equal(0, stats.LinkQueries);
+        Assert.Equal(2, store.Rows[made.Path].NumLinks);
+        AssertRowMatchesCluster(store, made.Path);
+        AssertRowMatchesCluster(store, link.Path);
+    }
+
+    [Fact]
     public async Task A_new_link_whose_other_name_the_cluster_does_not_give_inside_the_tree_asks_the_index()
     {
         var (client, store, applier, root, _) = await LinkedSetupAsync();

@@ -190,6 +190,96 @@ public sealed class WatcherTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_next_batch_is_read_from_the_cluster_while_the_one_before_commits_and_commits_land_in_order()
+    {
+        using var client = Client();
+        var root = PickDirectory();
+        var index = await CrawlAsync(client, root);
+        var firstCommit = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var order = new List<string>();
+        index.BeforeCommit = async checkpoint =>
+        {
+            if (checkpoint.GetValueOrDefault(WatchCheckpoint.Kind) != "batch")
+            {
+                return;
+            }
+
+            lock (order)
+            {
+                order.Add(checkpoint[WatchCheckpoint.Events]);
+            }
+
+            if (firstCommit.TrySetResult())
+            {
+                await release.Task;
+            }
+        };
+        var watcher = new Watcher(client, index, _indexDir, Options(root), new WatchMetrics(), NullLogger.Instance, index);
+        var resolvedWhileHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        watcher.BatchResolved += _ =>
+        {
+            if (firstCommit.Task.IsCompleted && !release.Task.IsCompleted)
+            {
+                resolvedWhileHeld.TrySetResult();
+            }
+        };
+        var (run, stop, commits) = await StartAsync(watcher);
+
+        var first = _cluster.Server.Cluster.CreateFile(root, "first batch").Path;
+        await firstCommit.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var second = _cluster.Server.Cluster.CreateFile(root, "second batch").Path;
+
+        // The second batch is read while the first one's commit is held, and waits for it.
+        await resolvedWhileHeld.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.DoesNotContain(first, index.Rows.Keys);
+        Assert.DoesNotContain(second, index.Rows.Keys);
+        release.SetResult();
+
+        await AssertConvergesAsync(client, index, root, watcher: run);
+        Assert.Contains(first, index.Rows.Keys);
+        Assert.Contains(second, index.Rows.Keys);
+        await stop.CancelAsync();
+        Assert.Equal(WatchExit.Stopped, await run);
+        lock (commits)
+        {
+            var batches = commits.Where(c => !c.CatchUp).Select(c => c.Events.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            lock (order)
+            {
+                Assert.Equal(order, batches);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Stopping_while_a_batch_commits_lets_that_commit_land_whole()
+    {
+        using var client = Client();
+        var root = PickDirectory();
+        var index = await CrawlAsync(client, root);
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        index.BeforeCommit = async checkpoint =>
+        {
+            if (checkpoint.GetValueOrDefault(WatchCheckpoint.Kind) == "batch" && entered.TrySetResult())
+            {
+                await release.Task;
+            }
+        };
+        var watcher = new Watcher(client, index, _indexDir, Options(root), new WatchMetrics(), NullLogger.Instance, index);
+        var (run, stop, _) = await StartAsync(watcher);
+        var created = _cluster.Server.Cluster.CreateFile(root, "committed while stopping").Path;
+        await entered.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        await stop.CancelAsync();
+        await Task.Delay(100);
+        Assert.False(run.IsCompleted, "the watcher returned while its commit was still under way");
+        release.SetResult();
+        Assert.Equal(WatchExit.Stopped, await run.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains(created, index.Rows.Keys);
+    }
+
+    [Fact]
     public async Task Dropped_streams_and_expired_tokens_are_caught_up()
     {
         using var client = Client();

@@ -1,0 +1,57 @@
+using Qindex.Index.Records;
+using Qindex.Index.Store;
+
+namespace Qindex.Index.Watch;
+
+/// <summary>
+/// Holds a batch's changes, in order, until the store can take them: the watcher resolves one
+/// batch against the cluster while the previous batch commits, then replays the held changes into
+/// a change set of the store. Paths are checked by the store's change set at replay.
+/// </summary>
+internal sealed class BufferedChangeSet : IIndexChangeSet
+{
+    private readonly List<(IndexChangeKind Kind, string Path, string? NewPath, FileRecord? Record)> _changes = [];
+
+    public int Count => _changes.Count;
+
+    public void Upsert(FileRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        _changes.Add((IndexChangeKind.Upsert, record.Path, null, record));
+    }
+
+    public void Delete(string path) => _changes.Add((IndexChangeKind.Delete, path, null, null));
+
+    public void DeleteSubtree(string directoryPath) => _changes.Add((IndexChangeKind.DeleteSubtree, directoryPath, null, null));
+
+    public void MoveSubtree(string oldDirectoryPath, string newDirectoryPath) => _changes.Add((IndexChangeKind.MoveSubtree, oldDirectoryPath, newDirectoryPath, null));
+
+    /// <summary>Adds every held change to <paramref name="target"/>, in the order they came.</summary>
+    public void ReplayInto(IIndexChangeSet target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        foreach (var (kind, path, newPath, record) in _changes)
+        {
+            switch (kind)
+            {
+                case IndexChangeKind.Upsert:
+                    target.Upsert(record!);
+                    break;
+                case IndexChangeKind.Delete:
+                    target.Delete(path);
+                    break;
+                case IndexChangeKind.DeleteSubtree:
+                    target.DeleteSubtree(path);
+                    break;
+                case IndexChangeKind.MoveSubtree:
+                    target.MoveSubtree(path, newPath!);
+                    break;
+            }
+        }
+    }
+
+    public Task<IndexCommitResult> CommitAsync(IndexBaseline? baseline, IReadOnlyDictionary<string, string> checkpoint, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("a buffered change set is replayed into the store's change set, which commits");
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
