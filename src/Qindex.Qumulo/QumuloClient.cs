@@ -83,6 +83,24 @@ public sealed partial class QumuloClient : IDisposable
     public Task<JsonElement> GetAttributesAsync(string idOrPath, long? snapshot, CancellationToken cancellationToken) =>
         GetJsonAsync($"v1/files/{FileRefs.Encode(idOrPath)}/info/attributes{SnapshotQuery(snapshot, '?')}", cancellationToken);
 
+    /// <summary>
+    /// As <see cref="GetAttributesAsync"/>, but null when the cluster answers 404 (no such entry):
+    /// a watcher reads thousands of entries a batch that are already gone, and an exception for
+    /// each would cost more than the request.
+    /// </summary>
+    public async Task<JsonElement?> TryGetAttributesAsync(string idOrPath, long? snapshot, CancellationToken cancellationToken)
+    {
+        var url = $"v1/files/{FileRefs.Encode(idOrPath)}/info/attributes{SnapshotQuery(snapshot, '?')}";
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, url), authenticated: true, RetryOn.RefusalsAndDroppedConnections, cancellationToken, notFound: true).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        using var document = await ReadJsonAsync(response, cancellationToken).ConfigureAwait(false);
+        return document.RootElement.Clone();
+    }
+
     /// <summary>Aggregates of a directory; <paramref name="recursive"/> for the whole subtree's totals.</summary>
     public Task<JsonElement> GetAggregatesAsync(string idOrPath, bool recursive, long? snapshot, CancellationToken cancellationToken) =>
         GetJsonAsync($"v1/files/{FileRefs.Encode(idOrPath)}/{(recursive ? "recursive-aggregates" : "aggregates")}/{SnapshotQuery(snapshot, '?')}", cancellationToken);
@@ -247,7 +265,8 @@ public sealed partial class QumuloClient : IDisposable
         bool authenticated,
         RetryOn retryOn,
         CancellationToken cancellationToken,
-        HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
+        HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead,
+        bool notFound = false)
     {
         var attempts = new RequestAttempts(retryOn);
         var reloggedIn = false;
@@ -299,7 +318,7 @@ public sealed partial class QumuloClient : IDisposable
             throw new QumuloApiException($"{method} {target}: the connection failed ({e.Message}); {why}.", e);
         }
 
-        if (last.IsSuccessStatusCode)
+        if (last.IsSuccessStatusCode || (notFound && last.StatusCode == HttpStatusCode.NotFound))
         {
             return last;
         }

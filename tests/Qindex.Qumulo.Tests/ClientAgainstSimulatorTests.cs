@@ -83,6 +83,23 @@ public sealed class ClientAgainstSimulatorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Trying_to_read_a_missing_entry_gives_null_and_other_refusals_still_throw()
+    {
+        const string odd = "try 100% caf\u00e9 \"q\"";
+        _server.Cluster.CreateFile("/", odd);
+        using var client = new QumuloClient(SimulatorHelpers.Connection(_server));
+        var found = await client.TryGetAttributesAsync("/" + odd, null, CancellationToken.None);
+        Assert.Equal("/" + odd, found!.Value.GetProperty("path").GetString());
+        Assert.Null(await client.TryGetAttributesAsync("/" + odd + " gone", null, CancellationToken.None));
+        Assert.Null(await client.TryGetAttributesAsync("987654321", null, CancellationToken.None));
+
+        using var once = new QumuloClient(SimulatorHelpers.Connection(_server) with { MaxAttempts = 1 });
+        await SimulatorHelpers.FaultAsync(_server, "errors", new { status = 503, fraction = 1.0, seconds = 30 });
+        var failed = await Assert.ThrowsAsync<QumuloApiException>(() => once.TryGetAttributesAsync("/" + odd, null, CancellationToken.None));
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, failed.Status);
+    }
+
+    [Fact]
     public async Task Expired_tokens_are_replaced_by_logging_in_again()
     {
         using var client = new QumuloClient(SimulatorHelpers.Connection(_server));

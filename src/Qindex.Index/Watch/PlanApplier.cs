@@ -194,10 +194,13 @@ public sealed class PlanApplier
             var newly = linked.Where(newlyLinked.Contains).ToList();
 
             // A file that just became linked has names the map does not know yet. Asked by id, the
-            // cluster answers with one of its names: when that and the names this batch wrote are
-            // all it has (num_links), no query of the index is needed. Otherwise (the answer is a
-            // name already known, or names lie outside the tree) the index is asked, which reads
-            // every row's id.
+            // cluster answers with one of its names: when that is a name this batch did not write,
+            // and it with the names this batch wrote are all the file has (num_links), no query of
+            // the index is needed. Otherwise the index is asked, which reads every row's id. A name
+            // this batch wrote may be gone already (its removal is a later event), so each is read
+            // again first: counted while gone, it would hide the file's first name, which would keep
+            // a stale num_links and change_time (HardLinkWatchTests caught that, about one run in
+            // ten, when the names written were taken as the whole set).
             var answeredById = new ConcurrentDictionary<string, (string Id, JsonElement Attributes)>(StringComparer.Ordinal);
             var unresolved = new ConcurrentBag<string>();
             await Parallel.ForEachAsync(
@@ -206,17 +209,11 @@ public sealed class PlanApplier
                 async (id, token) =>
                 {
                     Interlocked.Increment(ref requests);
-                    var known = _links.PathsOf(id);
-                    if (await GetOrNullAsync(id, snapshot, token).ConfigureAwait(false) is not { } attributes
-                        || FileRecordParser.Parse(attributes, ingestTs) is not { } record || record.Path.EndsWith('/'))
-                    {
-                        unresolved.Add(id);
-                    }
-                    else if (known.Count >= record.NumLinks)
-                    {
-                        // Every name was written by this batch (the file and its links made together).
-                    }
-                    else if (IsWatched(record.Path) && !known.Contains(record.Path) && known.Count + 1 >= record.NumLinks)
+                    var known = _links.PathsOf(id).ToList();
+                    if (await GetOrNullAsync(id, snapshot, token).ConfigureAwait(false) is { } attributes
+                        && FileRecordParser.Parse(attributes, ingestTs) is { } record && !record.Path.EndsWith('/')
+                        && IsWatched(record.Path) && !known.Contains(record.Path) && known.Count + 1 >= record.NumLinks
+                        && await StillNamedAsync(known, id, snapshot, () => Interlocked.Increment(ref requests), token).ConfigureAwait(false))
                     {
                         answeredById[record.Path] = (id, attributes);
                     }
@@ -569,15 +566,22 @@ public sealed class PlanApplier
     /// <summary>Whether <paramref name="path"/> lies in the watched tree (the index holds nothing else).</summary>
     private bool IsWatched(string path) => path.StartsWith(WatchPaths.AsDirectory(_options.RootPath), StringComparison.Ordinal);
 
-    private async Task<JsonElement?> GetOrNullAsync(string path, long? snapshot, CancellationToken cancellationToken)
+    /// <summary>True when every one of <paramref name="paths"/> still names the file <paramref name="id"/>.</summary>
+    private async Task<bool> StillNamedAsync(IReadOnlyList<string> paths, string id, long? snapshot, Action counted, CancellationToken cancellationToken)
     {
-        try
+        foreach (var path in paths)
         {
-            return await _client.GetAttributesAsync(path, snapshot, cancellationToken).ConfigureAwait(false);
+            counted();
+            if (await GetOrNullAsync(path, snapshot, cancellationToken).ConfigureAwait(false) is not { } attributes
+                || !attributes.TryGetProperty("id", out var found) || found.GetString() != id)
+            {
+                return false;
+            }
         }
-        catch (QumuloApiException e) when (e.Status == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
+
+        return true;
     }
+
+    private Task<JsonElement?> GetOrNullAsync(string path, long? snapshot, CancellationToken cancellationToken) =>
+        _client.TryGetAttributesAsync(path, snapshot, cancellationToken);
 }
