@@ -287,7 +287,7 @@ public sealed class Watcher
             // The previous batch commits first; then this one starts committing and the loop goes
             // on to the next window while it does.
             await SettleAsync().ConfigureAwait(false);
-            _committing = CommitBatchAsync(batch, cancellationToken);
+            _committing = Task.Run(() => CommitBatchAsync(batch, cancellationToken), CancellationToken.None);
             if (plan.SelfRemoved)
             {
                 await SettleAsync().ConfigureAwait(false);

@@ -256,7 +256,7 @@ public sealed class PlanApplierTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_file_made_and_linked_in_one_window_asks_the_index_since_the_cluster_names_a_known_name()
+    public async Task A_file_made_and_linked_in_one_window_needs_no_query_of_the_index()
     {
         var (client, store, applier, root, _) = await LinkedSetupAsync();
         using var _ = client;
@@ -267,7 +267,7 @@ public sealed class PlanApplierTests : IAsyncLifetime
             Event("child_file_added", root, link.Path, made.Id),
         ]));
 
-        Assert.Equal(1, stats.LinkQueries);
+        Assert.Equal(0, stats.LinkQueries);
         Assert.Equal(2, store.Rows[made.Path].NumLinks);
         AssertRowMatchesCluster(store, made.Path);
         AssertRowMatchesCluster(store, link.Path);
