@@ -210,18 +210,24 @@ public sealed class PlanApplier
                 {
                     Interlocked.Increment(ref requests);
                     var known = _links.PathsOf(id).ToList();
-                    if (await GetOrNullAsync(id, snapshot, token).ConfigureAwait(false) is not { } attributes
-                        || FileRecordParser.Parse(attributes, ingestTs) is not { } record || record.Path.EndsWith('/'))
+                    if (await GetOrNullAsync(id, snapshot, token).ConfigureAwait(false) is not { } attributes)
+                    {
+                        // The file is gone, every name with it: their removals are events of their own.
+                        return;
+                    }
+
+                    if (FileRecordParser.Parse(attributes, ingestTs) is not { } record || record.Path.EndsWith('/'))
                     {
                         unresolved.Add(id);
                         return;
                     }
 
-                    // The names written are read again: then all of them existed when the file was
-                    // read by id, and num_links bounds how many names it can have besides them.
+                    // The names written are read again after the file was read by id: those still
+                    // there existed then too, and num_links bounds how many names it has besides
+                    // them. A name gone meanwhile is not counted (its removal is an event to come).
                     var other = IsWatched(record.Path) && !known.Contains(record.Path);
                     if (known.Count + (other ? 1 : 0) >= record.NumLinks
-                        && await StillNamedAsync(known, id, snapshot, () => Interlocked.Increment(ref requests), token).ConfigureAwait(false))
+                        && await StillNamedAsync(known, id, snapshot, () => Interlocked.Increment(ref requests), token).ConfigureAwait(false) + (other ? 1 : 0) >= record.NumLinks)
                     {
                         if (other)
                         {
@@ -577,20 +583,21 @@ public sealed class PlanApplier
     /// <summary>Whether <paramref name="path"/> lies in the watched tree (the index holds nothing else).</summary>
     private bool IsWatched(string path) => path.StartsWith(WatchPaths.AsDirectory(_options.RootPath), StringComparison.Ordinal);
 
-    /// <summary>True when every one of <paramref name="paths"/> still names the file <paramref name="id"/>.</summary>
-    private async Task<bool> StillNamedAsync(IReadOnlyList<string> paths, string id, long? snapshot, Action counted, CancellationToken cancellationToken)
+    /// <summary>How many of <paramref name="paths"/> still name the file <paramref name="id"/>.</summary>
+    private async Task<int> StillNamedAsync(IReadOnlyList<string> paths, string id, long? snapshot, Action counted, CancellationToken cancellationToken)
     {
+        int named = 0;
         foreach (var path in paths)
         {
             counted();
-            if (await GetOrNullAsync(path, snapshot, cancellationToken).ConfigureAwait(false) is not { } attributes
-                || !attributes.TryGetProperty("id", out var found) || found.GetString() != id)
+            if (await GetOrNullAsync(path, snapshot, cancellationToken).ConfigureAwait(false) is { } attributes
+                && attributes.TryGetProperty("id", out var found) && found.GetString() == id)
             {
-                return false;
+                named++;
             }
         }
 
-        return true;
+        return named;
     }
 
     private Task<JsonElement?> GetOrNullAsync(string path, long? snapshot, CancellationToken cancellationToken) =>
