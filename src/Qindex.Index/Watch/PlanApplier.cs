@@ -248,9 +248,9 @@ public sealed class PlanApplier
                 }
 
                 committedPaths = await _linkSource.PathsOfAsync(unresolved.ToList(), cancellationToken).ConfigureAwait(false);
+                linkQueries++;
             }
 
-            linkQueries += unresolved.IsEmpty ? 0 : 1;
             foreach (var (path, (id, _)) in answeredById)
             {
                 siblings.TryAdd(path, id);

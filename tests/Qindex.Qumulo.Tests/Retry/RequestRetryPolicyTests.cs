@@ -50,7 +50,7 @@ public sealed class RequestRetryPolicyTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, last.StatusCode);
         Assert.True(attempts.Count >= 2, $"only {attempts.Count} attempt in the budget");
         Assert.True(clock.Elapsed >= Fast.RetryBudget, "gave up before the budget was spent");
-        Assert.Matches(@"^gave up after \d+ attempts over 0\.\d s$", attempts.Describe());
+        Assert.Matches(@"^gave up after \d+ attempts over \d+\.\d s$", attempts.Describe());
     }
 
     [Fact]
