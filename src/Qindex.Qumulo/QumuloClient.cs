@@ -91,7 +91,7 @@ public sealed partial class QumuloClient : IDisposable
     public async Task<JsonElement?> TryGetAttributesAsync(string idOrPath, long? snapshot, CancellationToken cancellationToken)
     {
         var url = $"v1/files/{FileRefs.Encode(idOrPath)}/info/attributes{SnapshotQuery(snapshot, '?')}";
-        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, url), authenticated: true, RetryOn.RefusalsAndDroppedConnections, cancellationToken, notFound: true).ConfigureAwait(false);
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, url), authenticated: true, RetryOn.RefusalsAndDroppedConnections, cancellationToken, acceptNotFound: true).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return null;
@@ -266,7 +266,7 @@ public sealed partial class QumuloClient : IDisposable
         RetryOn retryOn,
         CancellationToken cancellationToken,
         HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead,
-        bool notFound = false)
+        bool acceptNotFound = false)
     {
         var attempts = new RequestAttempts(retryOn);
         var reloggedIn = false;
@@ -318,7 +318,7 @@ public sealed partial class QumuloClient : IDisposable
             throw new QumuloApiException($"{method} {target}: the connection failed ({e.Message}); {why}.", e);
         }
 
-        if (last.IsSuccessStatusCode || (notFound && last.StatusCode == HttpStatusCode.NotFound))
+        if (last.IsSuccessStatusCode || (acceptNotFound && last.StatusCode == HttpStatusCode.NotFound))
         {
             return last;
         }

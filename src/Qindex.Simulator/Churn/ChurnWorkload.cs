@@ -176,7 +176,7 @@ public sealed class ChurnWorkload
         return CreateFile;
     }
 
-    /// <summary>Does one step; returns the kind actually done (a step with nothing to act on creates a file instead).</summary>
+    /// <summary>Does one step; returns the kind actually done (a step with nothing to act on, or one that would shrink the tree below its starting size, creates a file or a directory instead).</summary>
     private async Task<string> StepAsync(string kind, CancellationToken ct)
     {
         // The churned tree keeps the size it was found at: a step that would shrink it below that
