@@ -195,12 +195,11 @@ public sealed class PlanApplier
 
             // A file that just became linked has names the map does not know yet. Asked by id, the
             // cluster answers with one of its names: when that name and the names this batch wrote
-            // are all the file has (num_links), no query of the index is needed; otherwise the index
-            // is asked, which reads every row's id (about a second at 10M rows). A name
-            // this batch wrote may be gone already (its removal is a later event), so each is read
-            // again first: counted while gone, it would hide the file's first name, which would keep
-            // a stale num_links and change_time (HardLinkWatchTests caught that, about one run in
-            // ten, when the names written were taken as the whole set).
+            // are all the file has (num_links), no query of the index is needed; otherwise the
+            // index is asked, which reads every row's id (about a second at 10M rows). A name this
+            // batch wrote may be gone already (its removal is a later event), so each is read again
+            // first: counted while gone, it would hide the file's first name, which would keep a
+            // stale num_links and change_time (HardLinkWatchTests caught that, about one run in ten).
             var answeredById = new ConcurrentDictionary<string, (string Id, JsonElement Attributes)>(StringComparer.Ordinal);
             var unresolved = new ConcurrentBag<string>();
             await Parallel.ForEachAsync(
@@ -225,18 +224,15 @@ public sealed class PlanApplier
                     // The names written are read again after the file was read by id: those still
                     // there existed then too, and num_links bounds how many names it has besides
                     // them. A name gone meanwhile is not counted (its removal is an event to come).
-                    var other = IsWatched(record.Path) && !known.Contains(record.Path);
-                    if (known.Count + (other ? 1 : 0) >= record.NumLinks
-                        && await StillNamedAsync(known, id, snapshot, () => Interlocked.Increment(ref requests), token).ConfigureAwait(false) + (other ? 1 : 0) >= record.NumLinks)
-                    {
-                        if (other)
-                        {
-                            answeredById[record.Path] = (id, attributes);
-                        }
-                    }
-                    else
+                    var other = IsWatched(record.Path) && !known.Contains(record.Path) ? 1 : 0;
+                    if (known.Count + other < record.NumLinks
+                        || await StillNamedAsync(known, id, snapshot, () => Interlocked.Increment(ref requests), token).ConfigureAwait(false) + other < record.NumLinks)
                     {
                         unresolved.Add(id);
+                    }
+                    else if (other == 1)
+                    {
+                        answeredById[record.Path] = (id, attributes);
                     }
                 }).ConfigureAwait(false);
             IReadOnlyDictionary<string, IReadOnlyList<string>> committedPaths = new Dictionary<string, IReadOnlyList<string>>();
