@@ -17,7 +17,8 @@ namespace Qindex.Bench;
 /// --seconds of load at --rate changes/s; reports changes applied per second and event-to-visible
 /// latency, beside the same run with one commit per event (the users' prototype). With
 /// --sim-process the simulated cluster runs in a child process, so the peak working set is the
-/// watcher's own (the simulator's is printed beside it), as it is beside a real cluster.
+/// watcher's own (the simulator's is printed beside it), as it is beside a real cluster. The
+/// crawl's peak and the watch's are printed apart: the peak is reset once the crawl is indexed.
 /// </summary>
 public sealed class WatchBenchmark : IBenchmark
 {
@@ -41,7 +42,7 @@ public sealed class WatchBenchmark : IBenchmark
 
         Console.WriteLine($"Command: `dotnet run -c Release --project bench/Qindex.Bench -- watch {string.Join(' ', args)}`");
         Console.WriteLine();
-        Console.WriteLine("| mode | rows | load | offered changes/s | events applied | applied events/s | commits | lag p50 | lag p99 | lag max | data+delete files before / after (compactions) | peak working set |");
+        Console.WriteLine("| mode | rows | load | offered changes/s | events applied | applied events/s | commits | lag p50 | lag p99 | lag max | data+delete files before / after (compactions) | peak working set (crawl / watch) |");
         Console.WriteLine("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|");
         await RunOneAsync("batched (1 s window)", objects, rate, seconds, shape, loadPath, maxTreeDelete, perEvent: false, trace, extras, cancellationToken);
         if (baselineSeconds <= 0)
@@ -73,6 +74,16 @@ public sealed class WatchBenchmark : IBenchmark
             var path = loadPath == "largest" ? await LargestTopDirectoryAsync(client, cancellationToken) : loadPath;
             await using var store = await IndexStoreFactory.OpenAsync(new IndexLocation(dir), cancellationToken);
             var crawl = await new Crawler(client).RunAsync(new CrawlOptions { ClusterHost = "sim", RootPath = "/" }, store, null, cancellationToken);
+            var crawlPeak = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024);
+
+            // As the watcher does after the crawl of its first catch-up.
+            long heapAfterCrawl = GC.GetGCMemoryInfo().HeapSizeBytes;
+            var released = Stopwatch.StartNew();
+            CrawlMemory.Release();
+            if (trace)
+            {
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"after the crawl: managed heap {heapAfterCrawl / 1048576} MB, {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576} MB after releasing its memory ({released.ElapsedMilliseconds} ms); working set {Environment.WorkingSet / 1048576} MB"));
+            }
             var options = new WatchOptions
             {
                 ClusterHost = "sim",
@@ -133,7 +144,7 @@ public sealed class WatchBenchmark : IBenchmark
 
                 if (trace)
                 {
-                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batch: {c.Events} events, {c.Stats.Upserts} upserts, {c.Stats.Deletes} deletes, {c.Stats.AttributeRequests} attribute requests, {c.Stats.Listings} listings, {c.Stats.LinkQueries} index queries for hard links; resolve {c.Resolve.TotalMilliseconds:F0} ms, journal and commit {(c.Elapsed - c.Resolve).TotalMilliseconds:F0} ms; managed heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576} MB, working set {Environment.WorkingSet / 1048576} MB; store {(store as IcebergIndexStore)?.LastChangeTimings}"));
+                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batch: {c.Events} events, {c.Stats.Upserts} upserts, {c.Stats.Deletes} deletes, {c.Stats.AttributeRequests} attribute requests, {c.Stats.Listings} listings, {c.Stats.LinkQueries} index queries for hard links ({c.Stats.LinkQueryTime.TotalMilliseconds:F0} ms); resolve {c.Resolve.TotalMilliseconds:F0} ms, journal and commit {(c.Elapsed - c.Resolve).TotalMilliseconds:F0} ms; managed heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576} MB, working set {Environment.WorkingSet / 1048576} MB; store {(store as IcebergIndexStore)?.LastChangeTimings}"));
                 }
 
                 lock (lags)
@@ -147,6 +158,9 @@ public sealed class WatchBenchmark : IBenchmark
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var run = Task.Run(() => watcher.RunAsync(stop.Token), CancellationToken.None);
             await caughtUp.Task.WaitAsync(TimeSpan.FromMinutes(5), cancellationToken);
+
+            // The crawl ran in this process first; the watch's own peak starts from here.
+            bool watchPeakApart = ResetPeakWorkingSet();
 
             var before = await store.GetStatusAsync(cancellationToken);
             var clock = Stopwatch.StartNew();
@@ -264,10 +278,13 @@ public sealed class WatchBenchmark : IBenchmark
             }
 
             var peak = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024);
+            var peaks = watchPeakApart
+                ? string.Create(CultureInfo.InvariantCulture, $"{crawlPeak:N0} / {peak:N0} MB")
+                : string.Create(CultureInfo.InvariantCulture, $"{peak:N0} MB (whole run)");
             var simulatorPeak = server.ChildPeakMegabytes() is { } apart ? string.Create(CultureInfo.InvariantCulture, $" (simulator apart: {apart:N0} MB)") : string.Empty;
             Console.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"| {mode} | {crawl.Objects:N0} | {shape} {seconds} s in {Describe(path)} | {status.ChangesPerSecond:N0} | {churnApplied:N0} | {churnApplied / activeSeconds:N0} | {commits:N0}{(catchUps > 0 ? $" (+{catchUps} catch-up)" : string.Empty)} | {Percentile(0.5):F2} s | {Percentile(0.99):F2} s | {(sorted.Count == 0 ? 0 : sorted[^1].Seconds):F2} s | {before.DataFiles + before.DeleteFiles} / {after.DataFiles + after.DeleteFiles} ({compactions}) | {peak:N0} MB{simulatorPeak} |"));
+                $"| {mode} | {crawl.Objects:N0} | {shape} {seconds} s in {Describe(path)} | {status.ChangesPerSecond:N0} | {churnApplied:N0} | {churnApplied / activeSeconds:N0} | {commits:N0}{(catchUps > 0 ? $" (+{catchUps} catch-up)" : string.Empty)} | {Percentile(0.5):F2} s | {Percentile(0.99):F2} s | {(sorted.Count == 0 ? 0 : sorted[^1].Seconds):F2} s | {before.DataFiles + before.DeleteFiles} / {after.DataFiles + after.DeleteFiles} ({compactions}) | {peaks}{simulatorPeak} |"));
             if (lines.Count > 0)
             {
                 Console.WriteLine();
@@ -288,6 +305,23 @@ public sealed class WatchBenchmark : IBenchmark
             .Where(f => f.GetProperty("type").GetString() == "FS_FILE_TYPE_DIRECTORY" && f.GetProperty("name").GetString() != "wide")
             .MaxBy(f => long.Parse(f.GetProperty("num_files").GetString()!, CultureInfo.InvariantCulture) + long.Parse(f.GetProperty("num_directories").GetString()!, CultureInfo.InvariantCulture));
         return "/" + largest.GetProperty("name").GetString() + "/";
+    }
+
+    /// <summary>
+    /// Sets the process's peak resident set size (VmHWM, which PeakWorkingSet64 reads) to its
+    /// current size, through Linux's /proc/self/clear_refs; false where that is not available.
+    /// </summary>
+    private static bool ResetPeakWorkingSet()
+    {
+        try
+        {
+            File.WriteAllText("/proc/self/clear_refs", "5");
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Phases run after the sustained load, on the same index (a burst of creates, a directory rename), and the watcher's listing threshold.</summary>

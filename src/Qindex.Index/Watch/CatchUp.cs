@@ -229,6 +229,7 @@ public sealed class CatchUp
             _store,
             null,
             cancellationToken).ConfigureAwait(false);
+        CrawlMemory.Release();
         var status = await _store.GetStatusAsync(cancellationToken).ConfigureAwait(false);
         return new CatchUpResult(
             CatchUpMode.Recrawl,

@@ -25,6 +25,12 @@ public sealed class IndexHardLinkSource(IIndexStore store) : IHardLinkSource
 
     public async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> PathsOfAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
     {
+        // The Iceberg store keeps every row's id by position in memory: no scan of the table.
+        if (store is IcebergIndexStore iceberg)
+        {
+            return await iceberg.PathsOfIdsAsync(ids, cancellationToken).ConfigureAwait(false);
+        }
+
         // Ids are the cluster's decimal file numbers; anything else is not looked up. One query for
         // a whole batch: each opens the index's views, which costs more than the scan.
         var wanted = ids.Where(id => id.Length > 0 && id.All(char.IsAsciiDigit)).Distinct(StringComparer.Ordinal).ToList();

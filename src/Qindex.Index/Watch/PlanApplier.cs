@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using Qindex.Index.Records;
@@ -14,8 +15,11 @@ namespace Qindex.Index.Watch;
 /// <param name="Listings">Directory listings used instead of one request per entry.</param>
 public sealed record ApplyStats(long Upserts, long Deletes, long AttributeRequests, long Listings)
 {
-    /// <summary>Queries of the index for the other names of files that just became hard-linked (each reads every row's id).</summary>
+    /// <summary>Lookups in the index of the other names of files that just became hard-linked (the store keeps ids in memory; DuckDB otherwise).</summary>
     public long LinkQueries { get; init; }
+
+    /// <summary>Time those lookups took.</summary>
+    public TimeSpan LinkQueryTime { get; init; }
 }
 
 /// <summary>
@@ -60,6 +64,7 @@ public sealed class PlanApplier
         ArgumentNullException.ThrowIfNull(changes);
         var ingestTs = DateTimeOffset.UtcNow;
         long upserts = 0, deletes = 0, requests = 0, listings = 0, linkQueries = 0;
+        var linkQueryTime = TimeSpan.Zero;
 
         // Ids of hard-linked files this plan touched: their other names are refreshed at the end.
         var linked = new HashSet<string>(StringComparer.Ordinal);
@@ -196,9 +201,9 @@ public sealed class PlanApplier
             // A file that just became linked has names the map does not know yet. Asked by id, the
             // cluster answers with one of its names: when that name and the names this batch wrote
             // are all the file has (num_links), no query of the index is needed; otherwise the
-            // index is asked, which reads every row's id (about a second at 10M rows). A name this
-            // batch wrote may be gone already (its removal is a later event), so each is read again
-            // first: counted while gone, it would hide the file's first name, which would keep a
+            // index is asked (the store keeps ids by position in memory; DuckDB took about a second
+            // at 10M rows, reading every row's id). A name this batch wrote may be gone already
+            // (its removal is a later event), so each is read again first: counted while gone, it would hide the file's first name, which would keep a
             // stale num_links and change_time (HardLinkWatchTests caught that, about one run in ten).
             var answeredById = new ConcurrentDictionary<string, (string Id, JsonElement Attributes)>(StringComparer.Ordinal);
             var unresolved = new ConcurrentBag<string>();
@@ -243,8 +248,10 @@ public sealed class PlanApplier
                     await indexSettled().ConfigureAwait(false);
                 }
 
+                long queryStarted = Stopwatch.GetTimestamp();
                 committedPaths = await _linkSource.PathsOfAsync(unresolved.ToList(), cancellationToken).ConfigureAwait(false);
                 linkQueries++;
+                linkQueryTime = Stopwatch.GetElapsedTime(queryStarted);
             }
 
             foreach (var (path, (id, _)) in answeredById)
@@ -317,7 +324,7 @@ public sealed class PlanApplier
             Write(siblings.Keys.Order(StringComparer.Ordinal).ToList(), siblingFound, siblingRelocated, new HashSet<string>(), changes, ingestTs, [], [], done, written, ref upserts, ref deletes);
         }
 
-        return new ApplyStats(upserts, deletes, requests, listings) { LinkQueries = linkQueries };
+        return new ApplyStats(upserts, deletes, requests, listings) { LinkQueries = linkQueries, LinkQueryTime = linkQueryTime };
     }
 
     /// <summary>Where a committed path is after <paramref name="steps"/>, or null when they delete it.</summary>

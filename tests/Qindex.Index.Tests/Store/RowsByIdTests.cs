@@ -1,0 +1,144 @@
+using System.Globalization;
+using Qindex.Index.Compaction;
+using Qindex.Index.Query;
+using Qindex.Index.Store;
+using Qindex.Index.Watch;
+
+namespace Qindex.Index.Tests.Store;
+
+/// <summary>
+/// The store's lookup of rows by id (the other names of a file that just became hard-linked)
+/// against DuckDB reading the same table, through replaces, change sets, a reopen and compaction.
+/// </summary>
+public sealed class RowsByIdTests : IDisposable
+{
+    private readonly string _dir = PipelineFixtures.TempDir();
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>Ids shared by several paths (as hard links are), one not a number, one absent.</summary>
+    private static string? IdFor(string path, long size) => path switch
+    {
+        "/a/f07" => "not-a-number",
+        "/a/f08" => null,
+        _ => (size % 17).ToString(CultureInfo.InvariantCulture),
+    };
+
+    private static async Task<Dictionary<string, string[]>> DuckDbAsync(IIndexStore store, IEnumerable<string> ids)
+    {
+        await using var engine = await QueryEngine.OpenAsync(store, CancellationToken.None);
+        var result = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        foreach (var id in ids)
+        {
+            await using var reader = await engine.ExecuteReaderAsync("SELECT path FROM files WHERE id = ? ORDER BY path", [id], CancellationToken.None);
+            var paths = new List<string>();
+            while (await reader.ReadAsync(CancellationToken.None))
+            {
+                paths.Add(reader.GetString(0));
+            }
+
+            if (paths.Count > 0)
+            {
+                result[id] = [.. paths];
+            }
+        }
+
+        return result;
+    }
+
+    private static async Task<Dictionary<string, string[]>> StoreAsync(IcebergIndexStore store, IReadOnlyCollection<string> ids)
+    {
+        var found = await store.PathsOfIdsAsync(ids, CancellationToken.None);
+        return found.ToDictionary(p => p.Key, p => p.Value.Order(StringComparer.Ordinal).ToArray(), StringComparer.Ordinal);
+    }
+
+    private static async Task AssertSameAsync(IcebergIndexStore store, string[] asked)
+    {
+        var expected = await DuckDbAsync(store, asked.Where(id => id.All(char.IsAsciiDigit) && id.Length > 0));
+        var actual = await StoreAsync(store, asked);
+        Assert.Equal(expected.OrderBy(p => p.Key, StringComparer.Ordinal), actual.OrderBy(p => p.Key, StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Paths_of_ids_are_the_live_rows_DuckDB_finds_with_that_id()
+    {
+        var location = new IndexLocation(_dir);
+        var asked = Enumerable.Range(0, 17).Select(i => i.ToString(CultureInfo.InvariantCulture)).Append("not-a-number").Append("99").ToArray();
+        await using (var store = await IcebergIndexStore.OpenAsync(location, CancellationToken.None, runRows: 30))
+        {
+            await using (var writer = store.BeginReplace())
+            {
+                foreach (var (path, size) in ChangeSetTests.Tree())
+                {
+                    await writer.AddAsync(ChangeSetTests.Row(path, size) with { Id = IdFor(path, size) }, CancellationToken.None);
+                }
+
+                await writer.CommitAsync(null, CancellationToken.None);
+            }
+
+            await AssertSameAsync(store, asked);
+            Assert.True(store.IdColumnBytes > 0);
+
+            // Rows replaced (new id), deleted, deleted with their tree, moved: the lookup keeps up
+            // with files written since the first lookup and positions deleted in the files it read.
+            await using (var changes = store.BeginChanges())
+            {
+                changes.Upsert(ChangeSetTests.Row("/a/f01", 3) with { Id = "5" });
+                changes.Delete("/a/f02");
+                changes.DeleteSubtree("/c/");
+                changes.MoveSubtree("/a/b/", "/moved/");
+                changes.Upsert(ChangeSetTests.Row("/new 'quoted'\nname", 4) with { Id = "5" });
+                await changes.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
+            }
+
+            await AssertSameAsync(store, asked);
+            var five = (await StoreAsync(store, ["5"]))["5"];
+            Assert.Contains("/a/f01", five);
+            Assert.Contains("/new 'quoted'\nname", five);
+            Assert.DoesNotContain(five, p => p.StartsWith("/a/b/", StringComparison.Ordinal) || p.StartsWith("/c/", StringComparison.Ordinal));
+            Assert.Contains(five, p => p.StartsWith("/moved/", StringComparison.Ordinal));
+
+            // Leading zeros name the same number and come back under the id as asked.
+            Assert.Equal(five, (await StoreAsync(store, ["005"]))["005"]);
+        }
+
+        await using (var store = await IcebergIndexStore.OpenAsync(location, CancellationToken.None, runRows: 30))
+        {
+            // A reopened store, then a compaction that replaces every file the lookup had read.
+            await AssertSameAsync(store, asked);
+            Assert.True((await IndexCompactor.CompactAsync(store, new CompactionOptions { Force = true, RowsPerFile = 30 }, CancellationToken.None)).Compacted);
+            await AssertSameAsync(store, asked);
+            long rows = 0;
+            foreach (var file in (await store.ScanAsync(CancellationToken.None)).DataFiles)
+            {
+                using var reader = new ParquetSharp.ParquetFileReader(file);
+                rows += reader.FileMetaData.NumRows;
+            }
+
+            // Only the live files' ids are kept: those of the files compaction replaced are dropped.
+            Assert.Equal(8L * rows, store.IdColumnBytes);
+        }
+    }
+
+    [Fact]
+    public async Task The_watchers_link_source_reads_the_store_and_agrees_with_the_query()
+    {
+        await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(_dir), CancellationToken.None, runRows: 30);
+        await using (var writer = store.BeginReplace())
+        {
+            foreach (var (path, size) in ChangeSetTests.Tree())
+            {
+                await writer.AddAsync(ChangeSetTests.Row(path, size) with { Id = IdFor(path, size) }, CancellationToken.None);
+            }
+
+            await writer.CommitAsync(null, CancellationToken.None);
+        }
+
+        var source = new IndexHardLinkSource(store);
+        var found = await source.PathsOfAsync(["3", "12", "x"], CancellationToken.None);
+        var expected = await DuckDbAsync(store, ["3", "12"]);
+        Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), found.Keys.Order(StringComparer.Ordinal));
+        Assert.All(expected, e => Assert.Equal(e.Value, found[e.Key].Order(StringComparer.Ordinal)));
+        Assert.True(store.IdColumnBytes > 0);
+    }
+}
