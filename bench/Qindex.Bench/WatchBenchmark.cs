@@ -113,6 +113,8 @@ public sealed class WatchBenchmark : IBenchmark
                 },
                 e => Console.Error.WriteLine($"compaction failed: {e.Message}"));
             var metrics = new WatchMetrics();
+            var lastPause = GC.GetTotalPauseDuration();
+            var lastCollections = (Gen0: GC.CollectionCount(0), Gen1: GC.CollectionCount(1), Gen2: GC.CollectionCount(2));
             var watcher = new Watcher(client, store, dir, options, metrics, NullLogger.Instance)
             {
                 // As `qindex watch` does: compaction started in the background after every batch
@@ -144,7 +146,11 @@ public sealed class WatchBenchmark : IBenchmark
 
                 if (trace)
                 {
-                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batch: {c.Events} events, {c.Stats.Upserts} upserts, {c.Stats.Deletes} deletes, {c.Stats.AttributeRequests} attribute requests, {c.Stats.Listings} listings, {c.Stats.LinkQueries} index queries for hard links ({c.Stats.LinkQueryTime.TotalMilliseconds:F0} ms); resolve {c.Resolve.TotalMilliseconds:F0} ms, journal and commit {(c.Elapsed - c.Resolve).TotalMilliseconds:F0} ms; managed heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576} MB, working set {Environment.WorkingSet / 1048576} MB; store {(store as IcebergIndexStore)?.LastChangeTimings}"));
+                    var pause = GC.GetTotalPauseDuration();
+                    var gcs = $"GC pauses {(pause - lastPause).TotalMilliseconds:F0} ms, collections {GC.CollectionCount(0) - lastCollections.Gen0}/{GC.CollectionCount(1) - lastCollections.Gen1}/{GC.CollectionCount(2) - lastCollections.Gen2}";
+                    lastPause = pause;
+                    lastCollections = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batch: {gcs}; {c.Events} events, {c.Stats.Upserts} upserts, {c.Stats.Deletes} deletes, {c.Stats.AttributeRequests} attribute requests, {c.Stats.Listings} listings, {c.Stats.LinkQueries} index queries for hard links ({c.Stats.LinkQueryTime.TotalMilliseconds:F0} ms); resolve {c.Resolve.TotalMilliseconds:F0} ms, journal and commit {(c.Elapsed - c.Resolve).TotalMilliseconds:F0} ms; managed heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576} MB, working set {Environment.WorkingSet / 1048576} MB; store {(store as IcebergIndexStore)?.LastChangeTimings}"));
                 }
 
                 lock (lags)

@@ -58,7 +58,7 @@ public sealed partial class IcebergIndexStore
                 locals[i] = await _table.IO.GetLocalCopyAsync(files[i].File.Location, CacheDirectory, cancellationToken).ConfigureAwait(false);
             }
 
-            var columns = new ulong[files.Count][];
+            var columns = new ulong[]?[files.Count];
             lock (_idColumns)
             {
                 var liveLocations = files.Select(f => f.File.Location).ToHashSet(StringComparer.Ordinal);
@@ -69,23 +69,23 @@ public sealed partial class IcebergIndexStore
 
                 for (int i = 0; i < files.Count; i++)
                 {
-                    columns[i] = _idColumns.GetValueOrDefault(files[i].File.Location)!;
+                    columns[i] = _idColumns.GetValueOrDefault(files[i].File.Location);
                 }
             }
 
             var matches = new List<(int File, int Position)>[files.Count];
             await Parallel.ForAsync(0, files.Count, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount }, (i, _) =>
             {
-                if (columns[i] is null)
+                var column = columns[i];
+                if (column is null)
                 {
-                    columns[i] = DataFileRows.ReadIds(locals[i]);
+                    column = DataFileRows.ReadIds(locals[i]);
                     lock (_idColumns)
                     {
-                        _idColumns[files[i].File.Location] = columns[i];
+                        _idColumns[files[i].File.Location] = column;
                     }
                 }
 
-                var column = columns[i];
                 List<(int, int)>? found = null;
                 for (int p = 0; p < column.Length; p++)
                 {
