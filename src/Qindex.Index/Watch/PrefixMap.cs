@@ -69,6 +69,18 @@ internal sealed class PrefixMap<TValue>
         return keys;
     }
 
+    /// <summary>
+    /// The keys that start with <paramref name="prefix"/>, as a copy: a range of the sorted keys
+    /// when it is a directory (ends with '/'), a scan of every key otherwise.
+    /// </summary>
+    public List<string> KeysStartingWith(string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        return prefix.EndsWith('/')
+            ? KeysUnder(prefix)
+            : _sorted.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+    }
+
     public void Clear()
     {
         _map.Clear();
