@@ -203,8 +203,9 @@ public sealed class PlanApplier
             // are all the file has (num_links), no query of the index is needed; otherwise the
             // index is asked (the store keeps ids by position in memory; DuckDB took about a second
             // at 10M rows, reading every row's id). A name this batch wrote may be gone already
-            // (its removal is a later event), so each is read again first: counted while gone, it would hide the file's first name, which would keep a
-            // stale num_links and change_time (HardLinkWatchTests caught that, about one run in ten).
+            // (its removal is a later event), so each is read again first: counted while gone, it
+            // would hide the file's first name, which would keep a stale num_links and change_time
+            // (HardLinkWatchTests caught that, about one run in ten).
             var answeredById = new ConcurrentDictionary<string, (string Id, JsonElement Attributes)>(StringComparer.Ordinal);
             var unresolved = new ConcurrentBag<string>();
             await Parallel.ForEachAsync(
