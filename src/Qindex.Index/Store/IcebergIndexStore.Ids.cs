@@ -25,7 +25,9 @@ public sealed partial class IcebergIndexStore
     /// data file's id column; later ones read only the files written since, so a lookup at 10M
     /// rows scans 80 MB of numbers in memory instead of reading the table (DuckDB took about a
     /// second). A matching position counts only while the key index still points its path there:
-    /// a row deleted by position is not returned.
+    /// a row deleted by position is not returned. The lookup holds the write lock, so a commit
+    /// waits for it: for the first lookup after a start that is the read of every file's ids
+    /// (2.0 to 2.4 s at 10M rows).
     /// </summary>
     public async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> PathsOfIdsAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
     {

@@ -13,7 +13,10 @@ public interface IHardLinkSource
     Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> PathsOfAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken);
 }
 
-/// <summary>Reads hard links from the committed index with DuckDB.</summary>
+/// <summary>
+/// Reads hard links from the committed index: every linked row with DuckDB (once a connect), and
+/// the rows of given ids from the Iceberg store's ids kept in memory (DuckDB for other stores).
+/// </summary>
 public sealed class IndexHardLinkSource(IIndexStore store) : IHardLinkSource
 {
     public async Task<IReadOnlyList<(string Id, string Path)>> LinkedAsync(CancellationToken cancellationToken)
