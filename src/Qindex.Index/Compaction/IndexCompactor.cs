@@ -414,6 +414,7 @@ public static class IndexCompactor
                 rewrite.Created.Add(file.Location);
                 return file.Local;
             },
+            () => store.ScratchFile("-merge.parquet"),
             (file, position, row) => rewrite.Rows.Add((PathKeyIndex.KeyOf(row.Path), file, position, row.Size)),
             cancellationToken).ConfigureAwait(false);
         await PublishMergedAsync(store.Table, outputs, written.Count, rewrite.AddedData, cancellationToken).ConfigureAwait(false);

@@ -49,6 +49,17 @@ public sealed partial class IcebergIndexStore
     /// <summary>A local path to write a new file at, and the table location it is published to.</summary>
     internal (string Local, string Location) NewFile(string suffix) => NewFile(_table, suffix);
 
+    /// <summary>
+    /// A local path for an intermediate file that is never published (a merge's passes), in the
+    /// index's staging directory, where orphan cleanup removes what a killed process left.
+    /// </summary>
+    internal string ScratchFile(string suffix)
+    {
+        string staging = Path.Combine(_indexDirectory, "staging");
+        Directory.CreateDirectory(staging);
+        return Path.Combine(staging, DateTimeOffset.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N") + suffix);
+    }
+
     private (string Local, string Location) NewFile(IcebergTable table, string suffix)
     {
         string name = DateTimeOffset.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N") + suffix;

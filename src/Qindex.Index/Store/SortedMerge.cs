@@ -11,17 +11,95 @@ internal sealed record MergeInput(string LocalPath, IReadOnlySet<long>? Deleted 
 /// A k-way merge of data files each sorted by path into new files of at most
 /// <see cref="IcebergIndexStore.DefaultRunRows"/> rows, sorted within and disjoint across (each
 /// output file's paths all sort after the previous file's). Memory is bounded by a few small
-/// batches per input plus one output file's rows, whatever the total.
+/// batches and one open Parquet reader per input read at once, plus one output file's rows; more
+/// than <see cref="MaxFanIn"/> inputs are merged in passes, so the bound holds whatever the total.
 /// </summary>
 internal static class SortedMerge
 {
-    private const int BatchRows = 2048;
+    /// <summary>
+    /// Rows an input hands over at a time; with two batches queued, four are held per input. At
+    /// 2,048 a merge of 77 crawl runs held 2.6 GB; at 256, 1.6 GB (bench run-merge, decision 0012).
+    /// </summary>
+    private const int BatchRows = 256;
+
+    /// <summary>
+    /// Inputs read at once. Each open input costs about 12 MB (its column readers' pages and
+    /// batches), so a crawl of 10M rows (77 runs) merged in one pass peaked at 3.7 GB; in passes of
+    /// at most 16 inputs the merge stays near a run's own memory (decision 0012).
+    /// </summary>
+    internal const int MaxFanIn = 16;
 
     /// <summary>Called for every row written: output file index, row position in it, the row.</summary>
     public delegate void RowWritten(int file, int position, FileRecord row);
 
-    /// <summary>Merges <paramref name="inputs"/>; <paramref name="newPath"/> names each output file.</summary>
-    public static async Task<List<IndexDataFile>> MergeAsync(IReadOnlyList<MergeInput> inputs, int rowsPerFile, Func<string> newPath, RowWritten? onRow, CancellationToken cancellationToken)
+    /// <summary>
+    /// Merges <paramref name="inputs"/>; <paramref name="newPath"/> names each output file. With
+    /// more than <see cref="MaxFanIn"/> inputs, groups of them are first merged into intermediate
+    /// files named by <paramref name="scratchPath"/>, deleted before this returns or throws;
+    /// <paramref name="onRow"/> sees only the final pass.
+    /// </summary>
+    public static async Task<List<IndexDataFile>> MergeAsync(IReadOnlyList<MergeInput> inputs, int rowsPerFile, Func<string> newPath, Func<string> scratchPath, RowWritten? onRow, CancellationToken cancellationToken)
+    {
+        List<IReadOnlyList<MergeInput>> sequences = [.. inputs.Select(i => (IReadOnlyList<MergeInput>)[i])];
+        var scratch = new List<string>();
+        try
+        {
+            while (sequences.Count > MaxFanIn)
+            {
+                // Balanced groups of at most MaxFanIn sequences, each merged into one sorted sequence.
+                int groups = (sequences.Count + MaxFanIn - 1) / MaxFanIn;
+                var next = new List<IReadOnlyList<MergeInput>>(groups);
+                var written = new List<string>();
+                for (int g = 0; g < groups; g++)
+                {
+                    int start = g * sequences.Count / groups, end = (g + 1) * sequences.Count / groups;
+                    var files = await MergePassAsync(
+                        sequences[start..end],
+                        rowsPerFile,
+                        () =>
+                        {
+                            string path = scratchPath();
+                            written.Add(path);
+                            return path;
+                        },
+                        null,
+                        cancellationToken).ConfigureAwait(false);
+                    next.Add([.. files.Select(f => new MergeInput(f.Path))]);
+                }
+
+                // The previous pass's intermediates are read in full: only this pass's are needed.
+                DeleteQuietly(scratch);
+                scratch = written;
+                sequences = next;
+            }
+
+            return await MergePassAsync(sequences, rowsPerFile, newPath, onRow, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            DeleteQuietly(scratch);
+        }
+    }
+
+    private static void DeleteQuietly(List<string> paths)
+    {
+        foreach (var path in paths)
+        {
+            try
+            {
+                File.Delete(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // An intermediate file left behind is an orphan; orphan cleanup removes it.
+            }
+        }
+
+        paths.Clear();
+    }
+
+    /// <summary>One pass: each sequence's files read one after another, all sequences at once.</summary>
+    private static async Task<List<IndexDataFile>> MergePassAsync(IReadOnlyList<IReadOnlyList<MergeInput>> inputs, int rowsPerFile, Func<string> newPath, RowWritten? onRow, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var readers = new List<Task>();
@@ -109,40 +187,15 @@ internal static class SortedMerge
         }
     }
 
-    private static async Task ProduceAsync(MergeInput input, ChannelWriter<FileRecord[]> writer, CancellationToken cancellationToken)
+    private static async Task ProduceAsync(IReadOnlyList<MergeInput> sequence, ChannelWriter<FileRecord[]> writer, CancellationToken cancellationToken)
     {
         try
         {
-            long position = 0;
-            await IndexParquetReader.ReadAsync(
-                input.LocalPath,
-                null,
-                async batch =>
-                {
-                    FileRecord[] kept = batch;
-                    if (input.Deleted is { Count: > 0 } deleted)
-                    {
-                        var list = new List<FileRecord>(batch.Length);
-                        for (int r = 0; r < batch.Length; r++)
-                        {
-                            if (!deleted.Contains(position + r))
-                            {
-                                list.Add(batch[r]);
-                            }
-                        }
+            foreach (var input in sequence)
+            {
+                await ProduceAsync(input, writer, cancellationToken).ConfigureAwait(false);
+            }
 
-                        kept = [.. list];
-                    }
-
-                    position += batch.Length;
-                    if (kept.Length > 0)
-                    {
-                        await writer.WriteAsync(kept, cancellationToken).ConfigureAwait(false);
-                    }
-                },
-                bad => throw new IndexStoreException($"{input.LocalPath}: row {bad.Line} of a data file has no path"),
-                cancellationToken,
-                BatchRows).ConfigureAwait(false);
             writer.Complete();
         }
         catch (Exception e)
@@ -150,6 +203,40 @@ internal static class SortedMerge
             writer.Complete(e);
             throw;
         }
+    }
+
+    private static async Task ProduceAsync(MergeInput input, ChannelWriter<FileRecord[]> writer, CancellationToken cancellationToken)
+    {
+        long position = 0;
+        await IndexParquetReader.ReadAsync(
+            input.LocalPath,
+            null,
+            async batch =>
+            {
+                FileRecord[] kept = batch;
+                if (input.Deleted is { Count: > 0 } deleted)
+                {
+                    var list = new List<FileRecord>(batch.Length);
+                    for (int r = 0; r < batch.Length; r++)
+                    {
+                        if (!deleted.Contains(position + r))
+                        {
+                            list.Add(batch[r]);
+                        }
+                    }
+
+                    kept = [.. list];
+                }
+
+                position += batch.Length;
+                if (kept.Length > 0)
+                {
+                    await writer.WriteAsync(kept, cancellationToken).ConfigureAwait(false);
+                }
+            },
+            bad => throw new IndexStoreException($"{input.LocalPath}: row {bad.Line} of a data file has no path"),
+            cancellationToken,
+            BatchRows).ConfigureAwait(false);
     }
 
     /// <summary>Reads one input's rows in order.</summary>

@@ -69,7 +69,7 @@ public sealed class SortedRunWriter : IAsyncDisposable
             // Runs are sorted each, but their path ranges interleave: merge them so the live data
             // files are sorted and disjoint, and bounds pick the one file that can hold a path.
             var runs = _runFiles.ToList();
-            var merged = await SortedMerge.MergeAsync(runs.Select(r => new MergeInput(r.Path)).ToList(), RunRows, NewDataFilePath, null, cancellationToken).ConfigureAwait(false);
+            var merged = await SortedMerge.MergeAsync(runs.Select(r => new MergeInput(r.Path)).ToList(), RunRows, NewDataFilePath, NewDataFilePath, null, cancellationToken).ConfigureAwait(false);
             lock (_files)
             {
                 _files.RemoveAll(runs.Contains);
