@@ -37,7 +37,8 @@ public sealed class WatchBenchmark : IBenchmark
         string shape = args.SkipWhile(a => a != "--shape").Skip(1).FirstOrDefault() ?? "churn";
         int maxTreeDelete = (int)Arg(args, "--max-tree-delete", 100);
         int listThreshold = (int)Arg(args, "--list-threshold", new WatchOptions { ClusterHost = "x", RootPath = "/" }.ListThreshold);
-        var extras = new Extras((long)Arg(args, "--burst", 0), Arg(args, "--burst-rate", 20_000), (int)Arg(args, "--rename-files", 0), listThreshold, args.Contains("--sim-process"));
+        int resolveConcurrency = (int)Arg(args, "--resolve-concurrency", new WatchOptions { ClusterHost = "x", RootPath = "/" }.ResolveConcurrency);
+        var extras = new Extras((long)Arg(args, "--burst", 0), Arg(args, "--burst-rate", 20_000), (int)Arg(args, "--rename-files", 0), listThreshold, resolveConcurrency, args.Contains("--sim-process"));
         string loadPath = args.SkipWhile(a => a != "--load-path").Skip(1).FirstOrDefault() ?? "largest";
 
         Console.WriteLine($"Command: `dotnet run -c Release --project bench/Qindex.Bench -- watch {string.Join(' ', args)}`");
@@ -93,6 +94,7 @@ public sealed class WatchBenchmark : IBenchmark
                 BaselineInterval = null,
                 MaintenanceInterval = null,
                 ListThreshold = extras.ListThreshold,
+                ResolveConcurrency = extras.ResolveConcurrency,
             };
             var lags = new List<(double Seconds, int Events)>();
             long applied = 0, commits = 0;
@@ -150,7 +152,7 @@ public sealed class WatchBenchmark : IBenchmark
                     var gcs = $"GC pauses {(pause - lastPause).TotalMilliseconds:F0} ms, collections {GC.CollectionCount(0) - lastCollections.Gen0}/{GC.CollectionCount(1) - lastCollections.Gen1}/{GC.CollectionCount(2) - lastCollections.Gen2}";
                     lastPause = pause;
                     lastCollections = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
-                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batch: {gcs}; {c.Events} events, {c.Stats.Upserts} upserts, {c.Stats.Deletes} deletes, {c.Stats.AttributeRequests} attribute requests, {c.Stats.Listings} listings, {c.Stats.LinkQueries} index queries for hard links ({c.Stats.LinkQueryTime.TotalMilliseconds:F0} ms); resolve {c.Resolve.TotalMilliseconds:F0} ms, journal and commit {(c.Elapsed - c.Resolve).TotalMilliseconds:F0} ms; managed heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576} MB, working set {Environment.WorkingSet / 1048576} MB; store {(store as IcebergIndexStore)?.LastChangeTimings}"));
+                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batch: {gcs}; {c.Events} events, {c.Stats.Upserts} upserts, {c.Stats.Deletes} deletes, {c.Stats.AttributeRequests} attribute requests, {c.Stats.Listings} listings, {c.Stats.LinkQueries} index queries for hard links ({c.Stats.LinkQueryTime.TotalMilliseconds:F0} ms); resolve {c.Resolve.TotalMilliseconds:F0} ms, journal and commit {(c.Elapsed - c.Resolve).TotalMilliseconds:F0} ms; managed heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576} MB (free inside {GC.GetGCMemoryInfo().FragmentedBytes / 1048576} MB), working set {Environment.WorkingSet / 1048576} MB; store {(store as IcebergIndexStore)?.Memory}, {(store as IcebergIndexStore)?.LastChangeTimings}"));
                 }
 
                 lock (lags)
@@ -331,7 +333,7 @@ public sealed class WatchBenchmark : IBenchmark
     }
 
     /// <summary>Phases run after the sustained load, on the same index (a burst of creates, a directory rename), and the watcher's listing threshold.</summary>
-    private sealed record Extras(long Burst, double BurstRate, int RenameFiles, int ListThreshold, bool SimProcess);
+    private sealed record Extras(long Burst, double BurstRate, int RenameFiles, int ListThreshold, int ResolveConcurrency, bool SimProcess);
 
     private static string Describe(string path) => path.Length > 24 ? path[..24] + "..." : path;
 

@@ -19,3 +19,10 @@ public sealed record ChangeSetTimings(double Resolve, double Prepare, double Wri
     /// <summary>Whole rows read for moves, and the seconds it took.</summary>
     public (long Rows, double Seconds) RowsRead { get; init; }
 }
+
+/// <summary>
+/// The store's memory beyond the table: the data files' paths kept between change sets (bounded),
+/// each live file's ids (8 bytes a row, once a hard link was looked up), and the key index's rows
+/// and slots (about 44 bytes a slot).
+/// </summary>
+public sealed record StoreMemory(long PathsCacheBytes, long IdColumnBytes, int KeyIndexRows, int KeyIndexCapacity);

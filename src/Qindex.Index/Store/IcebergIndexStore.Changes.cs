@@ -22,6 +22,16 @@ public sealed partial class IcebergIndexStore
     /// <summary>Where the last committed change set of this process spent its time; null before the first.</summary>
     public ChangeSetTimings? LastChangeTimings { get; private set; }
 
+    /// <summary>What the store holds in memory for row-level changes, for traces and sizing.</summary>
+    public StoreMemory Memory
+    {
+        get
+        {
+            var live = _live;
+            return new StoreMemory(_pathsCache.Held, IdColumnBytes, live?.Keys.Count ?? 0, live?.Keys.Capacity ?? 0);
+        }
+    }
+
     /// <summary>Serializes this process's commits: change sets, replaces and compactions.</summary>
     internal SemaphoreSlim WriteLock => _writeLock;
 
@@ -326,6 +336,9 @@ public sealed partial class IcebergIndexStore
 
         var plan = overlay.Plan();
         var resolution = new ChangeResolution();
+
+        // Paths of files a compaction or an earlier set replaced are never searched again.
+        _pathsCache.KeepOnly(live.Files.Select(f => f.File.Location).ToHashSet(StringComparer.Ordinal));
         var files = new Dictionary<int, FilePaths>();
         foreach (var path in plan.RemovePaths)
         {
@@ -554,7 +567,10 @@ public sealed partial class IcebergIndexStore
     /// data files never change, and a watcher's batches search the same files (the large compacted
     /// one above all) again and again; reading a million paths cost about half a second a batch.
     /// Bounded by the bytes the paths take: a churned tree grows deep, and at 100k rows a gigabyte
-    /// of paths over 1 KB each was seen when the bound was a count of paths.
+    /// of paths over 1 KB each was seen when the bound was a count of paths. Files no longer live
+    /// are dropped at each change set: a watcher's batches and compactions replace small files all
+    /// the time, and at 10M rows their paths filled the bound within ten minutes, most of the
+    /// managed heap's growth over a run.
     /// </summary>
     internal sealed class FilePathsCache(long maxBytes)
     {
@@ -575,6 +591,23 @@ public sealed partial class IcebergIndexStore
             _order.Remove(node);
             _order.AddFirst(node);
             return node.Value.Paths;
+        }
+
+        /// <summary>Drops every file not in <paramref name="locations"/>.</summary>
+        public void KeepOnly(IReadOnlySet<string> locations)
+        {
+            for (var node = _order.First; node is not null;)
+            {
+                var next = node.Next;
+                if (!locations.Contains(node.Value.Location))
+                {
+                    _order.Remove(node);
+                    _entries.Remove(node.Value.Location);
+                    _held -= node.Value.Paths.Bytes;
+                }
+
+                node = next;
+            }
         }
 
         public void Add(string location, FilePaths paths)
