@@ -23,6 +23,6 @@ public sealed record ChangeSetTimings(double Resolve, double Prepare, double Wri
 /// <summary>
 /// The store's memory beyond the table: the data files' paths kept between change sets (bounded),
 /// each live file's ids (8 bytes a row, once a hard link was looked up), and the key index's rows
-/// and slots (about 44 bytes a slot).
+/// (about 44 bytes a row with an eighth more room kept free).
 /// </summary>
-public sealed record StoreMemory(long PathsCacheBytes, long IdColumnBytes, int KeyIndexRows, int KeyIndexCapacity);
+public sealed record StoreMemory(long PathsCacheBytes, long IdColumnBytes, int KeyIndexRows);

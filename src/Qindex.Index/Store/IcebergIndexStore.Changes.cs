@@ -28,7 +28,7 @@ public sealed partial class IcebergIndexStore
         get
         {
             var live = _live;
-            return new StoreMemory(_pathsCache.Held, IdColumnBytes, live?.Keys.Count ?? 0, live?.Keys.Capacity ?? 0);
+            return new StoreMemory(_pathsCache.Held, IdColumnBytes, live?.Keys.Count ?? 0);
         }
     }
 

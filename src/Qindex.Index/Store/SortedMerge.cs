@@ -41,7 +41,8 @@ internal static class SortedMerge
     public static async Task<List<IndexDataFile>> MergeAsync(IReadOnlyList<MergeInput> inputs, int rowsPerFile, Func<string> newPath, Func<string> scratchPath, RowWritten? onRow, CancellationToken cancellationToken)
     {
         List<IReadOnlyList<MergeInput>> sequences = [.. inputs.Select(i => (IReadOnlyList<MergeInput>)[i])];
-        var scratch = new List<string>();
+        // The intermediates the current pass reads, and those it writes.
+        List<string> scratch = [], written = [];
         try
         {
             while (sequences.Count > MaxFanIn)
@@ -49,7 +50,7 @@ internal static class SortedMerge
                 // Balanced groups of at most MaxFanIn sequences, each merged into one sorted sequence.
                 int groups = (sequences.Count + MaxFanIn - 1) / MaxFanIn;
                 var next = new List<IReadOnlyList<MergeInput>>(groups);
-                var written = new List<string>();
+                written = [];
                 for (int g = 0; g < groups; g++)
                 {
                     int start = g * sequences.Count / groups, end = (g + 1) * sequences.Count / groups;
@@ -70,6 +71,7 @@ internal static class SortedMerge
                 // The previous pass's intermediates are read in full: only this pass's are needed.
                 DeleteQuietly(scratch);
                 scratch = written;
+                written = [];
                 sequences = next;
             }
 
@@ -78,6 +80,7 @@ internal static class SortedMerge
         finally
         {
             DeleteQuietly(scratch);
+            DeleteQuietly(written);
         }
     }
 

@@ -90,6 +90,45 @@ public sealed class SortedMergeTests : IDisposable
     }
 
     [Fact]
+    public async Task A_merge_that_fails_in_a_pass_leaves_no_intermediate_files()
+    {
+        var inputs = new List<MergeInput>();
+        for (int i = 0; i < 40; i++)
+        {
+            string file = Path.Combine(_dir, $"input-{i}.parquet");
+            if (i == 39)
+            {
+                // Not Parquet: the last group of the first pass fails after two groups were written.
+                await File.WriteAllTextAsync(file, "not parquet");
+            }
+            else
+            {
+                IndexDataFileWriter.Write(file, [new FileRecord { Path = $"/d/{i:D2}" }], CancellationToken.None);
+            }
+
+            inputs.Add(new MergeInput(file));
+        }
+
+        var scratch = new List<string>();
+        var error = await Assert.ThrowsAsync<ImportSourceException>(() => SortedMerge.MergeAsync(
+            inputs,
+            100,
+            () => throw new InvalidOperationException("the final pass is never reached"),
+            () =>
+            {
+                string path = Path.Combine(_dir, $"scratch-{scratch.Count}.parquet");
+                scratch.Add(path);
+                return path;
+            },
+            null,
+            CancellationToken.None));
+
+        Assert.Contains("input-39.parquet", error.Message, StringComparison.Ordinal);
+        Assert.True(scratch.Count >= 2, $"{scratch.Count} intermediates written");
+        Assert.All(scratch, path => Assert.False(File.Exists(path), path));
+    }
+
+    [Fact]
     public async Task A_few_inputs_merge_in_one_pass_without_intermediates()
     {
         var inputs = new List<MergeInput>();
