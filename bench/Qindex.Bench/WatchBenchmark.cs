@@ -38,7 +38,8 @@ public sealed class WatchBenchmark : IBenchmark
         int maxTreeDelete = (int)Arg(args, "--max-tree-delete", 100);
         int listThreshold = (int)Arg(args, "--list-threshold", new WatchOptions { ClusterHost = "x", RootPath = "/" }.ListThreshold);
         int resolveConcurrency = (int)Arg(args, "--resolve-concurrency", new WatchOptions { ClusterHost = "x", RootPath = "/" }.ResolveConcurrency);
-        var extras = new Extras((long)Arg(args, "--burst", 0), Arg(args, "--burst-rate", 20_000), (int)Arg(args, "--rename-files", 0), listThreshold, resolveConcurrency, args.Contains("--sim-process"));
+        int maxBatch = (int)Arg(args, "--max-batch", new WatchOptions { ClusterHost = "x", RootPath = "/" }.MaxBatch);
+        var extras = new Extras((long)Arg(args, "--burst", 0), Arg(args, "--burst-rate", 20_000), (int)Arg(args, "--rename-files", 0), listThreshold, resolveConcurrency, maxBatch, args.Contains("--sim-process"));
         string loadPath = args.SkipWhile(a => a != "--load-path").Skip(1).FirstOrDefault() ?? "largest";
 
         Console.WriteLine($"Command: `dotnet run -c Release --project bench/Qindex.Bench -- watch {string.Join(' ', args)}`");
@@ -90,7 +91,7 @@ public sealed class WatchBenchmark : IBenchmark
                 ClusterHost = "sim",
                 RootPath = "/",
                 BatchWindow = perEvent ? TimeSpan.FromMilliseconds(1) : TimeSpan.FromSeconds(1),
-                MaxBatch = perEvent ? 1 : 100_000,
+                MaxBatch = perEvent ? 1 : extras.MaxBatch,
                 BaselineInterval = null,
                 MaintenanceInterval = null,
                 ListThreshold = extras.ListThreshold,
@@ -333,7 +334,7 @@ public sealed class WatchBenchmark : IBenchmark
     }
 
     /// <summary>Phases run after the sustained load, on the same index (a burst of creates, a directory rename), and the watcher's listing threshold.</summary>
-    private sealed record Extras(long Burst, double BurstRate, int RenameFiles, int ListThreshold, int ResolveConcurrency, bool SimProcess);
+    private sealed record Extras(long Burst, double BurstRate, int RenameFiles, int ListThreshold, int ResolveConcurrency, int MaxBatch, bool SimProcess);
 
     private static string Describe(string path) => path.Length > 24 ? path[..24] + "..." : path;
 
