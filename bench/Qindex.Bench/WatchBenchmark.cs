@@ -36,9 +36,10 @@ public sealed class WatchBenchmark : IBenchmark
         bool trace = args.Contains("--trace");
         string shape = args.SkipWhile(a => a != "--shape").Skip(1).FirstOrDefault() ?? "churn";
         int maxTreeDelete = (int)Arg(args, "--max-tree-delete", 100);
-        int listThreshold = (int)Arg(args, "--list-threshold", new WatchOptions { ClusterHost = "x", RootPath = "/" }.ListThreshold);
-        int resolveConcurrency = (int)Arg(args, "--resolve-concurrency", new WatchOptions { ClusterHost = "x", RootPath = "/" }.ResolveConcurrency);
-        int maxBatch = (int)Arg(args, "--max-batch", new WatchOptions { ClusterHost = "x", RootPath = "/" }.MaxBatch);
+        var defaults = new WatchOptions { ClusterHost = "x", RootPath = "/" };
+        int listThreshold = (int)Arg(args, "--list-threshold", defaults.ListThreshold);
+        int resolveConcurrency = (int)Arg(args, "--resolve-concurrency", defaults.ResolveConcurrency);
+        int maxBatch = (int)Arg(args, "--max-batch", defaults.MaxBatch);
         var extras = new Extras((long)Arg(args, "--burst", 0), Arg(args, "--burst-rate", 20_000), (int)Arg(args, "--rename-files", 0), listThreshold, resolveConcurrency, maxBatch, args.Contains("--sim-process"));
         string loadPath = args.SkipWhile(a => a != "--load-path").Skip(1).FirstOrDefault() ?? "largest";
 
@@ -153,7 +154,8 @@ public sealed class WatchBenchmark : IBenchmark
                     var gcs = $"GC pauses {(pause - lastPause).TotalMilliseconds:F0} ms, collections {GC.CollectionCount(0) - lastCollections.Gen0}/{GC.CollectionCount(1) - lastCollections.Gen1}/{GC.CollectionCount(2) - lastCollections.Gen2}";
                     lastPause = pause;
                     lastCollections = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
-                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batch: {gcs}; {c.Events} events, {c.Stats.Upserts} upserts, {c.Stats.Deletes} deletes, {c.Stats.AttributeRequests} attribute requests, {c.Stats.Listings} listings, {c.Stats.LinkQueries} index queries for hard links ({c.Stats.LinkQueryTime.TotalMilliseconds:F0} ms); resolve {c.Resolve.TotalMilliseconds:F0} ms, journal and commit {(c.Elapsed - c.Resolve).TotalMilliseconds:F0} ms; managed heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576} MB (free inside {GC.GetGCMemoryInfo().FragmentedBytes / 1048576} MB), working set {Environment.WorkingSet / 1048576} MB; store {(store as IcebergIndexStore)?.Memory}, {(store as IcebergIndexStore)?.LastChangeTimings}"));
+                    var heap = GC.GetGCMemoryInfo();
+                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batch: {gcs}; {c.Events} events, {c.Stats.Upserts} upserts, {c.Stats.Deletes} deletes, {c.Stats.AttributeRequests} attribute requests, {c.Stats.Listings} listings, {c.Stats.LinkQueries} index queries for hard links ({c.Stats.LinkQueryTime.TotalMilliseconds:F0} ms); resolve {c.Resolve.TotalMilliseconds:F0} ms, journal and commit {(c.Elapsed - c.Resolve).TotalMilliseconds:F0} ms; managed heap {heap.HeapSizeBytes / 1048576} MB (free inside {heap.FragmentedBytes / 1048576} MB), working set {Environment.WorkingSet / 1048576} MB; store {(store as IcebergIndexStore)?.Memory}, {(store as IcebergIndexStore)?.LastChangeTimings}"));
                 }
 
                 lock (lags)
@@ -333,7 +335,7 @@ public sealed class WatchBenchmark : IBenchmark
         }
     }
 
-    /// <summary>Phases run after the sustained load, on the same index (a burst of creates, a directory rename), and the watcher's listing threshold.</summary>
+    /// <summary>Phases run after the sustained load, on the same index (a burst of creates, a directory rename), and the watcher's options under test (listing threshold, requests in flight, events a batch).</summary>
     private sealed record Extras(long Burst, double BurstRate, int RenameFiles, int ListThreshold, int ResolveConcurrency, int MaxBatch, bool SimProcess);
 
     private static string Describe(string path) => path.Length > 24 ? path[..24] + "..." : path;

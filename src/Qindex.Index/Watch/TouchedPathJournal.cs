@@ -21,8 +21,8 @@ public sealed class TouchedPathJournal
     private readonly string _file;
     // Keys of the entries written, not the paths: about 36 bytes an entry in the set where a path
     // string takes a few hundred (a million paths held about 300 MB under the watch benchmark's
-    // load; 36 MB now). Two entries
-    // sharing a 128-bit key (1 in 10^26 at a million) would leave one line out; see PathKeyIndex.
+    // load; 36 MB now). Two entries sharing a 128-bit key (1 in 10^26 at a million) would leave
+    // one line out; see PathKeyIndex.
     private readonly HashSet<UInt128> _written = [];
     private readonly int _remember;
     private bool _loaded;
