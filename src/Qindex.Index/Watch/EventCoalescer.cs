@@ -169,8 +169,17 @@ public sealed class EventCoalescer
             }
         }
 
+        var directoryIds = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var path in refresh)
+        {
+            if (WatchPaths.Parent(path) is { } parent && !directoryIds.ContainsKey(parent) && _ids.TryGetValue(parent, out var id))
+            {
+                directoryIds[parent] = id;
+            }
+        }
+
         var gone = refresh.Where(_gone.Contains).ToHashSet(StringComparer.Ordinal);
-        var plan = new WatchPlan(_structural.ToArray(), crawl, refresh, _selfRemoved) { Ids = ids, NamedIds = named, Gone = gone };
+        var plan = new WatchPlan(_structural.ToArray(), crawl, refresh, _selfRemoved) { Ids = ids, NamedIds = named, Gone = gone, DirectoryIds = directoryIds };
         _gone.Clear();
         _ids.Clear();
         _namedIds.Clear();
@@ -198,6 +207,13 @@ public sealed class EventCoalescer
             default:
                 if (notification.Spine.Count > 0)
                 {
+                    // The spine runs from the watched directory to the object: the one before last
+                    // is the directory the event named it in.
+                    if (notification.Spine.Count >= 2 && WatchPaths.Parent(key) is { } parent && parent.StartsWith(_root, StringComparison.Ordinal))
+                    {
+                        _ids[parent] = notification.Spine[^2];
+                    }
+
                     _ids[key] = notification.Spine[^1];
                     if (notification.Type is "child_file_added" or "child_file_moved_to")
                     {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using Qindex.Index.Records;
@@ -32,6 +33,10 @@ public sealed record ApplyStats(long Upserts, long Deletes, long AttributeReques
 public sealed class PlanApplier
 {
     private const string DirectoryType = "FS_FILE_TYPE_DIRECTORY";
+
+    // Fewer changes in one directory than this are read one by one: reading the directory first
+    // (for its child_count) and listing it saves nothing below three.
+    private const int MinDirectoryGroup = 3;
     private readonly QumuloClient _client;
     private readonly WatchOptions _options;
     private readonly HardLinkMap? _links;
@@ -115,22 +120,79 @@ public sealed class PlanApplier
             listings += listed;
         }
 
-        var groups = plan.Refresh.Where(p => !plan.Gone.Contains(p)).GroupBy(p => WatchPaths.Parent(p) ?? p, StringComparer.Ordinal).ToList();
+        // Refreshes, by directory. A directory is read first when it is refreshed anyway (a change
+        // in it refreshes its row) or holds several of them: its child_count says whether they are
+        // a large enough share of it to list it instead (a listed entry costs about a quarter of a
+        // request of its own), and a 404 says everything under it is gone from there too, so none
+        // of it is asked for at its old path (docs/decisions/0013-resolve-by-directory.md).
+        var refreshed = plan.Refresh.Where(p => !plan.Gone.Contains(p)).ToList();
+        var refreshedSet = refreshed.ToHashSet(StringComparer.Ordinal);
+        var groups = refreshed.GroupBy(p => WatchPaths.Parent(p) ?? p, StringComparer.Ordinal).Select(g => g.ToList()).ToList();
         var found = new ConcurrentDictionary<string, JsonElement>(StringComparer.Ordinal);
         var missing = new ConcurrentBag<string>(plan.Refresh.Where(plan.Gone.Contains));
-        var single = new List<string>();
-        foreach (var group in groups)
-        {
-            if (group.Count() >= _options.ListThreshold && WatchPaths.Parent(group.First()) is { } parent)
+        var directories = new ConcurrentDictionary<string, JsonElement?>(StringComparer.Ordinal); // read first; null: gone
+        var readFirst = groups
+            .Where(g => WatchPaths.Parent(g[0]) is { } parent && (refreshedSet.Contains(parent) || g.Count >= MinDirectoryGroup))
+            .Select(g => WatchPaths.Parent(g[0])!)
+            .ToList();
+        await Parallel.ForEachAsync(
+            readFirst,
+            new ParallelOptions { MaxDegreeOfParallelism = _options.ResolveConcurrency, CancellationToken = cancellationToken },
+            async (path, token) =>
             {
-                listings += await ListGroupAsync(parent, group.ToList(), snapshot, found, missing, cancellationToken).ConfigureAwait(false);
+                Interlocked.Increment(ref requests);
+                directories[path] = await GetOrNullAsync(path, snapshot, token).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+        foreach (var (path, attributes) in directories.Where(d => refreshedSet.Contains(d.Key)))
+        {
+            if (attributes is { } answer)
+            {
+                found[path] = answer;
             }
             else
             {
-                single.AddRange(group);
+                missing.Add(path);
             }
         }
 
+        var toList = new List<(string Directory, List<string> Paths)>();
+        var single = new List<string>();
+        foreach (var group in groups)
+        {
+            var pending = group.Where(p => !directories.ContainsKey(p)).ToList();
+            if (pending.Count == 0)
+            {
+                continue;
+            }
+
+            var directory = WatchPaths.Parent(group[0]);
+            JsonElement? read = null;
+            if (directory is not null && directories.TryGetValue(directory, out read) && read is null)
+            {
+                // Gone from its path, so is everything under it: found by id below.
+                foreach (var path in pending)
+                {
+                    missing.Add(path);
+                }
+            }
+            else if (directory is not null && ShouldList(pending.Count, read))
+            {
+                toList.Add((directory, pending));
+            }
+            else
+            {
+                single.AddRange(pending);
+            }
+        }
+
+        await Parallel.ForEachAsync(
+            toList,
+            new ParallelOptions { MaxDegreeOfParallelism = _options.ResolveConcurrency, CancellationToken = cancellationToken },
+            async (group, token) =>
+            {
+                var pages = await ListGroupAsync(group.Directory, group.Paths, snapshot, found, missing, token).ConfigureAwait(false);
+                Interlocked.Add(ref listings, pages);
+            }).ConfigureAwait(false);
         await Parallel.ForEachAsync(
             single,
             new ParallelOptions { MaxDegreeOfParallelism = _options.ResolveConcurrency, CancellationToken = cancellationToken },
@@ -154,32 +216,94 @@ public sealed class PlanApplier
         // num_links and change_time changed with no event naming it. The id finds that name too.
         var relocated = new ConcurrentDictionary<string, FileRecord>(StringComparer.Ordinal);
         var otherNames = new ConcurrentDictionary<string, JsonElement>(StringComparer.Ordinal);
+        var root = WatchPaths.AsDirectory(_options.RootPath);
+        void Answer(string missedPath, JsonElement attributes)
+        {
+            var record = FileRecordParser.Parse(attributes, ingestTs);
+            if (plan.Ids.ContainsKey(missedPath))
+            {
+                var placed = record.Path.EndsWith('/') ? WatchPaths.AsDirectory(missedPath) : WatchPaths.WithoutSlash(missedPath);
+                relocated[missedPath] = record with { Path = placed, Name = WatchPaths.Name(placed) };
+            }
+
+            if (!record.Path.EndsWith('/') && record.Path != missedPath && record.Path.StartsWith(root, StringComparison.Ordinal))
+            {
+                otherNames[record.Path] = attributes;
+            }
+        }
+
         var byId = missing
             .Select(p => (Path: p, Id: plan.Ids.GetValueOrDefault(p) ?? plan.NamedIds.GetValueOrDefault(p)))
             .Where(p => p.Id is not null)
             .ToList();
-        var root = WatchPaths.AsDirectory(_options.RootPath);
+
+        // Several gone with their directory: it moved after the events (a later event moves their
+        // rows with it). Read by id, it says how many entries it holds now; when they are a large
+        // enough share of it, one listing of it by id answers them all. Under the churn, reads by
+        // id were half of a batch's requests, most of them for entries of a moved directory.
+        var goneNow = missing.Concat(directories.Where(d => d.Value is null).Select(d => d.Key)).ToHashSet(StringComparer.Ordinal);
+        var viaDirectory = byId
+            .Where(m => plan.Ids.ContainsKey(m.Path))
+            .GroupBy(m => WatchPaths.Parent(m.Path) ?? m.Path, StringComparer.Ordinal)
+            .Where(g => g.Count() >= MinDirectoryGroup && goneNow.Contains(g.Key) && plan.DirectoryIds.ContainsKey(g.Key))
+            .Select(g => (DirectoryId: plan.DirectoryIds[g.Key], Entries: g.ToList()))
+            .ToList();
+        var answered = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
         await Parallel.ForEachAsync(
-            byId,
+            viaDirectory,
             new ParallelOptions { MaxDegreeOfParallelism = _options.ResolveConcurrency, CancellationToken = cancellationToken },
-            async (missed, token) =>
+            async (group, token) =>
             {
                 Interlocked.Increment(ref requests);
-                if (await GetOrNullAsync(missed.Id!, snapshot, token).ConfigureAwait(false) is not { } attributes)
+                if (await GetOrNullAsync(group.DirectoryId, snapshot, token).ConfigureAwait(false) is not { } directory
+                    || !ShouldList(group.Entries.Count, directory))
                 {
                     return;
                 }
 
-                var record = FileRecordParser.Parse(attributes, ingestTs);
-                if (plan.Ids.ContainsKey(missed.Path))
+                var wanted = group.Entries.ToLookup(e => e.Id!, e => e.Path, StringComparer.Ordinal);
+                try
                 {
-                    var placed = record.Path.EndsWith('/') ? WatchPaths.AsDirectory(missed.Path) : WatchPaths.WithoutSlash(missed.Path);
-                    relocated[missed.Path] = record with { Path = placed, Name = WatchPaths.Name(placed) };
-                }
+                    await foreach (var page in _client.ListEntryPagesAsync(group.DirectoryId, snapshot, _options.PageSize, token).ConfigureAwait(false))
+                    {
+                        using (page)
+                        {
+                            Interlocked.Increment(ref listings);
+                            if (!page.RootElement.TryGetProperty("files", out var files) || files.ValueKind != JsonValueKind.Array)
+                            {
+                                continue;
+                            }
 
-                if (!record.Path.EndsWith('/') && record.Path != missed.Path && record.Path.StartsWith(root, StringComparison.Ordinal))
+                            foreach (var file in files.EnumerateArray())
+                            {
+                                if (file.TryGetProperty("id", out var id) && id.GetString() is { } entryId && wanted.Contains(entryId))
+                                {
+                                    var clone = file.Clone();
+                                    foreach (var path in wanted[entryId])
+                                    {
+                                        Answer(path, clone);
+                                        answered[path] = true;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                catch (QumuloApiException e) when (e.Status == HttpStatusCode.NotFound)
                 {
-                    otherNames[record.Path] = attributes;
+                    // Gone between the two requests: each entry is asked for by id below.
+                }
+            }).ConfigureAwait(false);
+
+        await Parallel.ForEachAsync(
+            byId.Where(m => !answered.ContainsKey(m.Path)),
+            new ParallelOptions { MaxDegreeOfParallelism = _options.ResolveConcurrency, CancellationToken = cancellationToken },
+            async (missed, token) =>
+            {
+                Interlocked.Increment(ref requests);
+                if (await GetOrNullAsync(missed.Id!, snapshot, token).ConfigureAwait(false) is { } attributes)
+                {
+                    Answer(missed.Path, attributes);
                 }
             }).ConfigureAwait(false);
 
@@ -602,6 +726,34 @@ public sealed class PlanApplier
         }
 
         return named;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="changed"/> entries of one directory are read with a listing: when
+    /// they are a large enough share of what it holds (its child_count, when it was read first),
+    /// else when they are many.
+    /// </summary>
+    private bool ShouldList(int changed, JsonElement? directory)
+    {
+        return ChildCount(directory) is { } entries
+            ? (long)changed * _options.ListShare >= entries
+            : changed >= _options.ListThreshold;
+    }
+
+    /// <summary>A directory's child_count: a number in the published schema; a string is taken too, as other counts arrive.</summary>
+    private static long? ChildCount(JsonElement? directory)
+    {
+        if (directory is not { } attributes || !attributes.TryGetProperty("child_count", out var count))
+        {
+            return null;
+        }
+
+        if (count.ValueKind == JsonValueKind.Number && count.TryGetInt64(out var number))
+        {
+            return number;
+        }
+
+        return count.ValueKind == JsonValueKind.String && long.TryParse(count.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed : null;
     }
 
     private Task<JsonElement?> GetOrNullAsync(string path, long? snapshot, CancellationToken cancellationToken) =>

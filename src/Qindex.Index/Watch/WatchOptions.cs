@@ -30,6 +30,13 @@ public sealed record WatchOptions
     /// <summary>At least this many changes in one directory: list it instead of one request per entry.</summary>
     public int ListThreshold { get; init; } = 32;
 
+    /// <summary>
+    /// Fewer changes than <see cref="ListThreshold"/> in one directory are still listed when they
+    /// are at least one in this many of its entries (its child_count): a listed entry costs about
+    /// a quarter of a request of its own (docs/decisions/0013-list-small-directories.md).
+    /// </summary>
+    public int ListShare { get; init; } = 4;
+
     /// <summary>Entries per listing page.</summary>
     public int PageSize { get; init; } = 1000;
 

@@ -56,6 +56,13 @@ public sealed record WatchPlan(
     /// </summary>
     public IReadOnlySet<string> Gone { get; init; } = new HashSet<string>();
 
+    /// <summary>
+    /// For the directories holding refreshed paths: the id of the directory the events named them
+    /// in (the spine's one before last). When several of its entries are gone from their paths at
+    /// read time, the directory moved after the events, and one listing of it by id finds them.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> DirectoryIds { get; init; } = new Dictionary<string, string>();
+
     /// <summary>A plan that changes nothing.</summary>
     public static WatchPlan Empty { get; } = new([], [], [], false);
 

@@ -33,6 +33,18 @@ public sealed class EventCoalescerTests
     }
 
     [Fact]
+    public void The_directory_each_refreshed_path_was_named_in_keeps_its_id_through_a_rename_of_it()
+    {
+        // A write refreshes only the file, but the id of the directory it was written in lets a
+        // batch that finds the directory moved list it by id (PlanApplier).
+        var plan = Plan("""[{"type":"child_data_written","path":"d/f","spine":["1","7","8"]},{"type":"child_data_written","path":"top","spine":["1","9"]},{"type":"child_dir_moved_from","path":"d","spine":["1","7"]},{"type":"child_dir_moved_to","path":"e","spine":["1","7"]}]""");
+        Assert.Contains("/w/e/f", plan.Refresh);
+        Assert.Equal("7", plan.DirectoryIds["/w/e/"]);
+        Assert.Equal("1", plan.DirectoryIds["/w/"]);
+        Assert.False(plan.DirectoryIds.ContainsKey("/w/d/"));
+    }
+
+    [Fact]
     public void Repeated_events_on_one_path_become_one_refresh()
     {
         var plan = Plan("""[{"type":"child_data_written","path":"f","spine":["1","5"]},{"type":"child_size_changed","path":"f","spine":["1","5"]},{"type":"child_mtime_changed","path":"f","spine":["1","5"]}]""");
