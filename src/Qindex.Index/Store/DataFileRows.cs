@@ -43,6 +43,65 @@ internal static class DataFileRows
         return (result, sizeValues);
     }
 
+    /// <summary>
+    /// The paths at <paramref name="positions"/> (ascending), by position: only the row groups
+    /// holding them are read, and only their path column, skipping the rows between.
+    /// </summary>
+    public static Dictionary<int, string> ReadPathsAt(string localPath, IReadOnlyList<int> positions)
+    {
+        ArgumentNullException.ThrowIfNull(positions);
+        using var reader = new ParquetFileReader(localPath);
+        var metadata = reader.FileMetaData;
+        int column = PathColumn(localPath, metadata.Schema);
+        var result = new Dictionary<int, string>(positions.Count);
+        var one = new string[1];
+        long rowBase = 0;
+        int next = 0;
+        for (int g = 0; g < metadata.NumRowGroups && next < positions.Count; g++)
+        {
+            using var rowGroup = reader.RowGroup(g);
+            long rows = rowGroup.MetaData.NumRows;
+            if (positions[next] >= rowBase + rows)
+            {
+                rowBase += rows;
+                continue;
+            }
+
+            using var pathColumn = rowGroup.Column(column);
+            using var r = pathColumn.LogicalReader<string>();
+            long at = rowBase;
+            for (; next < positions.Count && positions[next] < rowBase + rows; next++)
+            {
+                if (positions[next] < at)
+                {
+                    throw new ArgumentException("positions must be ascending and distinct", nameof(positions));
+                }
+
+                if (positions[next] > at)
+                {
+                    r.Skip(positions[next] - at);
+                }
+
+                if (r.ReadBatch(one) != 1)
+                {
+                    throw new IndexStoreException($"{localPath}: row group {g} ends before row {positions[next]}");
+                }
+
+                result[positions[next]] = one[0];
+                at = positions[next] + 1;
+            }
+
+            rowBase += rows;
+        }
+
+        if (next < positions.Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(positions), $"{localPath} has {rowBase} rows; position {positions[next]} is past its end");
+        }
+
+        return result;
+    }
+
     /// <summary>Stands for a row whose id is missing or not a decimal number.</summary>
     public const ulong NoId = ulong.MaxValue;
 

@@ -75,7 +75,7 @@ public sealed partial class IcebergIndexStore
                 }
             }
 
-            var matches = new List<(int File, int Position)>[files.Count];
+            var matches = new List<(int Position, string Id)>[files.Count];
             await Parallel.ForAsync(0, files.Count, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount }, (i, _) =>
             {
                 var column = columns[i];
@@ -88,12 +88,12 @@ public sealed partial class IcebergIndexStore
                     }
                 }
 
-                List<(int, int)>? found = null;
+                List<(int, string)>? found = null;
                 for (int p = 0; p < column.Length; p++)
                 {
-                    if (column[p] != DataFileRows.NoId && wanted.ContainsKey(column[p]))
+                    if (column[p] != DataFileRows.NoId && wanted.TryGetValue(column[p], out var asked))
                     {
-                        (found ??= []).Add((files[i].Id, p));
+                        (found ??= []).Add((p, asked));
                     }
                 }
 
@@ -101,6 +101,9 @@ public sealed partial class IcebergIndexStore
                 return ValueTask.CompletedTask;
             }).ConfigureAwait(false);
 
+            // Only the paths are wanted: from the change sets' cache of paths by position, or read
+            // at those positions alone (whole rows, or a whole file's paths, took 0.4 to 1.8 s a
+            // batch under the churn at 1M rows).
             for (int i = 0; i < files.Count; i++)
             {
                 if (matches[i].Count == 0)
@@ -108,18 +111,20 @@ public sealed partial class IcebergIndexStore
                     continue;
                 }
 
-                var rows = DataFileRows.ReadRows(locals[i], matches[i].Select(m => m.Position).ToList(), cancellationToken);
-                foreach (var (position, row) in rows.OrderBy(r => r.Key))
+                var cached = _pathsCache.TryGet(files[i].File.Location);
+                var read = cached is null ? DataFileRows.ReadPathsAt(locals[i], matches[i].Select(m => m.Position).ToList()) : null;
+                foreach (var (position, asked) in matches[i])
                 {
-                    if (live.Keys.TryGet(PathKeyIndex.KeyOf(row.Path), out var at) && at == new RowLocator(files[i].Id, position)
-                        && wanted.TryGetValue(DataFileRows.ParseId(row.Id), out var asked))
+                    // A row some change set deleted keeps its id in the file: only the live one counts.
+                    var path = cached is not null ? cached.Paths[position] : read![position];
+                    if (live.Keys.TryGet(PathKeyIndex.KeyOf(path), out var at) && at == new RowLocator(files[i].Id, position))
                     {
-                        if (!result.TryGetValue(asked, out var paths))
+                        if (!result.TryGetValue(asked, out var found))
                         {
-                            result[asked] = paths = new List<string>();
+                            result[asked] = found = new List<string>();
                         }
 
-                        ((List<string>)paths).Add(row.Path);
+                        ((List<string>)found).Add(path);
                     }
                 }
             }

@@ -21,6 +21,9 @@ public sealed record ApplyStats(long Upserts, long Deletes, long AttributeReques
 
     /// <summary>Time those lookups took.</summary>
     public TimeSpan LinkQueryTime { get; init; }
+
+    /// <summary>Time spent waiting, before those lookups, for the previous batch's commit to land.</summary>
+    public TimeSpan SettleTime { get; init; }
 }
 
 /// <summary>
@@ -70,6 +73,7 @@ public sealed class PlanApplier
         var ingestTs = DateTimeOffset.UtcNow;
         long upserts = 0, deletes = 0, requests = 0, listings = 0, linkQueries = 0;
         var linkQueryTime = TimeSpan.Zero;
+        var settleTime = TimeSpan.Zero;
 
         // Ids of hard-linked files this plan touched: their other names are refreshed at the end.
         var linked = new HashSet<string>(StringComparer.Ordinal);
@@ -370,7 +374,9 @@ public sealed class PlanApplier
             {
                 if (indexSettled is not null)
                 {
+                    long settleStarted = Stopwatch.GetTimestamp();
                     await indexSettled().ConfigureAwait(false);
+                    settleTime = Stopwatch.GetElapsedTime(settleStarted);
                 }
 
                 long queryStarted = Stopwatch.GetTimestamp();
@@ -449,7 +455,7 @@ public sealed class PlanApplier
             Write(siblings.Keys.Order(StringComparer.Ordinal).ToList(), siblingFound, siblingRelocated, new HashSet<string>(), changes, ingestTs, [], [], done, written, ref upserts, ref deletes);
         }
 
-        return new ApplyStats(upserts, deletes, requests, listings) { LinkQueries = linkQueries, LinkQueryTime = linkQueryTime };
+        return new ApplyStats(upserts, deletes, requests, listings) { LinkQueries = linkQueries, LinkQueryTime = linkQueryTime, SettleTime = settleTime };
     }
 
     /// <summary>Where a committed path is after <paramref name="steps"/>, or null when they delete it.</summary>

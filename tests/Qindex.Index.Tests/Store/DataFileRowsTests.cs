@@ -53,5 +53,13 @@ public sealed class DataFileRowsTests : IDisposable
         }
 
         Assert.Throws<ArgumentOutOfRangeException>(() => DataFileRows.ReadRows(file, [whole.Count], CancellationToken.None));
+
+        // The paths alone at those positions (the hard-link lookup's read) are the same paths.
+        var sorted = positions.Order().ToList();
+        var paths = DataFileRows.ReadPathsAt(file, sorted);
+        Assert.Equal(positions.Count, paths.Count);
+        Assert.All(sorted, p => Assert.Equal(whole[p].Path, paths[p]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => DataFileRows.ReadPathsAt(file, [whole.Count]));
+        Assert.Throws<ArgumentException>(() => DataFileRows.ReadPathsAt(file, [5, 5]));
     }
 }
