@@ -336,6 +336,17 @@ public sealed class EventCoalescer
                 _namedIds[target] = named;
             }
         }
+
+        // The ids of directories no pending path is (a write refreshes its file, not its
+        // directory) follow too: a batch finds a directory that moved later by this id, and an
+        // id left at the old path would belong to whatever is made there next.
+        foreach (var path in _ids.KeysUnder(oldDirectory))
+        {
+            if (_ids.Remove(path, out var id))
+            {
+                _ids[newDirectory + path[oldDirectory.Length..]] = id;
+            }
+        }
     }
 
     private void Refresh(string path) => Put(path, false);

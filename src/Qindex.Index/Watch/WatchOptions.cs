@@ -27,13 +27,16 @@ public sealed record WatchOptions
     /// <summary>Attribute requests and listings in flight at once.</summary>
     public int ResolveConcurrency { get; init; } = 16;
 
-    /// <summary>At least this many changes in one directory: list it instead of one request per entry.</summary>
+    /// <summary>
+    /// At least this many changes in one directory whose size is not known (it was not read
+    /// first): list it instead of one request per entry.
+    /// </summary>
     public int ListThreshold { get; init; } = 32;
 
     /// <summary>
-    /// Fewer changes than <see cref="ListThreshold"/> in one directory are still listed when they
-    /// are at least one in this many of its entries (its child_count): a listed entry costs about
-    /// a quarter of a request of its own (docs/decisions/0013-list-small-directories.md).
+    /// Changes in one directory are listed when they are at least one in this many of its entries
+    /// (its child_count), and read one by one otherwise, whatever their number: a listed entry
+    /// costs about a quarter of a request of its own (docs/decisions/0013-resolve-by-directory.md).
     /// </summary>
     public int ListShare { get; init; } = 4;
 

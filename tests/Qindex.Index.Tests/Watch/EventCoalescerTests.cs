@@ -42,6 +42,11 @@ public sealed class EventCoalescerTests
         Assert.Equal("7", plan.DirectoryIds["/w/e/"]);
         Assert.Equal("1", plan.DirectoryIds["/w/"]);
         Assert.False(plan.DirectoryIds.ContainsKey("/w/d/"));
+
+        // A directory below the renamed one is refreshed by nothing: its id moves with the rename.
+        var deeper = Plan("""[{"type":"child_data_written","path":"d/x/f","spine":["1","7","9","10"]},{"type":"child_dir_moved_from","path":"d","spine":["1","7"]},{"type":"child_dir_moved_to","path":"e","spine":["1","7"]}]""");
+        Assert.Equal(["/w/e/x/f"], deeper.Refresh.Where(p => p.EndsWith("/f", StringComparison.Ordinal)));
+        Assert.Equal("9", deeper.DirectoryIds["/w/e/x/"]);
     }
 
     [Fact]
