@@ -114,8 +114,8 @@ public sealed class PlanApplierTests : IAsyncLifetime
     [Fact]
     public async Task Many_changes_that_are_a_small_share_of_a_large_directory_are_read_one_by_one()
     {
-        // Before, 32 changes or more listed the directory whatever its size: at 10M rows that was
-        // 138 pages (2.7 s, one after the other) for 565 changes in a directory of 138,000.
+        // Before, 32 changes or more listed the directory whatever its size: under the churn at 1M
+        // rows, 138 pages (2.7 s, one after the other) for 565 changes in a directory of 138,000.
         using var client = Client();
         var (root, directory, files, store) = await DirectoryOfFilesAsync(client, "large dir", 400);
         var changed = files.Take(40).Select(f => _server.Cluster.ReplaceData(f.Path, 512)).ToList();
