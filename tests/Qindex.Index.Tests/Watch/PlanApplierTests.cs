@@ -96,15 +96,22 @@ public sealed class PlanApplierTests : IAsyncLifetime
         return (root, directory, made, store);
     }
 
+    /// <summary>Rewrites the first <paramref name="changed"/> of <paramref name="files"/> files in one directory and applies their write events.</summary>
+    private async Task<(ApplyStats Stats, MemoryIndexStore Store, List<Qindex.Simulator.Model.FsAttributes> Changed)> WriteSomeAsync(string rootName, int files, int changed, long size)
+    {
+        using var client = Client();
+        var (root, directory, made, store) = await DirectoryOfFilesAsync(client, rootName, files);
+        var written = made.Take(changed).Select(f => _server.Cluster.ReplaceData(f.Path, size)).ToList();
+        var applier = new PlanApplier(client, new WatchOptions { ClusterHost = "h", RootPath = root, ListThreshold = 32 });
+        var stats = await ApplyAsync(applier, store, Coalesce(root, written.Select(f => Event("child_data_written", root, f.Path, directory.Id, f.Id))));
+        return (stats, store, written);
+    }
+
     [Fact]
     public async Task A_few_changes_that_are_a_large_share_of_a_small_directory_are_read_with_a_listing()
     {
         // Before, fewer than ListThreshold changes in a directory took a request each: 5 here.
-        using var client = Client();
-        var (root, directory, files, store) = await DirectoryOfFilesAsync(client, "small share", 8);
-        var changed = files.Take(4).Select(f => _server.Cluster.ReplaceData(f.Path, 4096)).ToList();
-        var applier = new PlanApplier(client, new WatchOptions { ClusterHost = "h", RootPath = root });
-        var stats = await ApplyAsync(applier, store, Coalesce(root, changed.Select(f => Event("child_data_written", root, f.Path, directory.Id, f.Id))));
+        var (stats, store, changed) = await WriteSomeAsync("small share", files: 8, changed: 4, size: 4096);
 
         Assert.Equal(1, stats.Listings);
         Assert.Equal(1, stats.AttributeRequests); // the directory's own row, which says how many entries it holds
@@ -116,11 +123,7 @@ public sealed class PlanApplierTests : IAsyncLifetime
     {
         // Before, 32 changes or more listed the directory whatever its size: under the churn at 1M
         // rows, 138 pages (2.7 s, one after the other) for 565 changes in a directory of 138,000.
-        using var client = Client();
-        var (root, directory, files, store) = await DirectoryOfFilesAsync(client, "large dir", 400);
-        var changed = files.Take(40).Select(f => _server.Cluster.ReplaceData(f.Path, 512)).ToList();
-        var applier = new PlanApplier(client, new WatchOptions { ClusterHost = "h", RootPath = root, ListThreshold = 32 });
-        var stats = await ApplyAsync(applier, store, Coalesce(root, changed.Select(f => Event("child_data_written", root, f.Path, directory.Id, f.Id))));
+        var (stats, store, changed) = await WriteSomeAsync("large dir", files: 400, changed: 40, size: 512);
 
         Assert.Equal(0, stats.Listings);
         Assert.Equal(41, stats.AttributeRequests);
