@@ -10,6 +10,73 @@ internal static class DataFileRows
     /// <summary>Every row's path, indexed by row position.</summary>
     public static string[] ReadPaths(string localPath) => ReadPathsAndSizes(localPath, sizes: false).Paths;
 
+    /// <summary>
+    /// Every row's path as UTF-8, one buffer for the file: row i's bytes end at Ends[i] and start
+    /// where row i-1's end. No string is made (a file of a million paths made a million). Bytes
+    /// that are not valid UTF-8 are replaced as decoding them into a string would, so each path's
+    /// bytes are those of its string, and its key and order are the same.
+    /// </summary>
+    public static unsafe (byte[] Utf8, int[] Ends) ReadPathsUtf8(string localPath)
+    {
+        using var reader = new ParquetFileReader(localPath);
+        var metadata = reader.FileMetaData;
+        int column = PathColumn(localPath, metadata.Schema);
+        var ends = new int[checked((int)metadata.NumRows)];
+        var utf8 = new byte[Math.Max(1024, ends.Length * 48)];
+        int length = 0, at = 0;
+        var values = new ByteArray[8192];
+        var defs = new short[values.Length];
+        for (int g = 0; g < metadata.NumRowGroups; g++)
+        {
+            using var rowGroup = reader.RowGroup(g);
+            long rows = rowGroup.MetaData.NumRows;
+            using var pathColumn = rowGroup.Column(column);
+            var typed = (ColumnReader<ByteArray>)pathColumn;
+            int maxDef = pathColumn.ColumnDescriptor.MaxDefinitionLevel;
+            for (long read = 0; read < rows;)
+            {
+                int levels = (int)typed.ReadBatch(Math.Min(values.Length, rows - read), maxDef == 0 ? default : defs.AsSpan(), default, values, out _);
+                if (levels == 0 || at + levels > ends.Length)
+                {
+                    throw new IndexStoreException($"{localPath}: row group {g} has {rows} rows but its paths end after {read}");
+                }
+
+                for (int i = 0, k = 0; i < levels; i++)
+                {
+                    if (maxDef == 0 || defs[i] == maxDef)
+                    {
+                        var value = values[k++];
+                        var bytes = new ReadOnlySpan<byte>((byte*)value.Pointer, value.Length);
+                        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+                        {
+                            bytes = System.Text.Encoding.UTF8.GetBytes(System.Text.Encoding.UTF8.GetString(bytes));
+                        }
+
+                        if (length + bytes.Length > utf8.Length)
+                        {
+                            Array.Resize(ref utf8, Math.Max(utf8.Length * 2, length + bytes.Length));
+                        }
+
+                        bytes.CopyTo(utf8.AsSpan(length));
+                        length += bytes.Length;
+                    }
+
+                    ends[at++] = length;
+                }
+
+                read += levels;
+            }
+        }
+
+        if (at != ends.Length)
+        {
+            throw new IndexStoreException($"{localPath}: {ends.Length} rows but {at} paths");
+        }
+
+        Array.Resize(ref utf8, length);
+        return (utf8, ends);
+    }
+
     /// <summary>Every row's path and size, indexed by row position.</summary>
     public static (string[] Paths, long?[] Sizes) ReadPathsAndSizes(string localPath, bool sizes = true)
     {

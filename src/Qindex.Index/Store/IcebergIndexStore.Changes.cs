@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text;
 using Qindex.Iceberg;
 using Qindex.Iceberg.Parquet;
 using Qindex.Iceberg.Spec;
@@ -411,7 +412,7 @@ public sealed partial class IcebergIndexStore
         var read = new FilePaths[unread.Count];
         await Parallel.ForAsync(0, unread.Count, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount }, (i, _) =>
         {
-            read[i] = new FilePaths(unread[i].Local, DataFileRows.ReadPaths(unread[i].Local));
+            read[i] = new FilePaths(unread[i].Local, DataFileRows.ReadPathsUtf8(unread[i].Local));
             return ValueTask.CompletedTask;
         }).ConfigureAwait(false);
         for (int i = 0; i < unread.Count; i++)
@@ -423,22 +424,22 @@ public sealed partial class IcebergIndexStore
         if (unread.Count > 0)
         {
             var (f, p, t) = resolution.PathsRead;
-            resolution.PathsRead = (f + unread.Count, p + read.Sum(r => (long)r.Paths.Length), t + Stopwatch.GetElapsedTime(readStarted).TotalSeconds);
+            resolution.PathsRead = (f + unread.Count, p + read.Sum(r => (long)r.Count), t + Stopwatch.GetElapsedTime(readStarted).TotalSeconds);
         }
 
         var result = new List<(string, RowLocator)>();
+        var prefixUtf8 = Encoding.UTF8.GetBytes(prefix);
         foreach (var (id, _) in candidates)
         {
             var paths = files[id];
-            var (start, end) = paths.RangeOf(prefix);
+            var (start, end) = paths.RangeOf(prefixUtf8);
             for (int p = start; p < end; p++)
             {
                 var at = new RowLocator(id, p);
-                if (paths.Paths[p].StartsWith(prefix, StringComparison.Ordinal)
-                    && live.Keys.TryGet(PathKeyIndex.KeyOf(paths.Paths[p]), out var current)
-                    && current == at)
+                var path = paths.Utf8At(p);
+                if (path.StartsWith(prefixUtf8) && live.Keys.TryGet(PathKeyIndex.KeyOf(path), out var current) && current == at)
                 {
-                    result.Add((paths.Paths[p], at));
+                    result.Add((paths.PathAt(p), at));
                 }
             }
         }
@@ -488,61 +489,75 @@ public sealed partial class IcebergIndexStore
     /// </summary>
     internal sealed class FilePaths
     {
+        private readonly byte[] _utf8;
+        private readonly int[] _ends;
+
+        /// <summary>Paths given as strings (tests, and files read whole elsewhere).</summary>
         public FilePaths(string local, string[] paths)
+            : this(local, Encode(paths))
         {
-            Local = local;
-            Paths = paths;
-            Sorted = true;
-            for (int i = 1; i < paths.Length && Sorted; i++)
-            {
-                Sorted = PathOrder.Instance.Compare(paths[i - 1], paths[i]) <= 0;
-            }
-
-            // A string's header and length, two bytes a character, and its slot in the array.
-            long bytes = 0;
-            foreach (var path in paths)
-            {
-                bytes += 32 + (2L * path.Length);
-            }
-
-            Bytes = bytes;
         }
 
-        private FilePaths(string local, string[] paths, bool sorted, long bytes)
+        /// <summary>Paths as UTF-8 in one buffer: row i's bytes end at <paramref name="read"/>.Ends[i].</summary>
+        public FilePaths(string local, (byte[] Utf8, int[] Ends) read)
         {
             Local = local;
-            Paths = paths;
-            Sorted = sorted;
-            Bytes = bytes;
+            (_utf8, _ends) = read;
+            Sorted = true;
+            for (int i = 1; i < _ends.Length && Sorted; i++)
+            {
+                // UTF-8 byte order is the index's path order (PathOrder).
+                Sorted = Utf8At(i - 1).SequenceCompareTo(Utf8At(i)) <= 0;
+            }
+
+            // The bytes, an offset a row, and the two arrays' headers.
+            Bytes = _utf8.Length + (4L * _ends.Length) + 64;
+        }
+
+        private FilePaths(string local, FilePaths other)
+        {
+            Local = local;
+            _utf8 = other._utf8;
+            _ends = other._ends;
+            Sorted = other.Sorted;
+            Bytes = other.Bytes;
         }
 
         /// <summary>About how much memory the paths take.</summary>
         public long Bytes { get; }
 
         /// <summary>The same paths, read from the local copy at <paramref name="local"/>.</summary>
-        public FilePaths At(string local) => local == Local ? this : new FilePaths(local, Paths, Sorted, Bytes);
+        public FilePaths At(string local) => local == Local ? this : new FilePaths(local, this);
 
         /// <summary>The local copy the paths were read from.</summary>
         public string Local { get; }
 
-        public string[] Paths { get; }
+        /// <summary>Rows in the file.</summary>
+        public int Count => _ends.Length;
 
         public bool Sorted { get; }
 
-        /// <summary>Positions [start, end) that may hold paths starting with <paramref name="prefix"/>.</summary>
-        public (int Start, int End) RangeOf(string prefix)
+        /// <summary>The UTF-8 bytes of the path at <paramref name="position"/>.</summary>
+        public ReadOnlySpan<byte> Utf8At(int position) =>
+            _utf8.AsSpan(position == 0 ? 0 : _ends[position - 1], _ends[position] - (position == 0 ? 0 : _ends[position - 1]));
+
+        /// <summary>The path at <paramref name="position"/>.</summary>
+        public string PathAt(int position) => Encoding.UTF8.GetString(Utf8At(position));
+
+        /// <summary>Positions [start, end) that may hold paths starting with <paramref name="prefix"/> (UTF-8).</summary>
+        public (int Start, int End) RangeOf(ReadOnlySpan<byte> prefix)
         {
             if (!Sorted)
             {
-                return (0, Paths.Length);
+                return (0, Count);
             }
 
-            // Every string that starts with the prefix sorts at or after it, and they are contiguous.
-            int low = 0, high = Paths.Length;
+            // Every path that starts with the prefix sorts at or after it, and they are contiguous.
+            int low = 0, high = Count;
             while (low < high)
             {
                 int mid = (low + high) >>> 1;
-                if (PathOrder.Instance.Compare(Paths[mid], prefix) < 0)
+                if (Utf8At(mid).SequenceCompareTo(prefix) < 0)
                 {
                     low = mid + 1;
                 }
@@ -553,12 +568,26 @@ public sealed partial class IcebergIndexStore
             }
 
             int end = low;
-            while (end < Paths.Length && Paths[end].StartsWith(prefix, StringComparison.Ordinal))
+            while (end < Count && Utf8At(end).StartsWith(prefix))
             {
                 end++;
             }
 
             return (low, end);
+        }
+
+        private static (byte[] Utf8, int[] Ends) Encode(string[] paths)
+        {
+            var ends = new int[paths.Length];
+            var utf8 = new byte[paths.Sum(p => Encoding.UTF8.GetByteCount(p))];
+            int length = 0;
+            for (int i = 0; i < paths.Length; i++)
+            {
+                length += Encoding.UTF8.GetBytes(paths[i], utf8.AsSpan(length));
+                ends[i] = length;
+            }
+
+            return (utf8, ends);
         }
     }
 

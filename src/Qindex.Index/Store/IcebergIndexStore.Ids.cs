@@ -116,7 +116,7 @@ public sealed partial class IcebergIndexStore
                 foreach (var (position, asked) in matches[i])
                 {
                     // A row some change set deleted keeps its id in the file: only the live one counts.
-                    var path = cached is not null ? cached.Paths[position] : read![position];
+                    var path = cached is not null ? cached.PathAt(position) : read![position];
                     if (live.Keys.TryGet(PathKeyIndex.KeyOf(path), out var at) && at == new RowLocator(files[i].Id, position))
                     {
                         if (!result.TryGetValue(asked, out var found))

@@ -34,6 +34,9 @@ internal sealed class PathKeyIndex
     /// <summary>Rows the index holds before it grows.</summary>
     internal int Capacity => _rows.EnsureCapacity(0);
 
+    /// <summary>The key of a path given as its UTF-8 bytes (the same key as the string's).</summary>
+    public static UInt128 KeyOf(ReadOnlySpan<byte> utf8) => XxHash128.HashToUInt128(utf8);
+
     /// <summary>The key of a path: XxHash128 of its UTF-8 bytes.</summary>
     public static UInt128 KeyOf(string path)
     {

@@ -61,5 +61,33 @@ public sealed class DataFileRowsTests : IDisposable
         Assert.All(sorted, p => Assert.Equal(whole[p].Path, paths[p]));
         Assert.Throws<ArgumentOutOfRangeException>(() => DataFileRows.ReadPathsAt(file, [whole.Count]));
         Assert.Throws<ArgumentException>(() => DataFileRows.ReadPathsAt(file, [5, 5]));
+
+        // The paths as UTF-8 in one buffer (the store's paths cache) are the same paths, in the
+        // same order, and a prefix's range is the run a string search finds.
+        var utf8 = new IcebergIndexStore.FilePaths(file, DataFileRows.ReadPathsUtf8(file));
+        Assert.True(utf8.Sorted);
+        Assert.Equal(whole.Select(r => r.Path), Enumerable.Range(0, utf8.Count).Select(utf8.PathAt));
+        foreach (var prefix in new[] { "/d05/", "/d96/", "/d00/", "/zz/" })
+        {
+            var (start, end) = utf8.RangeOf(System.Text.Encoding.UTF8.GetBytes(prefix));
+            var expected = Enumerable.Range(0, whole.Count).Where(i => whole[i].Path.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+            Assert.Equal(expected, Enumerable.Range(start, end - start));
+        }
+    }
+
+    [Fact]
+    public void Paths_kept_as_utf8_sort_and_hash_as_their_strings_do()
+    {
+        // A character above U+FFFF sorts after U+E000..U+FFFF in UTF-8 (PathOrder), not in UTF-16.
+        string[] paths = ["/a/\uE000", "/a/\U0001F600", "/a/b", "/a/caf\u00e9"];
+        paths = paths.Order(PathOrder.Instance).ToArray();
+        Assert.Equal("/a/\U0001F600", paths[^1]);
+        var kept = new IcebergIndexStore.FilePaths("/local", paths);
+
+        Assert.True(kept.Sorted);
+        Assert.Equal(paths, Enumerable.Range(0, kept.Count).Select(kept.PathAt));
+        Assert.All(Enumerable.Range(0, kept.Count), i => Assert.Equal(PathKeyIndex.KeyOf(paths[i]), PathKeyIndex.KeyOf(kept.Utf8At(i))));
+        Assert.Equal((0, 4), kept.RangeOf("/a/"u8));
+        Assert.Equal((0, 0), kept.RangeOf("/"u8.ToArray().Concat("0"u8.ToArray()).ToArray()));
     }
 }
