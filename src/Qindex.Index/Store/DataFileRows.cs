@@ -7,9 +7,6 @@ namespace Qindex.Index.Store;
 /// <summary>Reads what the store needs from one local data file: its paths by position, or whole rows at chosen positions.</summary>
 internal static class DataFileRows
 {
-    /// <summary>Every row's path, indexed by row position.</summary>
-    public static string[] ReadPaths(string localPath) => ReadPathsAndSizes(localPath, sizes: false).Paths;
-
     /// <summary>
     /// Every row's path as UTF-8, one buffer for the file: row i's bytes end at Ends[i] and start
     /// where row i-1's end. No string is made (a file of a million paths made a million). Bytes

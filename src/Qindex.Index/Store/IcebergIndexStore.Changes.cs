@@ -492,7 +492,7 @@ public sealed partial class IcebergIndexStore
         private readonly byte[] _utf8;
         private readonly int[] _ends;
 
-        /// <summary>Paths given as strings (tests, and files read whole elsewhere).</summary>
+        /// <summary>Paths given as strings.</summary>
         public FilePaths(string local, string[] paths)
             : this(local, Encode(paths))
         {

@@ -80,7 +80,7 @@ public sealed class FilePathsCacheTests
             long live = 0;
             foreach (var file in (await store.ScanAsync(CancellationToken.None)).DataFiles)
             {
-                live += new IcebergIndexStore.FilePaths(file, DataFileRows.ReadPaths(file)).Bytes;
+                live += new IcebergIndexStore.FilePaths(file, DataFileRows.ReadPathsUtf8(file)).Bytes;
             }
 
             Assert.InRange(store.Memory.PathsCacheBytes, 1, live);
