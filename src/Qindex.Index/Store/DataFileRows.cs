@@ -28,7 +28,7 @@ internal static class DataFileRows
             using var rowGroup = reader.RowGroup(g);
             long rows = rowGroup.MetaData.NumRows;
             using var pathColumn = rowGroup.Column(column);
-            var typed = (ColumnReader<ByteArray>)pathColumn;
+            var typed = pathColumn as ColumnReader<ByteArray> ?? throw new IndexStoreException($"{localPath}: the path column is not a string column");
             int maxDef = pathColumn.ColumnDescriptor.MaxDefinitionLevel;
             for (long read = 0; read < rows;)
             {
