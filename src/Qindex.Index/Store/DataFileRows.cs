@@ -75,12 +75,12 @@ internal static class DataFileRows
     }
 
     /// <summary>Every row's path and size, indexed by row position.</summary>
-    public static (string[] Paths, long?[] Sizes) ReadPathsAndSizes(string localPath, bool sizes = true)
+    public static (string[] Paths, long?[] Sizes) ReadPathsAndSizes(string localPath)
     {
         using var reader = new ParquetFileReader(localPath);
         var metadata = reader.FileMetaData;
         int column = PathColumn(localPath, metadata.Schema);
-        int sizeColumn = sizes ? SizeColumn(metadata.Schema) : -1;
+        int sizeColumn = SizeColumn(metadata.Schema);
         var result = new string[checked((int)metadata.NumRows)];
         var sizeValues = new long?[sizeColumn >= 0 ? result.Length : 0];
         int at = 0;

@@ -253,14 +253,16 @@ public sealed class PlanApplier
             .Select(g => (DirectoryId: plan.DirectoryIds[g.Key], Entries: g.ToList()))
             .ToList();
         var answered = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+        var readById = new ConcurrentDictionary<string, JsonElement?>(StringComparer.Ordinal); // directories read by id here; null: gone
         await Parallel.ForEachAsync(
             viaDirectory,
             new ParallelOptions { MaxDegreeOfParallelism = _options.ResolveConcurrency, CancellationToken = cancellationToken },
             async (group, token) =>
             {
                 Interlocked.Increment(ref requests);
-                if (await GetOrNullAsync(group.DirectoryId, snapshot, token).ConfigureAwait(false) is not { } directory
-                    || !ShouldList(group.Entries.Count, directory))
+                var read = await GetOrNullAsync(group.DirectoryId, snapshot, token).ConfigureAwait(false);
+                readById[group.DirectoryId] = read;
+                if (read is not { } directory || !ShouldList(group.Entries.Count, directory))
                 {
                     return;
                 }
@@ -304,8 +306,14 @@ public sealed class PlanApplier
             new ParallelOptions { MaxDegreeOfParallelism = _options.ResolveConcurrency, CancellationToken = cancellationToken },
             async (missed, token) =>
             {
-                Interlocked.Increment(ref requests);
-                if (await GetOrNullAsync(missed.Id!, snapshot, token).ConfigureAwait(false) is { } attributes)
+                // A moved directory's own row: it was just read by id for its entries.
+                if (!readById.TryGetValue(missed.Id!, out var read))
+                {
+                    Interlocked.Increment(ref requests);
+                    read = await GetOrNullAsync(missed.Id!, snapshot, token).ConfigureAwait(false);
+                }
+
+                if (read is { } attributes)
                 {
                     Answer(missed.Path, attributes);
                 }

@@ -155,6 +155,29 @@ public sealed class PlanApplierTests : IAsyncLifetime
         Assert.Equal(777, store.Rows[root + "e/f0"].Size);
     }
 
+    [Fact]
+    public async Task A_moved_directory_that_is_refreshed_itself_is_read_by_id_once()
+    {
+        // A new file makes the directory's own row a refresh too: its row and its entries are
+        // answered by the same read by id (3 requests before: one more for its own row).
+        using var client = Client();
+        var (root, directory, files, store) = await DirectoryOfFilesAsync(client, "moved and refreshed", 6);
+        var changed = files.Take(3).Select(f => _server.Cluster.ReplaceData(f.Path, 333)).ToList();
+        var added = _server.Cluster.CreateFile(directory.Path, "new");
+        _server.Cluster.Rename(root, "e", directory.Path);
+        var applier = new PlanApplier(client, new WatchOptions { ClusterHost = "h", RootPath = root });
+        var stats = await ApplyAsync(applier, store, Coalesce(root, [
+            .. changed.Select(f => Event("child_data_written", root, f.Path, directory.Id, f.Id)),
+            Event("child_file_added", root, added.Path, directory.Id, added.Id),
+        ]));
+
+        Assert.Equal(1, stats.Listings);
+        Assert.Equal(2, stats.AttributeRequests); // the directory at its old path (gone), then by id
+        Assert.All(changed, f => Assert.Equal(333, store.Rows[f.Path].Size));
+        Assert.Contains(added.Path, store.Rows.Keys);
+        Assert.Equal(_server.Cluster.GetAttributes(root + "e/").ModificationTime.ToDateTimeOffset(), store.Rows[directory.Path].ModificationTime!.Value, TimeSpan.FromMilliseconds(0.001));
+    }
+
     private static Notification Event(string type, string root, string path, params long[] spine) =>
         new(type, path, path[root.Length..], ["1", .. spine.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))], null);
 
