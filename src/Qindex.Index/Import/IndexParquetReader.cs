@@ -79,16 +79,18 @@ public static class IndexParquetReader
     }
 
     /// <summary>
-    /// The whole rows at <paramref name="positions"/> (ascending, 0-based in the file), in that
-    /// order. Row groups holding none are not decoded, a row group is decoded only up to its last
-    /// wanted row, and strings (most of a row's cost) are made only for the wanted rows: a
-    /// watcher's moved rows are a few in each of many row groups.
+    /// The rows at <paramref name="positions"/> (ascending, 0-based in the file) as column arrays
+    /// (<see cref="FileRecordColumns"/>'s shapes, in <see cref="IndexColumns.All"/> order), one
+    /// set of arrays for each row group holding any, in position order. Row groups holding none
+    /// are not decoded, a row group is decoded only up to its last wanted row, and strings (most
+    /// of a row's cost) are made only for the wanted rows: a watcher's moved rows are a few in
+    /// each of many row groups. No record is built.
     /// </summary>
-    /// <exception cref="ImportSourceException">Not Parquet, or a column of the wrong type.</exception>
-    internal static List<FileRecord> ReadRowsAt(string path, IReadOnlyList<int> positions, CancellationToken cancellationToken)
+    /// <exception cref="ImportSourceException">Not Parquet, a column of the wrong type, or a row without a path.</exception>
+    internal static List<(Array[] Columns, int Count)> ReadColumnsAt(string path, IReadOnlyList<int> positions, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(positions);
-        var result = new List<FileRecord>(positions.Count);
+        var result = new List<(Array[], int)>();
         using var reader = Open(path);
         var metadata = reader.FileMetaData;
         var columns = IndexColumns.All;
@@ -129,7 +131,16 @@ public static class IndexParquetReader
                         : PickRows(ReadColumn(path, columns[c], source, count), wanted);
                 }
 
-                result.AddRange(ToRecords(path, arrays, wanted.Count, rowBase, null, bad => throw new ImportSourceException($"{path}: {bad}")));
+                var paths = (string?[])arrays[0];
+                for (int i = 0; i < wanted.Count; i++)
+                {
+                    if (string.IsNullOrEmpty(paths[i]))
+                    {
+                        throw new ImportSourceException($"{path}: row {rowBase + wanted[i] + 1} has no path");
+                    }
+                }
+
+                result.Add((arrays, wanted.Count));
             }
 
             rowBase += rows;

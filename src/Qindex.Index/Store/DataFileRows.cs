@@ -274,15 +274,22 @@ internal static class DataFileRows
         return -1;
     }
 
-    /// <summary>The whole rows at <paramref name="positions"/>, keyed by position; only the wanted rows are decoded whole.</summary>
-    public static Dictionary<int, FileRecord> ReadRows(string localPath, IReadOnlyCollection<int> positions, CancellationToken cancellationToken)
+    /// <summary>
+    /// The whole rows at <paramref name="positions"/>, keyed by position, each as the column arrays
+    /// it was read into and its index in them (<see cref="PendingRow"/>); only the wanted rows are
+    /// decoded, and no record is built.
+    /// </summary>
+    public static Dictionary<int, (Array[] Columns, int Index)> ReadRows(string localPath, IReadOnlyCollection<int> positions, CancellationToken cancellationToken)
     {
         var sorted = positions.Distinct().Order().ToArray();
-        var rows = IndexParquetReader.ReadRowsAt(localPath, sorted, cancellationToken);
-        var result = new Dictionary<int, FileRecord>(sorted.Length);
-        for (int i = 0; i < sorted.Length; i++)
+        var result = new Dictionary<int, (Array[], int)>(sorted.Length);
+        int next = 0;
+        foreach (var (columns, count) in IndexParquetReader.ReadColumnsAt(localPath, sorted, cancellationToken))
         {
-            result[sorted[i]] = rows[i];
+            for (int i = 0; i < count; i++)
+            {
+                result[sorted[next++]] = (columns, i);
+            }
         }
 
         return result;

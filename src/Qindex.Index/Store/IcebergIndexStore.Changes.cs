@@ -165,20 +165,24 @@ public sealed partial class IcebergIndexStore
         long phase = Stopwatch.GetTimestamp();
         var deletes = new List<PositionDelete>();
         var referenced = new HashSet<string>(StringComparer.Ordinal);
-        var rows = new List<FileRecord>();
+        var rows = new List<RowSlot>();
+        var records = new List<FileRecord>();
+        var gone = new List<UInt128>();
         long upserted = 0, removed = 0;
         var movedAway = resolution.MovedFrom.Values.ToHashSet(StringComparer.Ordinal);
         var log = new List<(string Kind, string Path, string? Previous, long? Before, long? After)>();
         foreach (var (path, row) in resolution.Final)
         {
-            bool existed = live.Keys.TryGet(PathKeyIndex.KeyOf(path), out var at, out long? sizeBefore);
+            var key = PathKeyIndex.KeyOf(path);
+            bool existed = live.Keys.TryGet(key, out var at, out long? sizeBefore);
+            long? size = row.Size;
             if (resolution.MovedFrom.TryGetValue(path, out var from))
             {
-                log.Add(("rename", path, from, row?.Size, row?.Size));
+                log.Add(("rename", path, from, size, size));
             }
-            else if (row is not null)
+            else if (row.Exists)
             {
-                log.Add((existed ? "update" : "insert", path, null, existed ? sizeBefore : null, row.Size));
+                log.Add((existed ? "update" : "insert", path, null, existed ? sizeBefore : null, size));
             }
             else if (existed && !movedAway.Contains(path))
             {
@@ -192,18 +196,29 @@ public sealed partial class IcebergIndexStore
                 referenced.Add(location);
             }
 
-            if (row is not null)
+            if (row.Record is { } record)
             {
-                rows.Add(row);
+                rows.Add(new RowSlot(record.Path, record.Path == path ? key : PathKeyIndex.KeyOf(record.Path), null, records.Count, false, size));
+                records.Add(record);
                 upserted++;
             }
-            else if (existed && !movedAway.Contains(path))
+            else if (row.Columns is { } columns)
             {
-                removed++;
+                rows.Add(new RowSlot(path, key, columns, row.Index, row.Renamed, size));
+                upserted++;
+            }
+            else
+            {
+                gone.Add(key);
+                if (existed && !movedAway.Contains(path))
+                {
+                    removed++;
+                }
             }
         }
 
         rows.Sort((a, b) => PathOrder.Instance.Compare(a.Path, b.Path));
+        var recordColumns = records.Count == 0 ? null : FileRecordColumns.ToColumns(records);
         double prepareSeconds = Stopwatch.GetElapsedTime(phase).TotalSeconds;
         phase = Stopwatch.GetTimestamp();
         var addedData = new List<DataFile>();
@@ -219,7 +234,7 @@ public sealed partial class IcebergIndexStore
                     written.Add(location);
                 }
 
-                IndexDataFileWriter.Write(local, rows, cancellationToken);
+                IndexDataFileWriter.Write(local, rows.Count, (column, start, count) => ColumnOf(rows, recordColumns, column, start, count), cancellationToken);
                 var file = ParquetMetrics.Read(local, location, Schema, FullBoundColumns, FileContent.Data, SortOrder.OrderId);
                 await _table.IO.PublishAsync(local, location, cancellationToken).ConfigureAwait(false);
                 return file;
@@ -282,12 +297,9 @@ public sealed partial class IcebergIndexStore
         phase = Stopwatch.GetTimestamp();
 
         // The commit landed: bring the picture to the new snapshot without reading the table.
-        foreach (var (path, row) in resolution.Final)
+        foreach (var key in gone)
         {
-            if (row is null)
-            {
-                live.Keys.Remove(PathKeyIndex.KeyOf(path));
-            }
+            live.Keys.Remove(key);
         }
 
         if (addedData.Count > 0)
@@ -295,7 +307,7 @@ public sealed partial class IcebergIndexStore
             int id = live.AddFile(addedData[0]);
             for (int p = 0; p < rows.Count; p++)
             {
-                live.Keys.Set(PathKeyIndex.KeyOf(rows[p].Path), new RowLocator(id, p), rows[p].Size);
+                live.Keys.Set(rows[p].Key, new RowLocator(id, p), rows[p].Size);
             }
         }
 
@@ -304,6 +316,54 @@ public sealed partial class IcebergIndexStore
         var time = DateTimeOffset.FromUnixTimeMilliseconds(snapshot.TimestampMs);
         return (new IndexCommitResult(upserted, removed, snapshot.SnapshotId), log.Select(l => new ChangeLogRow(time, l.Kind, l.Path, l.Previous, l.Before, l.After, snapshot.SnapshotId)).ToList());
     }
+
+    /// <summary>
+    /// The values of column <paramref name="column"/> (its position in <see cref="IndexColumns.All"/>)
+    /// for the sorted rows [start, start + count): paths and renamed rows' names from the rows
+    /// themselves, everything else copied from the arrays each row sits in.
+    /// </summary>
+    private static Array ColumnOf(List<RowSlot> rows, Array[]? recordColumns, int column, int start, int count)
+    {
+        if (column == 0)
+        {
+            var paths = new string?[count];
+            for (int i = 0; i < count; i++)
+            {
+                paths[i] = rows[start + i].Path;
+            }
+
+            return paths;
+        }
+
+        return IndexColumns.All[column].Kind switch
+        {
+            ColumnKind.String => Gather<string?>(rows, recordColumns, column, start, count, column == 1),
+            ColumnKind.Int32 => Gather<int?>(rows, recordColumns, column, start, count, false),
+            ColumnKind.Int64 or ColumnKind.TimestampTz => Gather<long?>(rows, recordColumns, column, start, count, false),
+            ColumnKind.Boolean => Gather<bool?>(rows, recordColumns, column, start, count, false),
+            _ => throw new InvalidOperationException($"unhandled column kind {IndexColumns.All[column].Kind}"),
+        };
+    }
+
+    private static T[] Gather<T>(List<RowSlot> rows, Array[]? recordColumns, int column, int start, int count, bool names)
+    {
+        var values = new T[count];
+        for (int i = 0; i < count; i++)
+        {
+            var row = rows[start + i];
+            values[i] = names && row.Renamed
+                ? (T)(object)ChangeOverlay.NameOf(row.Path)
+                : ((T[])(row.Columns ?? recordColumns!)[column])[row.Index];
+        }
+
+        return values;
+    }
+
+    /// <summary>
+    /// A row the change set writes: its path and key, and where its values are (a stored row's
+    /// arrays, or the batch's records' arrays when <paramref name="Columns"/> is null).
+    /// </summary>
+    private readonly record struct RowSlot(string Path, UInt128 Key, Array[]? Columns, int Index, bool Renamed, long? Size);
 
     private static void AddBaseline(Dictionary<string, string> summary, IndexBaseline? baseline)
     {
@@ -367,8 +427,8 @@ public sealed partial class IcebergIndexStore
         var rows = await ReadRowsAsync(moved.Select(m => m.At), files, resolution, cancellationToken).ConfigureAwait(false);
         foreach (var (path, at, target, self) in moved)
         {
-            var row = rows[at];
-            resolution.Set(target, self ? row with { Path = target, Name = ChangeOverlay.NameOf(target) } : row with { Path = target });
+            var (columns, index) = rows[at];
+            resolution.Set(target, PendingRow.Stored(columns, index, renamed: self));
             resolution.MovedFrom[target] = path;
         }
 
@@ -447,8 +507,8 @@ public sealed partial class IcebergIndexStore
         return result;
     }
 
-    /// <summary>The whole rows of the snapshot at <paramref name="locators"/>, each file read once and side by side.</summary>
-    private static async Task<Dictionary<RowLocator, FileRecord>> ReadRowsAsync(IEnumerable<RowLocator> locators, Dictionary<int, FilePaths> files, ChangeResolution resolution, CancellationToken cancellationToken)
+    /// <summary>The whole rows of the snapshot at <paramref name="locators"/> as column arrays and an index in them, each file read once and side by side.</summary>
+    private static async Task<Dictionary<RowLocator, (Array[] Columns, int Index)>> ReadRowsAsync(IEnumerable<RowLocator> locators, Dictionary<int, FilePaths> files, ChangeResolution resolution, CancellationToken cancellationToken)
     {
         var positions = new Dictionary<int, HashSet<int>>();
         foreach (var at in locators)
@@ -461,7 +521,7 @@ public sealed partial class IcebergIndexStore
             set.Add(at.Position);
         }
 
-        var result = new Dictionary<RowLocator, FileRecord>();
+        var result = new Dictionary<RowLocator, (Array[] Columns, int Index)>();
         var work = positions.ToList();
         long rowsStarted = Stopwatch.GetTimestamp();
         await Parallel.ForAsync(0, work.Count, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount }, (i, token) =>

@@ -70,28 +70,52 @@ public static class IndexDataFileWriter
             throw new ArgumentException("a data file needs at least one row", nameof(sortedRows));
         }
 
+        return Write(path, sortedRows.Count, (column, start, count) => FileRecordColumns.ToColumn(IndexColumns.All[column], new ListSlice(sortedRows, start, count)), cancellationToken);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="rowCount"/> rows, sorted by path, given column by column:
+    /// <paramref name="slice"/>(column, start, count) returns the values of the column at that
+    /// position in <see cref="IndexColumns.All"/> for rows [start, start + count), in the shapes of
+    /// <see cref="FileRecordColumns"/>. Each row group asks for each column once.
+    /// </summary>
+    public static IndexDataFile Write(string path, int rowCount, Func<int, int, int, Array> slice, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(slice);
+        if (rowCount <= 0)
+        {
+            throw new ArgumentException("a data file needs at least one row", nameof(rowCount));
+        }
+
+        string? lower = null, upper = null;
         using var schema = Schema();
         using var properties = Properties();
         using (var file = new ParquetFileWriter(path, schema, properties))
         {
-            for (var start = 0; start < sortedRows.Count; start += RowGroupRows)
+            for (var start = 0; start < rowCount; start += RowGroupRows)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var count = Math.Min(RowGroupRows, sortedRows.Count - start);
-                var slice = new ListSlice(sortedRows, start, count);
+                var count = Math.Min(RowGroupRows, rowCount - start);
                 using var rowGroup = file.AppendRowGroup();
-                foreach (var column in IndexColumns.All)
+                for (var c = 0; c < IndexColumns.All.Count; c++)
                 {
-                    var values = FileRecordColumns.ToColumn(column, slice);
+                    var values = slice(c, start, count);
+                    if (c == 0)
+                    {
+                        var paths = (string?[])values;
+                        lower ??= paths[0];
+                        upper = paths[^1];
+                    }
+
                     using var writer = rowGroup.NextColumn();
-                    WriteColumn(writer, column, values);
+                    WriteColumn(writer, IndexColumns.All[c], values);
                 }
             }
 
             file.Close();
         }
 
-        return new IndexDataFile(path, sortedRows.Count, new FileInfo(path).Length, sortedRows[0].Path, sortedRows[^1].Path);
+        return new IndexDataFile(path, rowCount, new FileInfo(path).Length, lower!, upper!);
     }
 
     private static void WriteColumn(ColumnWriter writer, IndexColumn column, Array values)

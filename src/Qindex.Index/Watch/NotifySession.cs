@@ -22,17 +22,30 @@ internal sealed class NotifySession : IAsyncDisposable
     private readonly Timer _watchdog;
     private readonly TimeSpan _keepAliveTimeout;
     private readonly int _capacity;
+    private readonly Action<long>? _onBuffered;
     private long _lastByte = Stopwatch.GetTimestamp();
     private long _buffered;
     private volatile string? _stopReason;
 
-    public NotifySession(QumuloClient client, string watchedPath, IReadOnlyCollection<string>? filter, TimeSpan keepAliveTimeout, int capacity, Action<int>? onReceived, CancellationToken cancellationToken)
+    /// <param name="client">The cluster.</param>
+    /// <param name="watchedPath">The directory watched, recursively.</param>
+    /// <param name="filter">Event types asked for, or null for all.</param>
+    /// <param name="keepAliveTimeout">Silence after which the stream is taken for dead.</param>
+    /// <param name="capacity">Events that may wait to be taken before the session ends as overflowed.</param>
+    /// <param name="onBuffered">
+    /// Told every change of the number of events waiting: plus a payload's events as they arrive,
+    /// minus them as they are taken, and minus whatever still waits when the session is disposed
+    /// (dropped with the stream), so a gauge it feeds returns to zero.
+    /// </param>
+    /// <param name="cancellationToken">Ends the session.</param>
+    public NotifySession(QumuloClient client, string watchedPath, IReadOnlyCollection<string>? filter, TimeSpan keepAliveTimeout, int capacity, Action<long>? onBuffered, CancellationToken cancellationToken)
     {
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _keepAliveTimeout = keepAliveTimeout;
         _capacity = capacity;
+        _onBuffered = onBuffered;
         _watchdog = new Timer(_ => CheckAlive(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
-        _reader = Task.Run(() => ReadAsync(client, watchedPath, filter, onReceived, _stop.Token), CancellationToken.None);
+        _reader = Task.Run(() => ReadAsync(client, watchedPath, filter, _stop.Token), CancellationToken.None);
     }
 
     /// <summary>Completes when the cluster has registered the watch (its first comment); faults if the stream failed first.</summary>
@@ -45,9 +58,13 @@ internal sealed class NotifySession : IAsyncDisposable
     public long Buffered => Interlocked.Read(ref _buffered);
 
     /// <summary>Marks <paramref name="count"/> buffered events as taken.</summary>
-    public void Taken(int count) => Interlocked.Add(ref _buffered, -count);
+    public void Taken(int count)
+    {
+        Interlocked.Add(ref _buffered, -count);
+        _onBuffered?.Invoke(-count);
+    }
 
-    private async Task ReadAsync(QumuloClient client, string watchedPath, IReadOnlyCollection<string>? filter, Action<int>? onReceived, CancellationToken token)
+    private async Task ReadAsync(QumuloClient client, string watchedPath, IReadOnlyCollection<string>? filter, CancellationToken token)
     {
         Exception? ending = null;
         try
@@ -55,7 +72,7 @@ internal sealed class NotifySession : IAsyncDisposable
             await foreach (var payload in client.NotifyAsync(watchedPath, recursive: true, filter, _ => Touch(), token).ConfigureAwait(false))
             {
                 Touch();
-                onReceived?.Invoke(payload.Count);
+                _onBuffered?.Invoke(payload.Count);
                 if (Interlocked.Add(ref _buffered, payload.Count) > _capacity)
                 {
                     _stopReason = $"more than {_capacity:N0} events waited to be applied";
@@ -115,6 +132,12 @@ internal sealed class NotifySession : IAsyncDisposable
         catch (Exception e) when (e is OperationCanceledException)
         {
             // Expected on shutdown.
+        }
+
+        // Whatever still waits goes with the stream (a catch-up covers it).
+        if (Interlocked.Exchange(ref _buffered, 0) is var dropped and not 0)
+        {
+            _onBuffered?.Invoke(-dropped);
         }
 
         _stop.Dispose();

@@ -123,7 +123,7 @@ public sealed class Watcher
             first = false;
             await using var session = new NotifySession(
                 _client, _root, _options.Filter, _options.KeepAliveTimeout, _options.BufferCapacity,
-                count => _metrics.Buffered.Inc(count), cancellationToken);
+                delta => _metrics.Buffered.Inc(delta), cancellationToken);
             try
             {
                 await session.Registered.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -305,7 +305,6 @@ public sealed class Watcher
     private void Add(EventCoalescer coalescer, NotifySession session, StreamPayload payload)
     {
         session.Taken(payload.Events.Count);
-        _metrics.Buffered.Dec(payload.Events.Count);
         foreach (var notification in payload.Events)
         {
             _metrics.EventsReceived.WithLabels(notification.Type).Inc();

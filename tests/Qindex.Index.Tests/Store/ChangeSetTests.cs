@@ -1,4 +1,5 @@
 using System.Globalization;
+using Qindex.Index.Import;
 using Qindex.Index.Query;
 using Qindex.Index.Records;
 using Qindex.Index.Store;
@@ -131,6 +132,108 @@ public sealed class ChangeSetTests : IDisposable
         await using var engine = await QueryEngine.OpenAsync(store, CancellationToken.None);
         var moved = await engine.QueryAsync("SELECT name FROM files WHERE path = '/c/moved/'", CancellationToken.None);
         Assert.Equal("moved", moved.Rows.Single()[0]);
+    }
+
+    [Fact]
+    public async Task A_move_copies_every_column_of_its_rows_beside_the_batchs_own_records()
+    {
+        // Moved rows are copied column by column from the arrays they were read into, and the
+        // batch's records are turned into arrays beside them: a column taken from the wrong array
+        // or the wrong row shows here.
+        await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(_dir), CancellationToken.None);
+        var before = new List<FileRecord> { Full("/", 0), Full("/a/", 1), Full("/b/", 2) };
+        before.AddRange(Enumerable.Range(3, 120).Select(i => Full($"/a/f{i:D3}", i)));
+        before.AddRange(PipelineFixtures.OddPaths.Select((odd, i) => Full("/a" + odd, 200 + i)));
+        await using (var writer = store.BeginReplace())
+        {
+            foreach (var row in before)
+            {
+                await writer.AddAsync(row, CancellationToken.None);
+            }
+
+            await writer.CommitAsync(new IndexBaseline("cluster", "/", "7", DateTimeOffset.UnixEpoch), CancellationToken.None);
+        }
+
+        var filesBefore = (await store.ScanAsync(CancellationToken.None)).DataFiles.ToHashSet(StringComparer.Ordinal);
+        await using (var changes = store.BeginChanges())
+        {
+            changes.MoveSubtree("/a/", "/b/\u00e9t\u00e9 'x'/");
+            changes.Upsert(Full("/b/new", 500));
+            changes.Upsert(Full("/b/\u00e9t\u00e9 'x'/f010", 501));
+            await changes.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
+        }
+
+        var expected = new Dictionary<string, FileRecord>(StringComparer.Ordinal);
+        foreach (var row in before.Where(r => r.Path.StartsWith("/a/", StringComparison.Ordinal)))
+        {
+            var path = "/b/\u00e9t\u00e9 'x'/" + row.Path["/a/".Length..];
+            expected[path] = row.Path == "/a/" ? row with { Path = path, Name = "\u00e9t\u00e9 'x'" } : row with { Path = path };
+        }
+
+        expected["/b/new"] = Full("/b/new", 500);
+        expected["/b/\u00e9t\u00e9 'x'/f010"] = Full("/b/\u00e9t\u00e9 'x'/f010", 501);
+        var written = (await store.ScanAsync(CancellationToken.None)).DataFiles.Where(f => !filesBefore.Contains(f)).ToList();
+        var file = Assert.Single(written);
+        var rows = new List<FileRecord>();
+        await IndexParquetReader.ReadAsync(file, null, batch =>
+        {
+            rows.AddRange(batch);
+            return ValueTask.CompletedTask;
+        }, bad => Assert.Fail(bad.Reason), CancellationToken.None);
+        Assert.Equal(expected.Keys.Order(PathOrder.Instance), rows.Select(r => r.Path));
+        foreach (var row in rows)
+        {
+            Assert.Equal(expected[row.Path], row);
+        }
+    }
+
+    /// <summary>A row with every column set, each from <paramref name="i"/>, nulls among them.</summary>
+    private static FileRecord Full(string path, int i)
+    {
+        bool directory = path.EndsWith('/');
+        DateTimeOffset At(int seconds) => new DateTimeOffset(2026, 3, 4, 5, 6, 7, TimeSpan.Zero).AddSeconds(seconds).AddTicks(10 * i);
+        string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
+        return new()
+        {
+            Path = path,
+            Name = Path.GetFileName(path.TrimEnd('/')),
+            NumLinks = 1 + (i % 3),
+            Type = directory ? "FS_FILE_TYPE_DIRECTORY" : "FS_FILE_TYPE_FILE",
+            MajorMinorMajor = i % 4 == 0 ? null : i,
+            MajorMinorMinor = i + 1,
+            SymlinkTargetType = i % 2 == 0 ? null : "FS_FILE_TYPE_UNKNOWN",
+            Id = Text(1000 + i),
+            FileNumber = Text(2000 + i),
+            Mode = 420 + i,
+            Owner = 500 + i,
+            OwnerIdType = "NFS_UID",
+            OwnerIdValue = Text(500 + i),
+            Group = i % 5 == 0 ? null : 600 + i,
+            GroupIdType = "NFS_GID",
+            GroupIdValue = Text(600 + i),
+            Blocks = 3L * i,
+            Datablocks = 2L * i,
+            Metablocks = i,
+            Size = 4096L * i,
+            AccessTime = At(i),
+            ModificationTime = At(2 * i),
+            ChangeTime = i % 6 == 0 ? null : At(3 * i),
+            CreationTime = At(-i),
+            ChildCount = directory ? i : null,
+            EaReadOnly = i % 2 == 0,
+            EaHidden = i % 3 == 0,
+            EaSystem = i % 7 == 0 ? null : false,
+            EaArchive = true,
+            EaTemporary = false,
+            EaCompressed = i % 4 == 1,
+            EaNotContentIndexed = false,
+            EaSparseFile = i % 5 == 2,
+            EaOffline = null,
+            DirectoryEntryHashPolicy = directory ? "DIRECTORY_HASH_POLICY_FOLDED" : null,
+            DataRevision = 7L * i,
+            UserMetadataRevision = i % 8 == 0 ? null : 11L * i,
+            IngestTs = At(100),
+        };
     }
 
     [Fact]

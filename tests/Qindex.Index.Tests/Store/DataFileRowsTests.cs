@@ -49,7 +49,8 @@ public sealed class DataFileRowsTests : IDisposable
         Assert.Equal(positions.Count, read.Count);
         foreach (var position in positions)
         {
-            Assert.Equal(whole[position], read[position]);
+            var (columns, index) = read[position];
+            Assert.Equal(whole[position], FileRecordColumns.FromColumns(columns, index + 1)[index]);
         }
 
         Assert.Throws<ArgumentOutOfRangeException>(() => DataFileRows.ReadRows(file, [whole.Count], CancellationToken.None));

@@ -307,6 +307,44 @@ public sealed class WatcherTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_overflowed_buffer_is_caught_up_and_the_buffered_gauge_returns_to_zero()
+    {
+        using var client = Client();
+        var root = PickDirectory();
+        var index = await CrawlAsync(client, root);
+        var metrics = new WatchMetrics();
+        var watcher = new Watcher(client, index, _indexDir, Options(root) with { BufferCapacity = 40 }, metrics, NullLogger.Instance, index);
+        var (run, stop, _) = await StartAsync(watcher);
+
+        // A commit held back stops the watcher taking events: the churn overflows its buffer, the
+        // stream is dropped with what it held, and a catch-up brings the changes in instead.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        index.BeforeCommit = async checkpoint =>
+        {
+            if (checkpoint.GetValueOrDefault(WatchCheckpoint.Kind) == "batch" && held.TrySetResult())
+            {
+                await release.Task;
+            }
+        };
+        await new ChurnWorkload(client, new ChurnOptions { Path = root, Ops = 3, Seed = 11, Rate = 100 }).RunAsync(CancellationToken.None);
+        await held.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await new ChurnWorkload(client, new ChurnOptions { Path = root, Ops = 300, Seed = 12, Rate = 600 }).RunAsync(CancellationToken.None);
+        release.SetResult();
+        for (int i = 0; i < 300 && metrics.CatchUps.WithLabels("diff").Value < 2; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        await AssertConvergesAsync(client, index, root, watcher: run);
+        Assert.True(metrics.CatchUps.WithLabels("diff").Value >= 2, "the overflow was caught up");
+        Assert.True(metrics.Reconnects.Value >= 1);
+        Assert.Equal(0, metrics.Buffered.Value);
+        await stop.CancelAsync();
+        await run;
+    }
+
+    [Fact]
     public async Task Changes_made_while_stopped_are_caught_up_at_the_next_start()
     {
         using var client = Client();
