@@ -164,8 +164,8 @@ public sealed partial class IcebergIndexStore
     {
         long phase = Stopwatch.GetTimestamp();
         var deletes = new List<PositionDelete>();
-        var referenced = new HashSet<string>(StringComparer.Ordinal);
-        var rows = new List<RowSlot>();
+        var referencedFiles = new HashSet<int>();
+        var rows = new List<RowSlot>(resolution.Final.Count);
         var records = new List<FileRecord>();
         var gone = new List<UInt128>();
         long upserted = 0, removed = 0;
@@ -191,9 +191,8 @@ public sealed partial class IcebergIndexStore
 
             if (existed)
             {
-                string location = live.File(at.File).Location;
-                deletes.Add(new PositionDelete(location, at.Position));
-                referenced.Add(location);
+                deletes.Add(new PositionDelete(live.File(at.File).Location, at.Position));
+                referencedFiles.Add(at.File);
             }
 
             if (row.Record is { } record)
@@ -217,7 +216,23 @@ public sealed partial class IcebergIndexStore
             }
         }
 
-        rows.Sort((a, b) => PathOrder.Instance.Compare(a.Path, b.Path));
+        // Sorted by path through an index: the slots are large to move about.
+        var paths = new string[rows.Count];
+        var order = new int[rows.Count];
+        for (int i = 0; i < paths.Length; i++)
+        {
+            paths[i] = rows[i].Path;
+            order[i] = i;
+        }
+
+        Array.Sort(paths, order, PathOrder.Instance);
+        var sorted = new RowSlot[rows.Count];
+        for (int i = 0; i < sorted.Length; i++)
+        {
+            sorted[i] = rows[order[i]];
+        }
+
+        var referenced = referencedFiles.Select(id => live.File(id).Location).ToHashSet(StringComparer.Ordinal);
         var recordColumns = records.Count == 0 ? null : FileRecordColumns.ToColumns(records);
         double prepareSeconds = Stopwatch.GetElapsedTime(phase).TotalSeconds;
         phase = Stopwatch.GetTimestamp();
@@ -225,7 +240,7 @@ public sealed partial class IcebergIndexStore
         var addedDeletes = new List<DataFile>();
 
         // The two files are independent: write them side by side.
-        var dataTask = rows.Count == 0 ? Task.FromResult<DataFile?>(null) : Task.Run<DataFile?>(
+        var dataTask = sorted.Length == 0 ? Task.FromResult<DataFile?>(null) : Task.Run<DataFile?>(
             async () =>
             {
                 var (local, location) = NewFile("-rows.parquet");
@@ -234,7 +249,7 @@ public sealed partial class IcebergIndexStore
                     written.Add(location);
                 }
 
-                IndexDataFileWriter.Write(local, rows.Count, (column, start, count) => ColumnOf(rows, recordColumns, column, start, count), cancellationToken);
+                IndexDataFileWriter.Write(local, sorted.Length, (column, start, count) => ColumnOf(sorted, recordColumns, column, start, count), cancellationToken);
                 var file = ParquetMetrics.Read(local, location, Schema, FullBoundColumns, FileContent.Data, SortOrder.OrderId);
                 await _table.IO.PublishAsync(local, location, cancellationToken).ConfigureAwait(false);
                 return file;
@@ -305,9 +320,9 @@ public sealed partial class IcebergIndexStore
         if (addedData.Count > 0)
         {
             int id = live.AddFile(addedData[0]);
-            for (int p = 0; p < rows.Count; p++)
+            for (int p = 0; p < sorted.Length; p++)
             {
-                live.Keys.Set(rows[p].Key, new RowLocator(id, p), rows[p].Size);
+                live.Keys.Set(sorted[p].Key, new RowLocator(id, p), sorted[p].Size);
             }
         }
 
@@ -322,7 +337,7 @@ public sealed partial class IcebergIndexStore
     /// for the sorted rows [start, start + count): paths and renamed rows' names from the rows
     /// themselves, everything else copied from the arrays each row sits in.
     /// </summary>
-    private static Array ColumnOf(List<RowSlot> rows, Array[]? recordColumns, int column, int start, int count)
+    private static Array ColumnOf(RowSlot[] rows, Array[]? recordColumns, int column, int start, int count)
     {
         if (column == 0)
         {
@@ -345,7 +360,7 @@ public sealed partial class IcebergIndexStore
         };
     }
 
-    private static T[] Gather<T>(List<RowSlot> rows, Array[]? recordColumns, int column, int start, int count, bool names)
+    private static T[] Gather<T>(RowSlot[] rows, Array[]? recordColumns, int column, int start, int count, bool names)
     {
         var values = new T[count];
         for (int i = 0; i < count; i++)
