@@ -176,6 +176,10 @@ public sealed partial class IcebergIndexStore
             var key = PathKeyIndex.KeyOf(path);
             bool existed = live.Keys.TryGet(key, out var at, out long? sizeBefore);
             long? size = row.Size;
+
+            // Gone from the table here, not carried to a new path by a move (asked once: the
+            // sources of a directory move are most of a batch's rows under a churn of renames).
+            bool removedHere = existed && !row.Exists && !movedAway.Contains(path);
             if (resolution.MovedFrom.TryGetValue(path, out var from))
             {
                 log.Add(("rename", path, from, size, size));
@@ -184,7 +188,7 @@ public sealed partial class IcebergIndexStore
             {
                 log.Add((existed ? "update" : "insert", path, null, existed ? sizeBefore : null, size));
             }
-            else if (existed && !movedAway.Contains(path))
+            else if (removedHere)
             {
                 log.Add(("delete", path, null, sizeBefore, null));
             }
@@ -209,7 +213,7 @@ public sealed partial class IcebergIndexStore
             else
             {
                 gone.Add(key);
-                if (existed && !movedAway.Contains(path))
+                if (removedHere)
                 {
                     removed++;
                 }
