@@ -358,7 +358,24 @@ internal sealed class ChangeOverlay
 /// replaced). <paramref name="Except"/> holds the names (keys) the set overrode; rows under those
 /// belong to a nested region or elsewhere.
 /// </summary>
-internal sealed record OverlayRegion(string Origin, string? Target, bool IncludeSelf, Dictionary<string, ChangeOverlay.Entry>? Except);
+internal sealed record OverlayRegion(string Origin, string? Target, bool IncludeSelf, Dictionary<string, ChangeOverlay.Entry>? Except)
+{
+    /// <summary>The origin's UTF-8 bytes: stored paths are searched and cut as bytes.</summary>
+    public byte[] OriginUtf8 { get; } = System.Text.Encoding.UTF8.GetBytes(Origin);
+
+    /// <summary>The target's UTF-8 bytes (empty for a deleted region).</summary>
+    public byte[] TargetUtf8 { get; } = Target is null ? [] : System.Text.Encoding.UTF8.GetBytes(Target);
+
+    /// <summary>Where the row <paramref name="region"/> moved to <paramref name="path"/> was: its origin followed by what follows its target.</summary>
+    public static string Previous(OverlayRegion region, string path)
+    {
+        ArgumentNullException.ThrowIfNull(region);
+        ArgumentNullException.ThrowIfNull(path);
+        return region.Target is { } target && path.StartsWith(target, StringComparison.Ordinal)
+            ? string.Concat(region.Origin, path.AsSpan(target.Length))
+            : throw new ArgumentException($"'{path}' is not under the region's target", nameof(path));
+    }
+}
 
 /// <summary>A row the set writes at <paramref name="Path"/>; <paramref name="From"/> is the path it was upserted at when a move carried it.</summary>
 internal sealed record OverlayRow(string Path, FileRecord Row, string? From);

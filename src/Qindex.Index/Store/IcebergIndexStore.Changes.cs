@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -160,7 +161,7 @@ public sealed partial class IcebergIndexStore
         }
     }
 
-    private async Task<(IndexCommitResult Result, List<ChangeLogRow> Log)> CommitResolutionAsync(LiveIndex live, ChangeResolution resolution, IndexBaseline? baseline, IReadOnlyDictionary<string, string> checkpoint, List<string> written, double resolveSeconds, CancellationToken cancellationToken)
+    private async Task<(IndexCommitResult Result, PendingLog Log)> CommitResolutionAsync(LiveIndex live, ChangeResolution resolution, IndexBaseline? baseline, IReadOnlyDictionary<string, string> checkpoint, List<string> written, double resolveSeconds, CancellationToken cancellationToken)
     {
         long phase = Stopwatch.GetTimestamp();
         var deletes = new List<PositionDelete>();
@@ -170,30 +171,45 @@ public sealed partial class IcebergIndexStore
         var gone = new List<UInt128>();
         long upserted = 0, removed = 0;
         var movedAway = resolution.MovedFrom.Values.ToHashSet(StringComparer.Ordinal);
-        var log = new List<(string Kind, string Path, string? Previous, long? Before, long? After)>();
+        var log = new List<PendingLogRow>();
+
+        // Rows a directory move took away: deleted where they are, by position (decision 0015).
+        var carriedAway = new HashSet<RowLocator>(resolution.MovedAway.Count);
+        foreach (var (at, key) in resolution.MovedAway)
+        {
+            carriedAway.Add(at);
+            deletes.Add(new PositionDelete(live.File(at.File).Location, at.Position));
+            referencedFiles.Add(at.File);
+            gone.Add(key);
+        }
+
         foreach (var (path, row) in resolution.Final)
         {
-            var key = PathKeyIndex.KeyOf(path);
+            var key = row.MovedBy is null ? PathKeyIndex.KeyOf(path) : row.Key;
             bool existed = live.Keys.TryGet(key, out var at, out long? sizeBefore);
             long? size = row.Size;
 
-            // Gone from the table here, not carried to a new path by a move (asked once: the
-            // sources of a directory move are most of a batch's rows under a churn of renames).
+            // Gone from the table here, not carried to a new path by a move.
             bool removedHere = existed && !row.Exists && !movedAway.Contains(path);
-            if (resolution.MovedFrom.TryGetValue(path, out var from))
+            if (row.MovedBy is not null)
             {
-                log.Add(("rename", path, from, size, size));
+                log.Add(new PendingLogRow("rename", path, null, row.MovedBy, size, size));
+            }
+            else if (resolution.MovedFrom.TryGetValue(path, out var from))
+            {
+                log.Add(new PendingLogRow("rename", path, from, null, size, size));
             }
             else if (row.Exists)
             {
-                log.Add((existed ? "update" : "insert", path, null, existed ? sizeBefore : null, size));
+                log.Add(new PendingLogRow(existed ? "update" : "insert", path, null, null, existed ? sizeBefore : null, size));
             }
             else if (removedHere)
             {
-                log.Add(("delete", path, null, sizeBefore, null));
+                log.Add(new PendingLogRow("delete", path, null, null, sizeBefore, null));
             }
 
-            if (existed)
+            // A row moved away whose old path the set writes again is deleted once.
+            if (existed && !carriedAway.Contains(at))
             {
                 deletes.Add(new PositionDelete(live.File(at.File).Location, at.Position));
                 referencedFiles.Add(at.File);
@@ -333,7 +349,7 @@ public sealed partial class IcebergIndexStore
         live.SnapshotId = snapshot.SnapshotId;
         LastChangeTimings = new ChangeSetTimings(resolveSeconds, prepareSeconds, writeSeconds, commitSeconds, Stopwatch.GetElapsedTime(phase).TotalSeconds);
         var time = DateTimeOffset.FromUnixTimeMilliseconds(snapshot.TimestampMs);
-        return (new IndexCommitResult(upserted, removed, snapshot.SnapshotId), log.Select(l => new ChangeLogRow(time, l.Kind, l.Path, l.Previous, l.Before, l.After, snapshot.SnapshotId)).ToList());
+        return (new IndexCommitResult(upserted, removed, snapshot.SnapshotId), new PendingLog(time, snapshot.SnapshotId, log));
     }
 
     /// <summary>
@@ -425,30 +441,40 @@ public sealed partial class IcebergIndexStore
             resolution.Set(path, null);
         }
 
-        var moved = new List<(string Path, RowLocator At, string Target, bool Self)>();
+        // Rows a directory move carries are handled as their stored UTF-8 paths: the old path
+        // never becomes a string, the new one is made once from the target and the old path's
+        // tail, and both keys are hashed from bytes (decision 0015).
+        var moved = new List<(string Target, UInt128 Key, RowLocator At, OverlayRegion Region)>();
         foreach (var root in plan.Roots)
         {
-            foreach (var (path, at) in await LiveRowsUnderAsync(live, root.Origin, files, resolution, cancellationToken).ConfigureAwait(false))
+            foreach (var (paths, position, at, key) in await LiveRowsUnderAsync(live, root.OriginUtf8, files, resolution, cancellationToken).ConfigureAwait(false))
             {
-                if (ChangeOverlay.Owner(root, path) is not { } region)
+                var utf8 = paths.Utf8At(position);
+                var region = root.Except is null
+                    ? (utf8.Length > root.OriginUtf8.Length || root.IncludeSelf ? root : null)
+                    : ChangeOverlay.Owner(root, paths.PathAt(position));
+                if (region is null)
                 {
                     continue;
                 }
 
-                resolution.Set(path, null);
-                if (region.Target is { } target)
+                if (region.Target is not { } target)
                 {
-                    moved.Add((path, at, string.Concat(target, path.AsSpan(region.Origin.Length)), path.Length == region.Origin.Length));
+                    resolution.Set(paths.PathAt(position), null);
+                    continue;
                 }
+
+                var tail = utf8[region.OriginUtf8.Length..];
+                resolution.MovedAway.Add((at, key));
+                moved.Add((Joined(target, tail), JoinedKey(region.TargetUtf8, tail), at, region));
             }
         }
 
         var rows = await ReadRowsAsync(moved.Select(m => m.At), files, resolution, cancellationToken).ConfigureAwait(false);
-        foreach (var (path, at, target, self) in moved)
+        foreach (var (target, key, at, region) in moved)
         {
             var (columns, index) = rows[at];
-            resolution.Set(target, PendingRow.Stored(columns, index, renamed: self));
-            resolution.MovedFrom[target] = path;
+            resolution.Set(target, PendingRow.Stored(columns, index, renamed: target.Length == region.Target!.Length) with { MovedBy = region, Key = key });
         }
 
         foreach (var add in plan.Add)
@@ -463,9 +489,46 @@ public sealed partial class IcebergIndexStore
         return resolution;
     }
 
-    /// <summary>The snapshot's live rows whose path starts with <paramref name="prefix"/>, found through file bounds and sorted paths.</summary>
-    private async Task<List<(string Path, RowLocator At)>> LiveRowsUnderAsync(LiveIndex live, string prefix, Dictionary<int, FilePaths> files, ChangeResolution resolution, CancellationToken cancellationToken)
+    /// <summary><paramref name="target"/> followed by the UTF-8 <paramref name="tail"/>, as one string.</summary>
+    private static string Joined(string target, ReadOnlySpan<byte> tail) =>
+        tail.IsEmpty ? target : string.Create(target.Length + Encoding.UTF8.GetCharCount(tail), new JoinedParts(target, tail), static (chars, parts) =>
+        {
+            parts.Head.CopyTo(chars);
+            Encoding.UTF8.GetChars(parts.Tail, chars[parts.Head.Length..]);
+        });
+
+    private readonly ref struct JoinedParts(string head, ReadOnlySpan<byte> tail)
     {
+        public string Head { get; } = head;
+
+        public ReadOnlySpan<byte> Tail { get; } = tail;
+    }
+
+    /// <summary>The key of the path whose UTF-8 bytes are <paramref name="head"/> followed by <paramref name="tail"/>.</summary>
+    private static UInt128 JoinedKey(ReadOnlySpan<byte> head, ReadOnlySpan<byte> tail)
+    {
+        int length = head.Length + tail.Length;
+        byte[]? rented = length > 1024 ? ArrayPool<byte>.Shared.Rent(length) : null;
+        Span<byte> buffer = rented ?? stackalloc byte[1024];
+        head.CopyTo(buffer);
+        tail.CopyTo(buffer[head.Length..]);
+        var key = PathKeyIndex.KeyOf(buffer[..length]);
+        if (rented is not null)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+
+        return key;
+    }
+
+    /// <summary>
+    /// The snapshot's live rows whose path starts with <paramref name="prefixUtf8"/>, found through
+    /// file bounds and sorted paths: each as its file's paths, its position in them, its locator and
+    /// the key of its path.
+    /// </summary>
+    private async Task<List<(FilePaths Paths, int Position, RowLocator At, UInt128 Key)>> LiveRowsUnderAsync(LiveIndex live, byte[] prefixUtf8, Dictionary<int, FilePaths> files, ChangeResolution resolution, CancellationToken cancellationToken)
+    {
+        string prefix = Encoding.UTF8.GetString(prefixUtf8);
         var candidates = live.Files.Where(f => f.File.MayHoldPrefix(prefix)).ToList();
         var unread = new List<(int Id, string Local, string Location)>();
         foreach (var (id, file) in candidates)
@@ -506,8 +569,7 @@ public sealed partial class IcebergIndexStore
             resolution.PathsRead = (f + unread.Count, p + read.Sum(r => (long)r.Count), t + Stopwatch.GetElapsedTime(readStarted).TotalSeconds);
         }
 
-        var result = new List<(string, RowLocator)>();
-        var prefixUtf8 = Encoding.UTF8.GetBytes(prefix);
+        var result = new List<(FilePaths, int, RowLocator, UInt128)>();
         foreach (var (id, _) in candidates)
         {
             var paths = files[id];
@@ -516,9 +578,15 @@ public sealed partial class IcebergIndexStore
             {
                 var at = new RowLocator(id, p);
                 var path = paths.Utf8At(p);
-                if (path.StartsWith(prefixUtf8) && live.Keys.TryGet(PathKeyIndex.KeyOf(path), out var current) && current == at)
+                if (!path.StartsWith(prefixUtf8))
                 {
-                    result.Add((paths.PathAt(p), at));
+                    continue;
+                }
+
+                var key = PathKeyIndex.KeyOf(path);
+                if (live.Keys.TryGet(key, out var current) && current == at)
+                {
+                    result.Add((paths, p, at, key));
                 }
             }
         }

@@ -71,9 +71,9 @@ public sealed partial class IcebergIndexStore
     }
 
     /// <summary>Queues a committed change set's log rows behind the appends already queued.</summary>
-    private void QueueChangesLog(List<ChangeLogRow> rows)
+    private void QueueChangesLog(PendingLog log)
     {
-        if (rows.Count == 0 || !ChangesLogEnabled)
+        if (log.Rows.Count == 0 || !ChangesLogEnabled)
         {
             return;
         }
@@ -82,7 +82,7 @@ public sealed partial class IcebergIndexStore
         _changesLogTail = Task.Run(async () =>
         {
             await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            await AppendChangesLogQuietlyAsync(rows, CancellationToken.None).ConfigureAwait(false);
+            await AppendChangesLogQuietlyAsync(log.ToRows(), CancellationToken.None).ConfigureAwait(false);
         });
     }
 

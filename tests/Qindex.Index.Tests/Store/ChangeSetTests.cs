@@ -237,6 +237,50 @@ public sealed class ChangeSetTests : IDisposable
     }
 
     [Fact]
+    public async Task Paths_a_directory_move_leaves_and_reaches_written_again_in_the_same_set_are_deleted_once_and_logged_as_before()
+    {
+        await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(_dir), CancellationToken.None, runRows: 30);
+        var expected = Tree();
+        await ReplaceAsync(store, expected);
+        int under = expected.Keys.Count(p => p.StartsWith("/a/b/", StringComparison.Ordinal));
+
+        await using (var changes = store.BeginChanges())
+        {
+            changes.MoveSubtree("/a/b/", "/d/é 'x'/");
+            changes.Upsert(Row("/a/b/g01", 7001));            // a new file where a moved one was
+            changes.Upsert(Row("/d/é 'x'/g02", 7002));   // a moved file refreshed at its new path
+            await changes.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
+        }
+
+        Move(expected, "/a/b/", "/d/é 'x'/");
+        expected["/a/b/g01"] = 7001;
+        expected["/d/é 'x'/g02"] = 7002;
+        Assert.Equal(expected.OrderBy(p => p.Key, StringComparer.Ordinal), (await QueryAsync(store)).OrderBy(p => p.Key, StringComparer.Ordinal));
+
+        // Every row that left /a/b/ is deleted once, though /a/b/g01 is written again.
+        var scan = await store.ScanAsync(CancellationToken.None);
+        using (var reader = new ParquetSharp.ParquetFileReader(Assert.Single(scan.PositionDeleteFiles)))
+        {
+            Assert.Equal(under, reader.FileMetaData.NumRows);
+        }
+
+        await store.FlushChangesLogAsync();
+        await using var engine = await QueryEngine.OpenAsync(store, CancellationToken.None);
+        var log = (await engine.QueryAsync("SELECT kind, path, previous_path, size_before, size_after FROM changes", CancellationToken.None)).Rows
+            .ToDictionary(r => (string)r[1]!, r => (Kind: (string)r[0]!, Previous: (string?)r[2], Before: (long?)r[3], After: (long?)r[4]), StringComparer.Ordinal);
+        // A rename per row the move carried; the file refreshed at its new path was overridden by
+        // name, so it is logged as a delete and an insert (as before decision 0015); the write
+        // where a moved file was is an update of the row that was there.
+        Assert.Equal(under + 2, log.Count);
+        Assert.Equal(("rename", "/a/b/g03", 203L, 203L), (log["/d/\u00e9 'x'/g03"].Kind, log["/d/\u00e9 'x'/g03"].Previous, log["/d/\u00e9 'x'/g03"].Before, log["/d/\u00e9 'x'/g03"].After));
+        Assert.Equal(("rename", "/a/b/"), (log["/d/\u00e9 'x'/"].Kind, log["/d/\u00e9 'x'/"].Previous));
+        Assert.Equal(("rename", "/a/b" + PipelineFixtures.OddPaths[0]), (log["/d/\u00e9 'x'" + PipelineFixtures.OddPaths[0]].Kind, log["/d/\u00e9 'x'" + PipelineFixtures.OddPaths[0]].Previous));
+        Assert.Equal(("delete", 202L), (log["/a/b/g02"].Kind, log["/a/b/g02"].Before));
+        Assert.Equal(("insert", 7002L), (log["/d/\u00e9 'x'/g02"].Kind, log["/d/\u00e9 'x'/g02"].After));
+        Assert.Equal(("update", (string?)null, 201L, 7001L), (log["/a/b/g01"].Kind, log["/a/b/g01"].Previous, log["/a/b/g01"].Before, log["/a/b/g01"].After));
+    }
+
+    [Fact]
     public async Task A_reopened_store_rebuilds_its_key_index_from_data_and_delete_files()
     {
         var location = new IndexLocation(_dir);
