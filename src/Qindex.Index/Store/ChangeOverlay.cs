@@ -59,7 +59,8 @@ internal sealed class ChangeOverlay
             case IndexChangeKind.Upsert:
                 {
                     var (parent, key) = WalkToParent(change.Path);
-                    Replace(parent, key, new FileEntry(change.Record!));
+                    var file = new FileEntry(change.Record!);
+                    file.Carries = Replace(parent, key, file);
                     break;
                 }
 
@@ -68,6 +69,7 @@ internal sealed class ChangeOverlay
                     var node = Walk(change.Path);
                     node.Row = RowState.Deleted;
                     node.Record = null;
+                    node.RowDeleted = true;
                     break;
                 }
 
@@ -140,8 +142,11 @@ internal sealed class ChangeOverlay
             var (node, path, parent, parentKey) = item;
             if (node.Row == RowState.Set)
             {
+                // A directory the set moved and then refreshed (the watcher refreshes every directory
+                // it moves) came from its origin, unless the set deleted its row on the way.
                 var record = node.Record!;
-                plan.Add.Add(new OverlayRow(path, record.Path == path ? record : record with { Path = path, Name = NameOf(path) }, record.Path == path ? null : record.Path));
+                string? from = node.Origin is { } moved && moved != path && !node.RowDeleted ? moved : record.Path == path ? null : record.Path;
+                plan.Add.Add(new OverlayRow(path, record.Path == path ? record : record with { Path = path, Name = NameOf(path) }, from));
             }
 
             if (node.Origin is { } origin)
@@ -168,7 +173,8 @@ internal sealed class ChangeOverlay
                 {
                     case FileEntry file:
                         string target = path + key;
-                        plan.Add.Add(new OverlayRow(target, file.Record.Path == target ? file.Record : file.Record with { Path = target }, file.Record.Path == target ? null : file.Record.Path));
+                        string? from = file.Carries is { } carried && carried != target ? carried : file.Record.Path == target ? null : file.Record.Path;
+                        plan.Add.Add(new OverlayRow(target, file.Record.Path == target ? file.Record : file.Record with { Path = target }, from));
                         break;
                     case Node child:
                         live.Push((child, path + key, node, key));
@@ -281,23 +287,34 @@ internal sealed class ChangeOverlay
         return node;
     }
 
-    /// <summary>Puts <paramref name="entry"/> at <paramref name="key"/>; whatever was there (the snapshot's rows included) is removed.</summary>
-    private void Replace(Node parent, string key, Entry entry)
+    /// <summary>
+    /// Puts <paramref name="entry"/> at <paramref name="key"/>; whatever was there (the snapshot's
+    /// rows included) is removed. Returns the snapshot path of the file the name stood for until
+    /// now (the snapshot's row, or what an earlier upsert of the name stood for), or null.
+    /// </summary>
+    private string? Replace(Node parent, string key, Entry entry)
     {
         parent.Slots ??= new Dictionary<string, Entry>(StringComparer.Ordinal);
+        string? carried = null;
         if (parent.Slots.TryGetValue(key, out var old))
         {
             if (old is Node node)
             {
                 _retiredNodes.Add(node);
             }
+            else if (old is FileEntry file)
+            {
+                carried = file.Carries;
+            }
         }
         else if (parent.Origin is { } origin)
         {
-            _retiredRegions.Add(origin + key);
+            carried = origin + key;
+            _retiredRegions.Add(carried);
         }
 
         parent.Slots[key] = entry;
+        return carried;
     }
 
     /// <summary>Takes the directory at <paramref name="key"/> out of <paramref name="parent"/> to attach it elsewhere; null when there is none.</summary>
@@ -330,6 +347,12 @@ internal sealed class ChangeOverlay
     private sealed class FileEntry(FileRecord record) : Entry
     {
         public FileRecord Record { get; } = record;
+
+        /// <summary>
+        /// The snapshot path of the file this upsert stands for when the name held one (it may have
+        /// moved here with its directory since): the changes log calls the row a rename from there.
+        /// </summary>
+        public string? Carries { get; set; }
     }
 
     private sealed class Node(string? origin) : Entry
@@ -338,6 +361,9 @@ internal sealed class ChangeOverlay
         public string? Origin { get; } = origin;
 
         public RowState Row { get; set; }
+
+        /// <summary>The set deleted the directory's own row at some point (a later upsert is a new row, not the origin's).</summary>
+        public bool RowDeleted { get; set; }
 
         public FileRecord? Record { get; set; }
 
@@ -377,7 +403,12 @@ internal sealed record OverlayRegion(string Origin, string? Target, bool Include
     }
 }
 
-/// <summary>A row the set writes at <paramref name="Path"/>; <paramref name="From"/> is the path it was upserted at when a move carried it.</summary>
+/// <summary>
+/// A row the set writes at <paramref name="Path"/>. <paramref name="From"/> is where it came from
+/// when it moved in the set: the snapshot path of the name it stands for (a directory or file
+/// refreshed after its move), else the path it was upserted at before a move carried it. The
+/// changes log calls the row a rename when the table had a row at <paramref name="From"/>.
+/// </summary>
 internal sealed record OverlayRow(string Path, FileRecord Row, string? From);
 
 /// <summary>

@@ -195,9 +195,10 @@ public sealed partial class IcebergIndexStore
             {
                 log.Add(new PendingLogRow("rename", path, null, row.MovedBy, size, size));
             }
-            else if (resolution.MovedFrom.TryGetValue(path, out var from))
+            else if (resolution.MovedFrom.TryGetValue(path, out var from) && live.Keys.TryGet(PathKeyIndex.KeyOf(from), out _, out long? sizeThere))
             {
-                log.Add(new PendingLogRow("rename", path, from, null, size, size));
+                // Renamed (and refreshed) in the set, from a row the table had.
+                log.Add(new PendingLogRow("rename", path, from, null, sizeThere, size));
             }
             else if (row.Exists)
             {

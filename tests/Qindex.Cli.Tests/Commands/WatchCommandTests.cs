@@ -148,6 +148,50 @@ public sealed class WatchCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_renamed_directory_is_logged_as_a_rename_of_its_own_row_and_of_every_row_beneath()
+    {
+        var parent = _server.Cluster.EnumerateEntries("/").First(e => e.Path.EndsWith('/')).Path;
+        var before = _server.Cluster.CreateDirectory(parent, "to rename").Path;
+        for (var i = 0; i < 20; i++)
+        {
+            _server.Cluster.CreateFile(before, $"f{i}");
+        }
+
+        var index = Path.Combine(_work, "idx");
+        string after = parent + "renamed 'it\u00e9'/";
+        using (var watch = StartWatch(parent, index))
+        {
+            await watch.WaitForLogAsync("caught up");
+            _server.Cluster.Rename(parent, "renamed 'it\u00e9'", before);
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (!(await RowsAsync(index)).Any(r => r.StartsWith(after + "|", StringComparison.Ordinal)))
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"the rename never reached the index:\n{watch.Log}");
+                await Task.Delay(200);
+            }
+
+            await TerminateAsync(watch);
+        }
+
+        await using var store = await IndexStoreFactory.OpenAsync(new IndexLocation(index), CancellationToken.None);
+        await using var engine = await QueryEngine.OpenAsync(store, CancellationToken.None);
+        var log = new List<string>();
+        await using (var reader = await engine.ExecuteReaderAsync("SELECT path, kind, previous_path FROM changes WHERE starts_with(path, ?) OR starts_with(previous_path, ?)", [after, before], CancellationToken.None))
+        {
+            while (await reader.ReadAsync())
+            {
+                log.Add($"{reader.GetString(1)} {(reader.IsDBNull(2) ? "-" : reader.GetString(2))} -> {reader.GetString(0)}");
+            }
+        }
+
+        log.Sort(StringComparer.Ordinal);
+
+        // The watcher refreshes the directory it moved; its row is still logged as renamed.
+        var expected = new[] { $"rename {before} -> {after}" }.Concat(Enumerable.Range(0, 20).Select(i => $"rename {before}f{i} -> {after}f{i}")).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(expected, log);
+    }
+
+    [Fact]
     public async Task Killed_with_sigkill_during_churn_and_restarted_the_index_equals_the_cluster()
     {
         var root = _server.Cluster.EnumerateEntries("/").Where(e => e.Path.EndsWith('/')).OrderByDescending(e => _server.Cluster.EnumerateEntries(e.Path).Count()).First().Path;

@@ -237,24 +237,30 @@ public sealed class ChangeSetTests : IDisposable
     }
 
     [Fact]
-    public async Task Paths_a_directory_move_leaves_and_reaches_written_again_in_the_same_set_are_deleted_once_and_logged_as_before()
+    public async Task Rows_a_move_carries_and_the_set_writes_again_are_deleted_once_and_logged_as_renames()
     {
         await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(_dir), CancellationToken.None, runRows: 30);
         var expected = Tree();
         await ReplaceAsync(store, expected);
         int under = expected.Keys.Count(p => p.StartsWith("/a/b/", StringComparison.Ordinal));
 
+        // What the watcher sends for a directory renamed while files in it change.
+        const string to = "/d/\u00e9 'x'/";
         await using (var changes = store.BeginChanges())
         {
-            changes.MoveSubtree("/a/b/", "/d/é 'x'/");
-            changes.Upsert(Row("/a/b/g01", 7001));            // a new file where a moved one was
-            changes.Upsert(Row("/d/é 'x'/g02", 7002));   // a moved file refreshed at its new path
+            changes.MoveSubtree("/a/b/", to);
+            changes.Upsert(Row("/a/b/g01", 7001));   // a new file where a moved one was
+            changes.Upsert(Row(to, 7000));           // the moved directory refreshed
+            changes.Upsert(Row(to + "g02", 7002));   // a moved file refreshed at its new path
+            changes.Upsert(Row(to + "new", 7003));   // a file made in the moved directory
             await changes.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
         }
 
-        Move(expected, "/a/b/", "/d/é 'x'/");
+        Move(expected, "/a/b/", to);
         expected["/a/b/g01"] = 7001;
-        expected["/d/é 'x'/g02"] = 7002;
+        expected[to] = 7000;
+        expected[to + "g02"] = 7002;
+        expected[to + "new"] = 7003;
         Assert.Equal(expected.OrderBy(p => p.Key, StringComparer.Ordinal), (await QueryAsync(store)).OrderBy(p => p.Key, StringComparer.Ordinal));
 
         // Every row that left /a/b/ is deleted once, though /a/b/g01 is written again.
@@ -267,17 +273,17 @@ public sealed class ChangeSetTests : IDisposable
         await store.FlushChangesLogAsync();
         await using var engine = await QueryEngine.OpenAsync(store, CancellationToken.None);
         var log = (await engine.QueryAsync("SELECT kind, path, previous_path, size_before, size_after FROM changes", CancellationToken.None)).Rows
-            .ToDictionary(r => (string)r[1]!, r => (Kind: (string)r[0]!, Previous: (string?)r[2], Before: (long?)r[3], After: (long?)r[4]), StringComparer.Ordinal);
-        // A rename per row the move carried; the file refreshed at its new path was overridden by
-        // name, so it is logged as a delete and an insert (as before decision 0015); the write
-        // where a moved file was is an update of the row that was there.
+            .ToDictionary(r => (string)r[1]!, r => ((string)r[0]!, (string?)r[2], (long?)r[3], (long?)r[4]), StringComparer.Ordinal);
+
+        // A rename for every row that was under /a/b/, refreshed or not; an update where a moved
+        // file was; an insert for the new file. Nothing is logged as deleted.
         Assert.Equal(under + 2, log.Count);
-        Assert.Equal(("rename", "/a/b/g03", 203L, 203L), (log["/d/\u00e9 'x'/g03"].Kind, log["/d/\u00e9 'x'/g03"].Previous, log["/d/\u00e9 'x'/g03"].Before, log["/d/\u00e9 'x'/g03"].After));
-        Assert.Equal(("rename", "/a/b/"), (log["/d/\u00e9 'x'/"].Kind, log["/d/\u00e9 'x'/"].Previous));
-        Assert.Equal(("rename", "/a/b" + PipelineFixtures.OddPaths[0]), (log["/d/\u00e9 'x'" + PipelineFixtures.OddPaths[0]].Kind, log["/d/\u00e9 'x'" + PipelineFixtures.OddPaths[0]].Previous));
-        Assert.Equal(("delete", 202L), (log["/a/b/g02"].Kind, log["/a/b/g02"].Before));
-        Assert.Equal(("insert", 7002L), (log["/d/\u00e9 'x'/g02"].Kind, log["/d/\u00e9 'x'/g02"].After));
-        Assert.Equal(("update", (string?)null, 201L, 7001L), (log["/a/b/g01"].Kind, log["/a/b/g01"].Previous, log["/a/b/g01"].Before, log["/a/b/g01"].After));
+        Assert.Equal(("rename", "/a/b/", 2L, 7000L), log[to]);
+        Assert.Equal(("rename", "/a/b/g02", 202L, 7002L), log[to + "g02"]);
+        Assert.Equal(("rename", "/a/b/g03", 203L, 203L), log[to + "g03"]);
+        Assert.Equal(("rename", "/a/b" + PipelineFixtures.OddPaths[0]), (log["/d/\u00e9 'x'" + PipelineFixtures.OddPaths[0]].Item1, log["/d/\u00e9 'x'" + PipelineFixtures.OddPaths[0]].Item2));
+        Assert.Equal(("update", null as string, 201L, 7001L), log["/a/b/g01"]);
+        Assert.Equal(("insert", null as string, null as long?, 7003L), log[to + "new"]);
     }
 
     [Fact]
