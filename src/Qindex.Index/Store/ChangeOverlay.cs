@@ -26,6 +26,9 @@ internal sealed class ChangeOverlay
     private static readonly Entry Gone = new GoneEntry();
 
     private readonly List<string> _retiredRegions = [];
+
+    /// <summary>Files renamed and not yet upserted at their new path: new path to the snapshot path they stand for.</summary>
+    private readonly Dictionary<string, string> _renamedFrom = new(StringComparer.Ordinal);
     private readonly List<Node> _retiredNodes = [];
     private Node _root = new("/");
 
@@ -60,7 +63,8 @@ internal sealed class ChangeOverlay
                 {
                     var (parent, key) = WalkToParent(change.Path);
                     var file = new FileEntry(change.Record!);
-                    file.Carries = Replace(parent, key, file);
+                    var carried = Replace(parent, key, file);
+                    file.Carries = _renamedFrom.Remove(change.Path, out var renamed) ? renamed : carried;
                     break;
                 }
 
@@ -77,6 +81,7 @@ internal sealed class ChangeOverlay
                 {
                     var (parent, key) = WalkToParent(change.Path);
                     Replace(parent, key, Gone);
+                    _renamedFrom.Remove(change.Path);
                     break;
                 }
 
@@ -89,6 +94,28 @@ internal sealed class ChangeOverlay
                 {
                     var (parent, key) = WalkToParent(change.Path);
                     Replace(parent, key, Gone);
+                    break;
+                }
+
+            case IndexChangeKind.NoteRename when !IsDirectory(change.Path) && !IsDirectory(change.NewPath!):
+                {
+                    // What the old name stands for now: the snapshot's row, or what an upsert of it did.
+                    var (parent, key) = WalkToParent(change.Path);
+                    string? carried = parent.Slots?.GetValueOrDefault(key) switch
+                    {
+                        FileEntry file => file.Carries,
+                        null => parent.Origin is { } origin ? origin + key : null,
+                        _ => null,
+                    };
+                    if (carried is not null)
+                    {
+                        _renamedFrom[change.NewPath!] = carried;
+                    }
+                    else
+                    {
+                        _renamedFrom.Remove(change.NewPath!);
+                    }
+
                     break;
                 }
 

@@ -32,6 +32,16 @@ public interface IIndexChangeSet : IAsyncDisposable
     /// </summary>
     void MoveSubtree(string oldDirectoryPath, string newDirectoryPath);
 
+    /// <summary>
+    /// Says that the file at <paramref name="oldPath"/> was renamed to <paramref name="newPath"/>,
+    /// whose row a later upsert in this set writes (and a delete removes the old one): the changes
+    /// log records that upsert as a rename from the old path's row. Changes no row; both paths are
+    /// as the set's earlier changes left them.
+    /// </summary>
+    void NoteRename(string oldPath, string newPath)
+    {
+    }
+
     /// <summary>Changes added so far (a subtree operation counts once).</summary>
     int Count { get; }
 

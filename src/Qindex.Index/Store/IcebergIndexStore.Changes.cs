@@ -809,9 +809,10 @@ public sealed partial class IcebergIndexStore
     private sealed class ChangeSet(IcebergIndexStore store) : IIndexChangeSet
     {
         private readonly List<IndexChange> _changes = [];
+        private int _notes;
         private bool _done;
 
-        public int Count => _changes.Count;
+        public int Count => _changes.Count - _notes;
 
         public void Upsert(FileRecord record)
         {
@@ -832,6 +833,12 @@ public sealed partial class IcebergIndexStore
             }
 
             Add(new IndexChange(IndexChangeKind.MoveSubtree, from, to));
+        }
+
+        public void NoteRename(string oldPath, string newPath)
+        {
+            Add(new IndexChange(IndexChangeKind.NoteRename, CheckPath(oldPath), CheckPath(newPath)));
+            _notes++;
         }
 
         public async Task<IndexCommitResult> CommitAsync(IndexBaseline? baseline, IReadOnlyDictionary<string, string> checkpoint, CancellationToken cancellationToken)

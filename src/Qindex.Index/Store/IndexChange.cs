@@ -9,6 +9,9 @@ internal enum IndexChangeKind
     Delete,
     DeleteSubtree,
     MoveSubtree,
+
+    /// <summary>A file renamed: links the later upsert at <see cref="IndexChange.NewPath"/> to the row at <see cref="IndexChange.Path"/> for the changes log.</summary>
+    NoteRename,
 }
 
 /// <summary>One change of a change set, in the order it was added.</summary>

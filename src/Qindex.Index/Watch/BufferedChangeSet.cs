@@ -26,6 +26,8 @@ internal sealed class BufferedChangeSet : IIndexChangeSet
 
     public void MoveSubtree(string oldDirectoryPath, string newDirectoryPath) => _changes.Add((IndexChangeKind.MoveSubtree, oldDirectoryPath, newDirectoryPath, null));
 
+    public void NoteRename(string oldPath, string newPath) => _changes.Add((IndexChangeKind.NoteRename, oldPath, newPath, null));
+
     /// <summary>Adds every held change to <paramref name="target"/>, in the order they came.</summary>
     public void ReplayInto(IIndexChangeSet target)
     {
@@ -45,6 +47,9 @@ internal sealed class BufferedChangeSet : IIndexChangeSet
                     break;
                 case IndexChangeKind.MoveSubtree:
                     target.MoveSubtree(path, newPath!);
+                    break;
+                case IndexChangeKind.NoteRename:
+                    target.NoteRename(path, newPath!);
                     break;
             }
         }

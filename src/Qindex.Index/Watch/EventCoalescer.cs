@@ -19,6 +19,7 @@ public sealed class EventCoalescer
     private readonly Dictionary<string, string> _namedIds = new(StringComparer.Ordinal); // file path -> id an add or move-in named there, kept after a removal
     private readonly List<string> _order = [];
     private readonly HashSet<string> _gone = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _renamedFrom = new(StringComparer.Ordinal); // file's new path -> the path it had before the window's renames
     private readonly Dictionary<string, long> _counts = new(StringComparer.Ordinal);
     private Notification? _dangling;
     private bool _danglingReplay;
@@ -179,8 +180,10 @@ public sealed class EventCoalescer
         }
 
         var gone = refresh.Where(_gone.Contains).ToHashSet(StringComparer.Ordinal);
-        var plan = new WatchPlan(_structural.ToArray(), crawl, refresh, _selfRemoved) { Ids = ids, NamedIds = named, Gone = gone, DirectoryIds = directoryIds };
+        var renamed = _renamedFrom.Where(r => !gone.Contains(r.Key)).ToDictionary(StringComparer.Ordinal);
+        var plan = new WatchPlan(_structural.ToArray(), crawl, refresh, _selfRemoved) { Ids = ids, NamedIds = named, Gone = gone, DirectoryIds = directoryIds, RenamedFrom = renamed };
         _gone.Clear();
+        _renamedFrom.Clear();
         _ids.Clear();
         _namedIds.Clear();
         _structural.Clear();
@@ -274,9 +277,13 @@ public sealed class EventCoalescer
         }
         else
         {
+            // The file is read again at its new path, and its old row removed; the store is told
+            // the two are one file, for the changes log (a rename of a rename goes back to the first).
+            var first = _renamedFrom.GetValueOrDefault(from.Path) ?? from.Path;
             Refresh(from.Path);
             MarkGone(from.Path);
             Refresh(to.Path);
+            _renamedFrom[to.Path] = first;
         }
 
         RefreshParent(from.Path, from);
@@ -337,6 +344,15 @@ public sealed class EventCoalescer
             }
         }
 
+        // Renamed files under the moved directory, by either name, follow it.
+        foreach (var (to, from) in _renamedFrom.Where(r => r.Key.StartsWith(oldDirectory, StringComparison.Ordinal) || r.Value.StartsWith(oldDirectory, StringComparison.Ordinal)).ToList())
+        {
+            _renamedFrom.Remove(to);
+            _renamedFrom[Under(to)] = Under(from);
+        }
+
+        string Under(string path) => path.StartsWith(oldDirectory, StringComparison.Ordinal) ? newDirectory + path[oldDirectory.Length..] : path;
+
         // The ids of directories no pending path is (a write refreshes its file, not its
         // directory) follow too: a batch finds a directory that moved later by this id, and an
         // id left at the old path would belong to whatever is made there next.
@@ -357,7 +373,11 @@ public sealed class EventCoalescer
     /// The path's last event (so far) removed or moved the object away: it is known to be missing
     /// without a read, unless a later event of the window names it again (<see cref="Put"/> clears it).
     /// </summary>
-    private void MarkGone(string path) => _gone.Add(path);
+    private void MarkGone(string path)
+    {
+        _gone.Add(path);
+        _renamedFrom.Remove(path);
+    }
 
     private void Put(string path, bool crawl)
     {

@@ -322,6 +322,12 @@ public sealed class PlanApplier
         // Write in plan order so the outcome does not depend on which request answered first.
         var missingSet = missing.Where(p => !relocated.ContainsKey(p)).ToHashSet(StringComparer.Ordinal);
 
+        // Renamed files: said before their old rows are deleted, so the store knows what they were.
+        foreach (var (to, from) in plan.RenamedFrom)
+        {
+            changes.NoteRename(from, to);
+        }
+
         var done = new HashSet<string>(StringComparer.Ordinal);
         var written = new HashSet<string>(StringComparer.Ordinal);
         Write(plan.Refresh, found, relocated, missingSet, changes, ingestTs, linked, newlyLinked, done, written, ref upserts, ref deletes);

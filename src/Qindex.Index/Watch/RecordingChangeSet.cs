@@ -29,6 +29,8 @@ internal sealed class RecordingChangeSet(IIndexChangeSet inner) : IIndexChangeSe
 
     public void MoveSubtree(string oldDirectoryPath, string newDirectoryPath) => inner.MoveSubtree(oldDirectoryPath, newDirectoryPath);
 
+    public void NoteRename(string oldPath, string newPath) => inner.NoteRename(oldPath, newPath);
+
     public Task<IndexCommitResult> CommitAsync(IndexBaseline? baseline, IReadOnlyDictionary<string, string> checkpoint, CancellationToken cancellationToken) =>
         inner.CommitAsync(baseline, checkpoint, cancellationToken);
 

@@ -63,6 +63,13 @@ public sealed record WatchPlan(
     /// </summary>
     public IReadOnlyDictionary<string, string> DirectoryIds { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// Files renamed in the window, by the path they have at its end (as <see cref="Refresh"/>
+    /// names it) to the path they had before it: the store logs the upsert at the new path as a
+    /// rename of the row at the old one.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> RenamedFrom { get; init; } = new Dictionary<string, string>();
+
     /// <summary>A plan that changes nothing.</summary>
     public static WatchPlan Empty { get; } = new([], [], [], false);
 

@@ -287,6 +287,47 @@ public sealed class ChangeSetTests : IDisposable
     }
 
     [Fact]
+    public async Task A_file_rename_noted_before_its_delete_and_upsert_is_logged_as_one_rename_from_the_row_the_table_had()
+    {
+        await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(_dir), CancellationToken.None, runRows: 30);
+        var expected = Tree();
+        await ReplaceAsync(store, expected);
+
+        // As the watcher sends them: directory moves first, then notes, then deletes and upserts,
+        // each path as the earlier changes left it.
+        await using (var changes = store.BeginChanges())
+        {
+            changes.MoveSubtree("/a/b/", "/e/");
+            changes.NoteRename("/e/g01", "/e/renamed 'g01'\u00e9");
+            changes.NoteRename("/c/h01", "/c/h01 renamed");
+            changes.NoteRename("/c/none", "/c/made");           // no such row: the upsert is an insert
+            changes.NoteRename("/c/h02", "/c/h02 gone");        // renamed, then removed before it was read
+            changes.Delete("/e/g01");
+            changes.Delete("/c/h01");
+            changes.Delete("/c/h02");
+            changes.Upsert(Row("/e/renamed 'g01'\u00e9", 5001));
+            changes.Upsert(Row("/c/h01 renamed", 301));
+            changes.Upsert(Row("/c/made", 5003));
+            changes.Delete("/c/h02 gone");
+            changes.Upsert(Row("/c/h02 gone", 5004));           // made again after the removal: new
+            Assert.Equal(9, changes.Count);
+            await changes.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
+        }
+
+        await store.FlushChangesLogAsync();
+        await using var engine = await QueryEngine.OpenAsync(store, CancellationToken.None);
+        var log = (await engine.QueryAsync("SELECT kind, path, previous_path, size_before, size_after FROM changes", CancellationToken.None)).Rows
+            .ToDictionary(r => (string)r[1]!, r => ((string)r[0]!, (string?)r[2], (long?)r[3], (long?)r[4]), StringComparer.Ordinal);
+        Assert.Equal(("rename", "/a/b/g01", 201L, 5001L), log["/e/renamed 'g01'\u00e9"]);
+        Assert.Equal(("rename", "/c/h01", 301L, 301L), log["/c/h01 renamed"]);
+        Assert.Equal(("insert", null as string, null as long?, 5003L), log["/c/made"]);
+        Assert.Equal(("delete", null as string, 302L, null as long?), log["/c/h02"]);
+        Assert.Equal(("insert", null as string, null as long?, 5004L), log["/c/h02 gone"]);
+        Assert.False(log.ContainsKey("/a/b/g01"));
+        Assert.False(log.ContainsKey("/c/h01"));
+    }
+
+    [Fact]
     public async Task A_reopened_store_rebuilds_its_key_index_from_data_and_delete_files()
     {
         var location = new IndexLocation(_dir);

@@ -50,6 +50,21 @@ public sealed class EventCoalescerTests
     }
 
     [Fact]
+    public void A_renamed_file_is_linked_to_the_path_it_had_before_the_window_through_later_renames_of_it_and_its_directory()
+    {
+        var plan = Plan(
+            """[{"type":"child_file_moved_from","path":"d/a","spine":["1","7","5"]},{"type":"child_file_moved_to","path":"d/b 'q'","spine":["1","7","5"]}]""",
+            """[{"type":"child_file_moved_from","path":"d/b 'q'","spine":["1","7","5"]},{"type":"child_file_moved_to","path":"d/c\u00e9","spine":["1","7","5"]}]""",
+            """[{"type":"child_dir_moved_from","path":"d","spine":["1","7"]},{"type":"child_dir_moved_to","path":"e","spine":["1","7"]}]""",
+            """[{"type":"child_file_moved_from","path":"e/x","spine":["1","7","6"]},{"type":"child_file_moved_to","path":"e/y","spine":["1","7","6"]},{"type":"child_file_removed","path":"e/y","spine":["1","7","6"]}]""");
+
+        // Both names follow the directory's rename; a file renamed and then removed is no rename.
+        Assert.Equal(new Dictionary<string, string> { ["/w/e/c\u00e9"] = "/w/e/a" }, plan.RenamedFrom);
+        Assert.Contains("/w/e/c\u00e9", plan.Refresh);
+        Assert.Contains("/w/e/a", plan.Gone);
+    }
+
+    [Fact]
     public void Repeated_events_on_one_path_become_one_refresh()
     {
         var plan = Plan("""[{"type":"child_data_written","path":"f","spine":["1","5"]},{"type":"child_size_changed","path":"f","spine":["1","5"]},{"type":"child_mtime_changed","path":"f","spine":["1","5"]}]""");
