@@ -27,6 +27,16 @@ internal sealed class IndexOptions
         Description = "Warehouse location: a local directory or s3://bucket/prefix (default: --index/warehouse).",
     };
 
+    /// <summary>
+    /// <c>--changes-retention</c>, for the commands that run the index's housekeeping
+    /// (<c>watch</c> and <c>compact</c>): how long the <c>changes</c> table keeps its rows.
+    /// </summary>
+    public static Option<string> ChangesRetention() => new Option<string>("--changes-retention")
+    {
+        Description = "How long the changes table keeps its rows (e.g. 7d, 12h, 30d); older ones are removed by housekeeping.",
+        DefaultValueFactory = _ => $"{IcebergIndexStore.DefaultChangesRetention.TotalDays:0}d",
+    }.IsDuration("7d, 12h or 30d");
+
     /// <summary>Adds the options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {

@@ -27,6 +27,45 @@ internal static class OptionValidation
         return option;
     }
 
+    /// <summary>The value must be a positive duration (see <see cref="TryParseDuration"/>); <paramref name="examples"/> go in the error.</summary>
+    public static Option<string> IsDuration(this Option<string> option, string examples)
+    {
+        option.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<string>();
+            if (value is null || !TryParseDuration(value, out _))
+            {
+                result.AddError($"{option.Name} takes a positive duration such as {examples}, not '{value}'.");
+            }
+        });
+        return option;
+    }
+
+    /// <summary>Parses a positive duration: a number followed by ms, s, m, h or d (500ms, 1.5s, 12h, 30d).</summary>
+    public static bool TryParseDuration(string text, out TimeSpan duration)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        duration = default;
+        (string Unit, double Seconds)[] units = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400)];
+        foreach (var (unit, seconds) in units)
+        {
+            if (text.EndsWith(unit, StringComparison.Ordinal)
+                && double.TryParse(text.AsSpan(0, text.Length - unit.Length), NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
+                && value > 0
+                && value * seconds <= TimeSpan.MaxValue.TotalSeconds / 2)
+            {
+                duration = TimeSpan.FromSeconds(value * seconds);
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>A duration the option's validator accepted.</summary>
+    public static TimeSpan Duration(string text) =>
+        TryParseDuration(text, out var duration) ? duration : throw new ArgumentException($"not a duration: '{text}'", nameof(text));
+
     /// <summary>The value must be at least <paramref name="min"/>.</summary>
     public static Option<T> AtLeast<T>(this Option<T> option, T min)
         where T : struct, INumber<T>

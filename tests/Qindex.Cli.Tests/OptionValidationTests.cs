@@ -23,6 +23,8 @@ public sealed class OptionValidationTests : IDisposable
     [InlineData("--max-bad-fraction", "import --index IDX --max-bad-fraction 1.5 FILE")]
     [InlineData("--format", "query --index IDX --format parquet 'SELECT 1'")]
     [InlineData("--catalog-uri", "status --index IDX --catalog-uri ftp://u:pw@host/")]
+    [InlineData("--changes-retention", "compact --index IDX --changes-retention 0d")]
+    [InlineData("--changes-retention", "watch --host 127.0.0.1 --user a --password b --index IDX --changes-retention 7")]
     public async Task Bad_value_is_a_usage_error_naming_the_option(string option, string commandLine)
     {
         var file = Path.Combine(_dir, "a-file.ndjson");

@@ -20,9 +20,11 @@ internal sealed class CompactCommand : ICliCommand
             Description = "Remove unreferenced files (left by killed or failed writes) only when older than this many hours, so a write in progress is never touched.",
             DefaultValueFactory = _ => OrphanFiles.DefaultMinAge.TotalHours,
         }.AtLeast(0.0);
-        var command = new Command("compact", "Compact the index: rewrite its files sorted and without deletes, expire old snapshots, remove orphan files.\nExample: qindex compact --index ./idx");
+        var retention = IndexOptions.ChangesRetention();
+        var command = new Command("compact", "Compact the index: rewrite its files sorted and without deletes, expire old snapshots and changes-table rows past retention, remove orphan files.\nExample: qindex compact --index ./idx --changes-retention 7d");
         index.AddTo(command);
         command.Options.Add(orphanAge);
+        command.Options.Add(retention);
         command.SetAction(async (parse, cancellationToken) =>
         {
             double hours = parse.GetValue(orphanAge);
@@ -31,6 +33,7 @@ internal sealed class CompactCommand : ICliCommand
             {
                 await using var opened = await index.OpenExistingAsync(parse, cancellationToken);
                 var store = (IcebergIndexStore)opened;
+                store.ChangesRetention = OptionValidation.Duration(parse.GetValue(retention)!);
                 var result = await IndexMaintenance.RunAsync(store, new MaintenanceOptions { Compaction = new CompactionOptions { Force = true }, OrphanMinAge = TimeSpan.FromHours(hours) }, cancellationToken);
                 var compaction = result.Compaction!;
                 Console.WriteLine(compaction.Compacted

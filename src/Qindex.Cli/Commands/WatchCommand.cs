@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Prometheus;
 using Qindex.Index.Store;
@@ -35,13 +34,14 @@ internal sealed class WatchCommand : ICliCommand
         var allowNonRecursive = new Option<bool>("--allow-non-recursive") { Description = "Watch even when the cluster serves recursive watches as non-recursive (DISABLED_IGNORE); deeper changes then arrive only at baseline catch-ups." };
         var logFormat = new Option<string>("--log-format") { Description = "text or json (one JSON object per line).", DefaultValueFactory = _ => "text" };
         var verbose = new Option<bool>("--verbose") { Description = "Log every batch." };
+        var retention = IndexOptions.ChangesRetention();
         var baselineMinutes = new Option<double>("--baseline-minutes") { Description = "Take a new baseline snapshot (a catch-up without reconnecting) this often; 0 only at start and reconnects.", DefaultValueFactory = _ => 30 };
         var command = new Command(
             "watch",
             "Keep the index live: follow change notifications, apply them in batches, catch up after every gap.\n\nExample:\n  qindex watch --host 127.0.0.1 --port 8000 --ca-cert sim.pem --user admin --password admin --path / --index ./idx --metrics-port 9108\n\nMetrics from another host (a Prometheus server elsewhere), on this machine's address 10.0.0.5:\n  qindex watch ... --metrics-port 9108 --metrics-host 10.0.0.5");
         cluster.AddTo(command);
         index.AddTo(command);
-        foreach (var option in new Option[] { path, filter, window, maxBatch, metricsPort, metricsHost, allowNonRecursive, logFormat, verbose, baselineMinutes, retryBudget })
+        foreach (var option in new Option[] { path, filter, window, maxBatch, metricsPort, metricsHost, allowNonRecursive, logFormat, verbose, baselineMinutes, retryBudget, retention })
         {
             command.Options.Add(option);
         }
@@ -74,6 +74,11 @@ internal sealed class WatchCommand : ICliCommand
                 // first catch-up, once the cluster has accepted the notify stream.
                 await using var creation = index.BeginCreate(parse);
                 await using var store = await creation.OpenAsync(cancellationToken);
+                if (store is IcebergIndexStore kept)
+                {
+                    kept.ChangesRetention = OptionValidation.Duration(parse.GetValue(retention)!);
+                }
+
                 var root = parse.GetValue(path)!;
                 var status = await store.GetStatusAsync(cancellationToken);
                 if (status.Baseline is null && status.Rows == 0)
@@ -195,24 +200,8 @@ internal sealed class WatchCommand : ICliCommand
     }
 
     /// <summary>Parses 500ms, 1s, 2.5s, 1m.</summary>
-    internal static TimeSpan ParseDuration(string text)
-    {
-        static bool Number(string s, out double value) => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && value > 0;
-        if (text.EndsWith("ms", StringComparison.Ordinal) && Number(text[..^2], out var ms))
-        {
-            return TimeSpan.FromMilliseconds(ms);
-        }
-
-        if (text.EndsWith('s') && Number(text[..^1], out var s))
-        {
-            return TimeSpan.FromSeconds(s);
-        }
-
-        if (text.EndsWith('m') && Number(text[..^1], out var m))
-        {
-            return TimeSpan.FromMinutes(m);
-        }
-
-        throw new ArgumentException($"--batch-window takes a positive duration such as 500ms, 1s or 2s, not '{text}'.");
-    }
+    internal static TimeSpan ParseDuration(string text) =>
+        OptionValidation.TryParseDuration(text, out var duration)
+            ? duration
+            : throw new ArgumentException($"--batch-window takes a positive duration such as 500ms, 1s or 2s, not '{text}'.");
 }

@@ -26,10 +26,10 @@ internal sealed class ChangeOverlay
     private static readonly Entry Gone = new GoneEntry();
 
     private readonly List<string> _retiredRegions = [];
+    private readonly List<Node> _retiredNodes = [];
 
     /// <summary>Files renamed and not yet upserted at their new path: new path to the snapshot path they stand for.</summary>
     private readonly Dictionary<string, string> _renamedFrom = new(StringComparer.Ordinal);
-    private readonly List<Node> _retiredNodes = [];
     private Node _root = new("/");
 
     /// <summary>What a directory's own row is after the set.</summary>

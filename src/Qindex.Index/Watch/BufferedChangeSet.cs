@@ -11,8 +11,9 @@ namespace Qindex.Index.Watch;
 internal sealed class BufferedChangeSet : IIndexChangeSet
 {
     private readonly List<(IndexChangeKind Kind, string Path, string? NewPath, FileRecord? Record)> _changes = [];
+    private int _notes;
 
-    public int Count => _changes.Count;
+    public int Count => _changes.Count - _notes;
 
     public void Upsert(FileRecord record)
     {
@@ -26,7 +27,11 @@ internal sealed class BufferedChangeSet : IIndexChangeSet
 
     public void MoveSubtree(string oldDirectoryPath, string newDirectoryPath) => _changes.Add((IndexChangeKind.MoveSubtree, oldDirectoryPath, newDirectoryPath, null));
 
-    public void NoteRename(string oldPath, string newPath) => _changes.Add((IndexChangeKind.NoteRename, oldPath, newPath, null));
+    public void NoteRename(string oldPath, string newPath)
+    {
+        _changes.Add((IndexChangeKind.NoteRename, oldPath, newPath, null));
+        _notes++;
+    }
 
     /// <summary>Adds every held change to <paramref name="target"/>, in the order they came.</summary>
     public void ReplayInto(IIndexChangeSet target)
