@@ -19,7 +19,8 @@ public sealed class EventCoalescer
     private readonly Dictionary<string, string> _namedIds = new(StringComparer.Ordinal); // file path -> id an add or move-in named there, kept after a removal
     private readonly List<string> _order = [];
     private readonly HashSet<string> _gone = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> _renamedFrom = new(StringComparer.Ordinal); // file's new path -> the path it had before the window's renames
+    private readonly PrefixMap<string> _renamedFrom = new(); // file's new path -> the path it had before the window's renames
+    private readonly PrefixMap<string> _renamedTo = new(); // the reverse, so a directory rename finds both names under it
     private readonly Dictionary<string, long> _counts = new(StringComparer.Ordinal);
     private Notification? _dangling;
     private bool _danglingReplay;
@@ -180,10 +181,11 @@ public sealed class EventCoalescer
         }
 
         var gone = refresh.Where(_gone.Contains).ToHashSet(StringComparer.Ordinal);
-        var renamed = _renamedFrom.Where(r => !gone.Contains(r.Key)).ToDictionary(StringComparer.Ordinal);
+        var renamed = _renamedFrom.Entries.Where(r => !gone.Contains(r.Key)).ToDictionary(StringComparer.Ordinal);
         var plan = new WatchPlan(_structural.ToArray(), crawl, refresh, _selfRemoved) { Ids = ids, NamedIds = named, Gone = gone, DirectoryIds = directoryIds, RenamedFrom = renamed };
         _gone.Clear();
         _renamedFrom.Clear();
+        _renamedTo.Clear();
         _ids.Clear();
         _namedIds.Clear();
         _structural.Clear();
@@ -279,11 +281,11 @@ public sealed class EventCoalescer
         {
             // The file is read again at its new path, and its old row removed; the store is told
             // the two are one file, for the changes log (a rename of a rename goes back to the first).
-            var first = _renamedFrom.GetValueOrDefault(from.Path) ?? from.Path;
+            var first = _renamedFrom.TryGetValue(from.Path, out var earlier) ? earlier : from.Path;
             Refresh(from.Path);
             MarkGone(from.Path);
             Refresh(to.Path);
-            _renamedFrom[to.Path] = first;
+            NoteRename(first, to.Path);
         }
 
         RefreshParent(from.Path, from);
@@ -345,10 +347,17 @@ public sealed class EventCoalescer
         }
 
         // Renamed files under the moved directory, by either name, follow it.
-        foreach (var (to, from) in _renamedFrom.Where(r => r.Key.StartsWith(oldDirectory, StringComparison.Ordinal) || r.Value.StartsWith(oldDirectory, StringComparison.Ordinal)).ToList())
+        var renamed = _renamedFrom.KeysUnder(oldDirectory).ToHashSet(StringComparer.Ordinal);
+        renamed.UnionWith(_renamedTo.KeysUnder(oldDirectory).Select(from => _renamedTo[from]));
+        var pairs = renamed.Select(to => (To: to, From: _renamedFrom[to])).ToList();
+        foreach (var (to, _) in pairs)
         {
-            _renamedFrom.Remove(to);
-            _renamedFrom[Under(to)] = Under(from);
+            ForgetRename(to);
+        }
+
+        foreach (var (to, from) in pairs)
+        {
+            NoteRename(Under(from), Under(to));
         }
 
         string Under(string path) => path.StartsWith(oldDirectory, StringComparison.Ordinal) ? newDirectory + path[oldDirectory.Length..] : path;
@@ -376,7 +385,29 @@ public sealed class EventCoalescer
     private void MarkGone(string path)
     {
         _gone.Add(path);
-        _renamedFrom.Remove(path);
+        ForgetRename(path);
+    }
+
+    private void NoteRename(string from, string to)
+    {
+        ForgetRename(to);
+        if (_renamedTo.Remove(from, out var earlier))
+        {
+            // The same old path named twice (a file made where a renamed one was, renamed too):
+            // the later rename keeps it.
+            _renamedFrom.Remove(earlier);
+        }
+
+        _renamedFrom[to] = from;
+        _renamedTo[from] = to;
+    }
+
+    private void ForgetRename(string to)
+    {
+        if (_renamedFrom.Remove(to, out var from))
+        {
+            _renamedTo.Remove(from);
+        }
     }
 
     private void Put(string path, bool crawl)

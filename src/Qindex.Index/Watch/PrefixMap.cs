@@ -12,6 +12,9 @@ internal sealed class PrefixMap<TValue>
 
     public int Count => _map.Count;
 
+    /// <summary>Every key and its value, in no particular order.</summary>
+    public IEnumerable<KeyValuePair<string, TValue>> Entries => _map;
+
     public TValue this[string key]
     {
         get => _map[key];

@@ -55,11 +55,12 @@ public sealed class EventCoalescerTests
         var plan = Plan(
             """[{"type":"child_file_moved_from","path":"d/a","spine":["1","7","5"]},{"type":"child_file_moved_to","path":"d/b 'q'","spine":["1","7","5"]}]""",
             """[{"type":"child_file_moved_from","path":"d/b 'q'","spine":["1","7","5"]},{"type":"child_file_moved_to","path":"d/c\u00e9","spine":["1","7","5"]}]""",
+            """[{"type":"child_file_moved_from","path":"d/m","spine":["1","7","8"]},{"type":"child_file_moved_to","path":"top","spine":["1","8"]}]""",
             """[{"type":"child_dir_moved_from","path":"d","spine":["1","7"]},{"type":"child_dir_moved_to","path":"e","spine":["1","7"]}]""",
             """[{"type":"child_file_moved_from","path":"e/x","spine":["1","7","6"]},{"type":"child_file_moved_to","path":"e/y","spine":["1","7","6"]},{"type":"child_file_removed","path":"e/y","spine":["1","7","6"]}]""");
 
-        // Both names follow the directory's rename; a file renamed and then removed is no rename.
-        Assert.Equal(new Dictionary<string, string> { ["/w/e/c\u00e9"] = "/w/e/a" }, plan.RenamedFrom);
+        // Either name follows the directory's rename; a file renamed and then removed is no rename.
+        Assert.Equal(new Dictionary<string, string> { ["/w/e/c\u00e9"] = "/w/e/a", ["/w/top"] = "/w/e/m" }, plan.RenamedFrom);
         Assert.Contains("/w/e/c\u00e9", plan.Refresh);
         Assert.Contains("/w/e/a", plan.Gone);
     }
