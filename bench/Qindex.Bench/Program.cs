@@ -18,6 +18,14 @@ if (args.Length == 0 || benchmarks.All(b => b.Name != args[0]))
     return args.Length == 0 ? 0 : 2;
 }
 
+if (args[0] != SimHostBenchmark.CommandName)
+{
+    // The shared machine's speed has drifted by a factor of two within a session: a fixed loop
+    // timed before each run says which state a table was taken in (the simulator host, a child
+    // of the watch benchmarks, prints nothing of its own).
+    Console.WriteLine(Calibration.Describe());
+}
+
 using var cts = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
