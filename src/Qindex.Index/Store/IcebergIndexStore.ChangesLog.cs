@@ -82,7 +82,7 @@ public sealed partial class IcebergIndexStore
         _changesLogTail = Task.Run(async () =>
         {
             await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            await AppendChangesLogQuietlyAsync(log.ToRows(), CancellationToken.None).ConfigureAwait(false);
+            await AppendChangesLogQuietlyAsync(log, CancellationToken.None).ConfigureAwait(false);
         });
     }
 
@@ -90,9 +90,9 @@ public sealed partial class IcebergIndexStore
     public Task FlushChangesLogAsync() => _changesLogTail.WaitAsync(Timeout.InfiniteTimeSpan);
 
     /// <summary>Appends a committed change set's rows to the changes table; a failure is counted, never thrown (the index change has landed).</summary>
-    private async Task AppendChangesLogQuietlyAsync(List<ChangeLogRow> rows, CancellationToken cancellationToken)
+    private async Task AppendChangesLogQuietlyAsync(PendingLog log, CancellationToken cancellationToken)
     {
-        if (rows.Count == 0 || !ChangesLogEnabled)
+        if (log.Rows.Count == 0 || !ChangesLogEnabled)
         {
             return;
         }
@@ -100,6 +100,8 @@ public sealed partial class IcebergIndexStore
         await _changesLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            // The old paths of rows a directory move carried are made here, off the commit's path.
+            var rows = log.ToRows();
             var table = (await OpenChangesTableAsync(create: true, cancellationToken).ConfigureAwait(false))!;
             var (local, location) = NewFile(table, "-changes.parquet");
             ChangeLogFile.Write(local, rows);
