@@ -173,7 +173,9 @@ public sealed partial class IcebergIndexStore
 
         await table.RefreshAsync(cancellationToken).ConfigureAwait(false);
         var files = (await table.LiveEntriesAsync(cancellationToken).ConfigureAwait(false)).Select(e => e.DataFile).ToList();
-        long cutoff = Qindex.Index.Records.FileRecordColumns.ToMicros(DateTimeOffset.UtcNow - ChangesRetention);
+        // A retention longer than the time since 1970 keeps everything (and must not underflow).
+        var now = DateTimeOffset.UtcNow;
+        long cutoff = ChangesRetention >= now - DateTimeOffset.UnixEpoch ? 0 : Qindex.Index.Records.FileRecordColumns.ToMicros(now - ChangesRetention);
         var expired = files.Where(f => f.UpperBounds?.GetValueOrDefault(1) is { Length: 8 } b && BitConverter.ToInt64(b) < cutoff).ToList();
         if (expired.Count > 0)
         {

@@ -76,6 +76,10 @@ public sealed class OrphanAndChangesTests : IDisposable
             Assert.Equal(1L, times.Rows[0][0]);
         }
 
+        // A retention of millennia (the command line takes up to thousands of years) keeps everything.
+        store.ChangesRetention = TimeSpan.FromDays(3_000_000);
+        Assert.Equal(0, (await store.MaintainChangesAsync(16, CancellationToken.None)).Expired);
+
         store.ChangesRetention = TimeSpan.Zero;
         var (expired, _) = await store.MaintainChangesAsync(16, CancellationToken.None);
         Assert.Equal(1, expired);
