@@ -42,6 +42,15 @@ public interface IIndexChangeSet : IAsyncDisposable
     {
     }
 
+    /// <summary>
+    /// Has the changes log pair rows by the cluster's file id: an insert whose id is that of a row
+    /// this set deletes is logged as a rename from it. For sets built from a snapshot difference,
+    /// which reports a rename as a delete and a create. Changes no row.
+    /// </summary>
+    void LogRenamesById()
+    {
+    }
+
     /// <summary>Changes added so far (a subtree operation counts once).</summary>
     int Count { get; }
 

@@ -91,7 +91,7 @@ public sealed partial class IcebergIndexStore
         return (local, location);
     }
 
-    private async Task<IndexCommitResult> CommitChangesAsync(IReadOnlyList<IndexChange> changes, IndexBaseline? baseline, IReadOnlyDictionary<string, string> checkpoint, CancellationToken cancellationToken)
+    private async Task<IndexCommitResult> CommitChangesAsync(IReadOnlyList<IndexChange> changes, IndexBaseline? baseline, IReadOnlyDictionary<string, string> checkpoint, bool renamesById, CancellationToken cancellationToken)
     {
         if (changes.Count == 0 && baseline is null && checkpoint.Count == 0)
         {
@@ -111,7 +111,7 @@ public sealed partial class IcebergIndexStore
                 var written = new List<string>();
                 try
                 {
-                    var (result, log) = await CommitResolutionAsync(live, resolution, baseline, checkpoint, written, resolveSeconds, cancellationToken).ConfigureAwait(false);
+                    var (result, log) = await CommitResolutionAsync(live, resolution, baseline, checkpoint, written, resolveSeconds, renamesById, cancellationToken).ConfigureAwait(false);
                     LastChangeTimings = LastChangeTimings! with
                     {
                         Live = liveSeconds,
@@ -161,7 +161,7 @@ public sealed partial class IcebergIndexStore
         }
     }
 
-    private async Task<(IndexCommitResult Result, PendingLog Log)> CommitResolutionAsync(LiveIndex live, ChangeResolution resolution, IndexBaseline? baseline, IReadOnlyDictionary<string, string> checkpoint, List<string> written, double resolveSeconds, CancellationToken cancellationToken)
+    private async Task<(IndexCommitResult Result, PendingLog Log)> CommitResolutionAsync(LiveIndex live, ChangeResolution resolution, IndexBaseline? baseline, IReadOnlyDictionary<string, string> checkpoint, List<string> written, double resolveSeconds, bool renamesById, CancellationToken cancellationToken)
     {
         long phase = Stopwatch.GetTimestamp();
         var deletes = new List<PositionDelete>();
@@ -172,6 +172,8 @@ public sealed partial class IcebergIndexStore
         long upserted = 0, removed = 0;
         var movedAway = resolution.MovedFrom.Values.ToHashSet(StringComparer.Ordinal);
         var log = new List<PendingLogRow>();
+        var loggedDeletes = new List<(int Log, RowLocator At)>();
+        var loggedInserts = new List<(int Log, string Id)>();
 
         // Rows a directory move took away: deleted where they are, by position (decision 0015).
         var carriedAway = new HashSet<RowLocator>(resolution.MovedAway.Count);
@@ -202,10 +204,16 @@ public sealed partial class IcebergIndexStore
             }
             else if (row.Exists)
             {
+                if (!existed && row.Record?.Id is { } id)
+                {
+                    loggedInserts.Add((log.Count, id));
+                }
+
                 log.Add(new PendingLogRow(existed ? "update" : "insert", path, null, null, existed ? sizeBefore : null, size));
             }
             else if (removedHere)
             {
+                loggedDeletes.Add((log.Count, at));
                 log.Add(new PendingLogRow("delete", path, null, null, sizeBefore, null));
             }
 
@@ -251,6 +259,11 @@ public sealed partial class IcebergIndexStore
         for (int i = 0; i < sorted.Length; i++)
         {
             sorted[i] = rows[order[i]];
+        }
+
+        if (renamesById && loggedDeletes.Count > 0 && loggedInserts.Count > 0)
+        {
+            log = await PairRenamesByIdAsync(live, log, loggedDeletes, loggedInserts, cancellationToken).ConfigureAwait(false);
         }
 
         var referenced = referencedFiles.Select(id => live.File(id).Location).ToHashSet(StringComparer.Ordinal);
@@ -488,6 +501,60 @@ public sealed partial class IcebergIndexStore
         }
 
         return resolution;
+    }
+
+    /// <summary>
+    /// The log with each insert whose file id is that of a row the set deletes turned into a
+    /// rename from that row, and the delete dropped: a snapshot difference reports a rename as a
+    /// DELETE and a CREATE, and the cluster keeps a file's id through a rename. The deleted rows'
+    /// ids come from the kept id columns (read for the files that lack one).
+    /// </summary>
+    private async Task<List<PendingLogRow>> PairRenamesByIdAsync(LiveIndex live, List<PendingLogRow> log, List<(int Log, RowLocator At)> deletes, List<(int Log, string Id)> inserts, CancellationToken cancellationToken)
+    {
+        var columns = new Dictionary<int, ulong[]>();
+        foreach (var file in deletes.Select(d => d.At.File).Distinct())
+        {
+            string location = live.File(file).Location;
+            ulong[]? column;
+            lock (_idColumns)
+            {
+                column = _idColumns.GetValueOrDefault(location);
+            }
+
+            if (column is null)
+            {
+                column = DataFileRows.ReadIds(await _table.IO.GetLocalCopyAsync(location, CacheDirectory, cancellationToken).ConfigureAwait(false));
+                lock (_idColumns)
+                {
+                    _idColumns[location] = column;
+                }
+            }
+
+            columns[file] = column;
+        }
+
+        var deletedById = new Dictionary<ulong, int>();
+        foreach (var (index, at) in deletes)
+        {
+            ulong id = columns[at.File][at.Position];
+            if (id != DataFileRows.NoId)
+            {
+                deletedById.TryAdd(id, index);
+            }
+        }
+
+        var paired = new HashSet<int>();
+        foreach (var (index, id) in inserts)
+        {
+            if (deletedById.Remove(DataFileRows.ParseId(id), out var deleted))
+            {
+                var (insert, gone) = (log[index], log[deleted]);
+                log[index] = insert with { Kind = "rename", PreviousPath = gone.Path, SizeBefore = gone.SizeBefore };
+                paired.Add(deleted);
+            }
+        }
+
+        return paired.Count == 0 ? log : log.Where((_, i) => !paired.Contains(i)).ToList();
     }
 
     /// <summary><paramref name="target"/> followed by the UTF-8 <paramref name="tail"/>, as one string.</summary>
@@ -810,6 +877,7 @@ public sealed partial class IcebergIndexStore
     {
         private readonly List<IndexChange> _changes = [];
         private int _notes;
+        private bool _renamesById;
         private bool _done;
 
         public int Count => _changes.Count - _notes;
@@ -841,11 +909,13 @@ public sealed partial class IcebergIndexStore
             _notes++;
         }
 
+        public void LogRenamesById() => _renamesById = true;
+
         public async Task<IndexCommitResult> CommitAsync(IndexBaseline? baseline, IReadOnlyDictionary<string, string> checkpoint, CancellationToken cancellationToken)
         {
             ArgumentNullException.ThrowIfNull(checkpoint);
             ObjectDisposedException.ThrowIf(_done, this);
-            var result = await store.CommitChangesAsync(_changes, baseline, checkpoint, cancellationToken).ConfigureAwait(false);
+            var result = await store.CommitChangesAsync(_changes, baseline, checkpoint, _renamesById, cancellationToken).ConfigureAwait(false);
             _done = true;
             return result;
         }

@@ -125,6 +125,8 @@ public sealed class CatchUp
         var newBaseline = new IndexBaseline(_options.ClusterHost, root, snapshot.Id.ToString(CultureInfo.InvariantCulture), DateTimeOffset.UtcNow);
         await using (var changes = _store.BeginChanges())
         {
+            // A snapshot difference names a rename as a DELETE and a CREATE: the log pairs them by id.
+            changes.LogRenamesById();
             await _applier.ApplyAsync(watchPlan, changes, snapshot.Id, cancellationToken).ConfigureAwait(false);
             var summary = new Dictionary<string, string>(checkpoint, StringComparer.Ordinal) { [WatchCheckpoint.Kind] = "catch-up" };
             await changes.CommitAsync(newBaseline, summary, CancellationToken.None).ConfigureAwait(false);

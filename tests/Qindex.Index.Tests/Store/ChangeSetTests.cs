@@ -327,6 +327,47 @@ public sealed class ChangeSetTests : IDisposable
         Assert.False(log.ContainsKey("/c/h01"));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Asked_to_pair_by_id_the_log_calls_an_insert_with_the_id_of_a_deleted_row_a_rename(bool byId)
+    {
+        await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(_dir), CancellationToken.None, runRows: 30);
+        await using (var writer = store.BeginReplace())
+        {
+            await writer.AddAsync(Row("/", 0) with { Id = "2" }, CancellationToken.None);
+            await writer.AddAsync(Row("/old 'a'", 11) with { Id = "501" }, CancellationToken.None);
+            await writer.AddAsync(Row("/gone", 12) with { Id = "502" }, CancellationToken.None);
+            await writer.AddAsync(Row("/kept", 13) with { Id = "503" }, CancellationToken.None);
+            await writer.CommitAsync(new IndexBaseline("cluster", "/", null, DateTimeOffset.UnixEpoch), CancellationToken.None);
+        }
+
+        // What a catch-up sends for a snapshot difference with a rename, a delete and a create.
+        await using (var changes = store.BeginChanges())
+        {
+            if (byId)
+            {
+                changes.LogRenamesById();
+            }
+
+            changes.Delete("/old 'a'");
+            changes.Delete("/gone");
+            changes.Upsert(Row("/new \u00e9", 21) with { Id = "501" });
+            changes.Upsert(Row("/made", 22) with { Id = "504" });
+            await changes.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
+        }
+
+        await store.FlushChangesLogAsync();
+        await using var engine = await QueryEngine.OpenAsync(store, CancellationToken.None);
+        var log = (await engine.QueryAsync("SELECT kind, path, previous_path, size_before, size_after FROM changes ORDER BY path", CancellationToken.None)).Rows
+            .Select(r => $"{r[0]} {r[2] ?? "-"} -> {r[1]} ({r[3] ?? "-"} -> {r[4] ?? "-"})")
+            .ToList();
+        string[] expected = byId
+            ? ["delete - -> /gone (12 -> -)", "insert - -> /made (- -> 22)", "rename /old 'a' -> /new \u00e9 (11 -> 21)"]
+            : ["delete - -> /gone (12 -> -)", "insert - -> /made (- -> 22)", "insert - -> /new \u00e9 (- -> 21)", "delete - -> /old 'a' (11 -> -)"];
+        Assert.Equal(expected, log);
+    }
+
     [Fact]
     public async Task A_reopened_store_rebuilds_its_key_index_from_data_and_delete_files()
     {
