@@ -511,6 +511,7 @@ public sealed partial class IcebergIndexStore
     /// </summary>
     private async Task<List<PendingLogRow>> PairRenamesByIdAsync(LiveIndex live, List<PendingLogRow> log, List<(int Log, RowLocator At)> deletes, List<(int Log, string Id)> inserts, CancellationToken cancellationToken)
     {
+        DropStaleIdColumns(live);
         var columns = new Dictionary<int, ulong[]>();
         foreach (var file in deletes.Select(d => d.At.File).Distinct())
         {

@@ -61,14 +61,9 @@ public sealed partial class IcebergIndexStore
             }
 
             var columns = new ulong[]?[files.Count];
+            DropStaleIdColumns(live);
             lock (_idColumns)
             {
-                var liveLocations = files.Select(f => f.File.Location).ToHashSet(StringComparer.Ordinal);
-                foreach (var gone in _idColumns.Keys.Where(l => !liveLocations.Contains(l)).ToList())
-                {
-                    _idColumns.Remove(gone);
-                }
-
                 for (int i = 0; i < files.Count; i++)
                 {
                     columns[i] = _idColumns.GetValueOrDefault(files[i].File.Location);
@@ -134,6 +129,19 @@ public sealed partial class IcebergIndexStore
         finally
         {
             _writeLock.Release();
+        }
+    }
+
+    /// <summary>Forgets the id columns of files a compaction or change set replaced (they would otherwise pile up for the life of a watch).</summary>
+    private void DropStaleIdColumns(LiveIndex live)
+    {
+        var liveLocations = live.Files.Select(f => f.File.Location).ToHashSet(StringComparer.Ordinal);
+        lock (_idColumns)
+        {
+            foreach (var gone in _idColumns.Keys.Where(l => !liveLocations.Contains(l)).ToList())
+            {
+                _idColumns.Remove(gone);
+            }
         }
     }
 }

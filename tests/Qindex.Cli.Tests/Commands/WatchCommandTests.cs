@@ -150,14 +150,7 @@ public sealed class WatchCommandTests : IAsyncLifetime
     [Fact]
     public async Task Renamed_files_and_directories_are_logged_as_renames_of_every_row_they_moved()
     {
-        var parent = _server.Cluster.EnumerateEntries("/").First(e => e.Path.EndsWith('/')).Path;
-        var file = _server.Cluster.CreateFile(parent, "plain").Path;
-        var before = _server.Cluster.CreateDirectory(parent, "to rename").Path;
-        for (var i = 0; i < 20; i++)
-        {
-            _server.Cluster.CreateFile(before, $"f{i}");
-        }
-
+        var (parent, file, before) = RenameFixture("plain", "to rename", 20);
         var index = Path.Combine(_work, "idx");
         string after = parent + "renamed 'it\u00e9'/";
         using (var watch = StartWatch(parent, index))
@@ -179,21 +172,13 @@ public sealed class WatchCommandTests : IAsyncLifetime
 
         // The watcher reads a renamed file again and refreshes a directory it moved; both are still
         // logged as renamed, and nothing as deleted or inserted.
-        var expected = new[] { $"rename {before} -> {after}", $"rename {file} -> {parent}plain 'renamed'" }.Concat(Enumerable.Range(0, 20).Select(i => $"rename {before}f{i} -> {after}f{i}")).Order(StringComparer.Ordinal).ToList();
-        Assert.Equal(expected, log);
+        Assert.Equal(Renames(file, parent + "plain 'renamed'", before, after, 20), log);
     }
 
     [Fact]
     public async Task Renames_made_while_the_watcher_was_stopped_are_logged_as_renames_by_its_catch_up()
     {
-        var parent = _server.Cluster.EnumerateEntries("/").First(e => e.Path.EndsWith('/')).Path;
-        var file = _server.Cluster.CreateFile(parent, "offline").Path;
-        var before = _server.Cluster.CreateDirectory(parent, "offline dir").Path;
-        for (var i = 0; i < 5; i++)
-        {
-            _server.Cluster.CreateFile(before, $"f{i}");
-        }
-
+        var (parent, file, before) = RenameFixture("offline", "offline dir", 5);
         var index = Path.Combine(_work, "idx");
         using (var first = StartWatch(parent, index))
         {
@@ -212,13 +197,29 @@ public sealed class WatchCommandTests : IAsyncLifetime
             await TerminateAsync(second);
         }
 
-        var log = await ChangesAsync(index, parent + "offline");
-        var expected = new[] { $"rename {file} -> {parent}offline 'renamed'", $"rename {before} -> {after}" }
-            .Concat(Enumerable.Range(0, 5).Select(i => $"rename {before}f{i} -> {after}f{i}"))
+        Assert.Equal(Renames(file, parent + "offline 'renamed'", before, after, 5), await ChangesAsync(index, parent + "offline"));
+    }
+
+    /// <summary>A file and a directory of <paramref name="files"/> files (f0, f1, ...) made in the first top-level directory.</summary>
+    private (string Parent, string File, string Directory) RenameFixture(string fileName, string directoryName, int files)
+    {
+        var parent = _server.Cluster.EnumerateEntries("/").First(e => e.Path.EndsWith('/')).Path;
+        var file = _server.Cluster.CreateFile(parent, fileName).Path;
+        var directory = _server.Cluster.CreateDirectory(parent, directoryName).Path;
+        for (var i = 0; i < files; i++)
+        {
+            _server.Cluster.CreateFile(directory, $"f{i}");
+        }
+
+        return (parent, file, directory);
+    }
+
+    /// <summary>The log rows, as <see cref="ChangesAsync"/> gives them, of the file and the directory (and its files) of a <see cref="RenameFixture"/> renamed.</summary>
+    private static List<string> Renames(string file, string fileAfter, string directory, string directoryAfter, int files) =>
+        new[] { $"rename {file} -> {fileAfter}", $"rename {directory} -> {directoryAfter}" }
+            .Concat(Enumerable.Range(0, files).Select(i => $"rename {directory}f{i} -> {directoryAfter}f{i}"))
             .Order(StringComparer.Ordinal)
             .ToList();
-        Assert.Equal(expected, log);
-    }
 
     /// <summary>The changes table's rows whose path or previous path starts with one of <paramref name="prefixes"/>, as "kind previous -> path", sorted.</summary>
     private static async Task<List<string>> ChangesAsync(string index, params string[] prefixes)
