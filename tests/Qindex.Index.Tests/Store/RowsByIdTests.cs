@@ -141,4 +141,44 @@ public sealed class RowsByIdTests : IDisposable
         Assert.All(expected, e => Assert.Equal(e.Value, found[e.Key].Order(StringComparer.Ordinal)));
         Assert.True(store.IdColumnBytes > 0);
     }
+
+    [Fact]
+    public async Task Id_columns_a_catch_up_reads_to_pair_renames_are_dropped_once_their_files_are_replaced()
+    {
+        await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(_dir), CancellationToken.None, runRows: 30);
+        await using (var writer = store.BeginReplace())
+        {
+            foreach (var (path, size) in ChangeSetTests.Tree())
+            {
+                await writer.AddAsync(ChangeSetTests.Row(path, size) with { Id = size.ToString(CultureInfo.InvariantCulture) }, CancellationToken.None);
+            }
+
+            await writer.CommitAsync(null, CancellationToken.None);
+        }
+
+        async Task RenameByIdAsync(string from, string to, long id)
+        {
+            await using var changes = store.BeginChanges();
+            changes.LogRenamesById();
+            changes.Delete(from);
+            changes.Upsert(ChangeSetTests.Row(to, id) with { Id = id.ToString(CultureInfo.InvariantCulture) });
+            await changes.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
+        }
+
+        await RenameByIdAsync("/c/h01", "/c/h01 renamed", 301);
+        Assert.True(store.IdColumnBytes > 0);
+
+        // Compaction replaces every file whose ids were read, with one file; the next pairing reads
+        // that file's ids and forgets the replaced files' (before the fix they stayed too).
+        Assert.True((await IndexCompactor.CompactAsync(store, new CompactionOptions { Force = true, RowsPerFile = 100_000 }, CancellationToken.None)).Compacted);
+        var compacted = Assert.Single((await store.ScanAsync(CancellationToken.None)).DataFiles);
+        long compactedRows;
+        using (var reader = new ParquetSharp.ParquetFileReader(compacted))
+        {
+            compactedRows = reader.FileMetaData.NumRows;
+        }
+
+        await RenameByIdAsync("/c/h02", "/c/h02 renamed", 302);
+        Assert.Equal(8L * compactedRows, store.IdColumnBytes);
+    }
 }
