@@ -309,7 +309,7 @@ public sealed class WatchBenchmark : IBenchmark
     }
 
     /// <summary>The top-level directory with the most objects under it (one aggregates request).</summary>
-    private static async Task<string> LargestTopDirectoryAsync(QumuloClient client, CancellationToken cancellationToken)
+    internal static async Task<string> LargestTopDirectoryAsync(QumuloClient client, CancellationToken cancellationToken)
     {
         var aggregates = await client.GetAggregatesAsync("/", recursive: false, null, cancellationToken);
         var largest = aggregates.GetProperty("files").EnumerateArray()
@@ -322,7 +322,7 @@ public sealed class WatchBenchmark : IBenchmark
     /// Sets the process's peak resident set size (VmHWM, which PeakWorkingSet64 reads) to its
     /// current size, through Linux's /proc/self/clear_refs; false where that is not available.
     /// </summary>
-    private static bool ResetPeakWorkingSet()
+    internal static bool ResetPeakWorkingSet()
     {
         try
         {

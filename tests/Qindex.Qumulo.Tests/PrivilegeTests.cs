@@ -67,6 +67,43 @@ public sealed class PrivilegeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_watcher_user_may_watch_recursively_but_is_refused_every_snapshot_call()
+    {
+        using var admin = new QumuloClient(SimulatorHelpers.Connection(_server));
+        var snapshot = await admin.CreateSnapshotAsync("2", "kept", CancellationToken.None);
+        using var watcher = new QumuloClient(SimulatorHelpers.Connection(_server, "watcher", "watcher"));
+        var calls = new (string What, Func<Task> Call, string Privilege)[]
+        {
+            ("list", () => watcher.ListSnapshotsAsync(CancellationToken.None), "PRIVILEGE_SNAPSHOT_READ"),
+            ("create", () => watcher.CreateSnapshotAsync("2", "mine", CancellationToken.None), "PRIVILEGE_SNAPSHOT_WRITE"),
+            ("delete", () => watcher.DeleteSnapshotAsync(snapshot.Id, CancellationToken.None), "PRIVILEGE_SNAPSHOT_WRITE"),
+            ("difference", async () =>
+            {
+                await foreach (var _ in watcher.ChangesSinceAsync(snapshot.Id, snapshot.Id, 10, CancellationToken.None))
+                {
+                }
+            }, "PRIVILEGE_SNAPSHOT_DIFFERENCE_READ"),
+        };
+        foreach (var (what, call, privilege) in calls)
+        {
+            var e = await Assert.ThrowsAsync<QumuloApiException>(call);
+            Assert.True(e.Status == HttpStatusCode.Forbidden, $"{what}: HTTP {(int)e.Status}");
+            Assert.Contains(privilege, e.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Single(_server.Cluster.ListSnapshots());
+        var who = await watcher.WhoAmIAsync(CancellationToken.None);
+        Assert.DoesNotContain(who.GetProperty("privileges").EnumerateArray(), p => p.GetString()!.StartsWith("PRIVILEGE_SNAPSHOT_", StringComparison.Ordinal));
+
+        // A recursive watch is allowed: the first message arrives once something changes.
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await using var events = watcher.NotifyAsync("/", recursive: true, null, null, stop.Token).GetAsyncEnumerator(stop.Token);
+        var next = events.MoveNextAsync();
+        await admin.CreateFileAsync("/", "seen by the watcher", CancellationToken.None);
+        Assert.True(await next);
+    }
+
+    [Fact]
     public async Task A_wrong_password_is_reported_as_refused_credentials()
     {
         using var client = new QumuloClient(SimulatorHelpers.Connection(_server, "admin", "not-the-password"));

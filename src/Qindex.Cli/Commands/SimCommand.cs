@@ -118,7 +118,7 @@ internal sealed class SimCommand : ICliCommand
                 Console.WriteLine($"load: {running.Shape.ToString().ToLowerInvariant()} under {running.Path} at {(running.Rate > 0 ? $"{running.Rate:N0} changes/s" : "full speed")}, seed {running.Seed}{(running.Changes > 0 ? $", {running.Changes:N0} changes" : string.Empty)}");
             }
 
-            Console.WriteLine($"log in as {parse.GetValue(user)} (password as given) or reader/reader; fault API under {server.BaseAddress}__sim/faults/, load API under {server.BaseAddress}__sim/load/; Ctrl-C stops");
+            Console.WriteLine($"log in as {parse.GetValue(user)} (password as given), reader/reader (no writes) or watcher/watcher (no snapshots); fault API under {server.BaseAddress}__sim/faults/, load API under {server.BaseAddress}__sim/load/; Ctrl-C stops");
             await server.WaitForShutdownAsync(cancellationToken);
             return 0;
         });

@@ -1,7 +1,5 @@
-using System.Data.Common;
 using System.Net;
 using Qindex.Index.Crawl;
-using Qindex.Index.Query;
 using Qindex.Index.Snapshots;
 using Qindex.Index.Store;
 using Qindex.Qumulo;
@@ -18,7 +16,6 @@ namespace Qindex.Index.Verify;
 /// </summary>
 public sealed class IndexVerifier
 {
-    private const string PathColumn = "path";
     private readonly QumuloClient _client;
 
     public IndexVerifier(QumuloClient client)
@@ -99,92 +96,18 @@ public sealed class IndexVerifier
     private static async Task<VerifyReport> CompareAsync(
         VerifyOptions options, string rootPath, IIndexStore walked, IIndexStore index, string work, long? snapshotId, CancellationToken cancellationToken)
     {
-        await using var clusterEngine = await OpenSortingEngineAsync(walked, Path.Combine(work, "spill-cluster"), options.SortMemoryLimit, cancellationToken).ConfigureAwait(false);
-        await using var indexEngine = await OpenSortingEngineAsync(index, Path.Combine(work, "spill-index"), options.SortMemoryLimit, cancellationToken).ConfigureAwait(false);
-        await using var clusterRows = await clusterEngine.ExecuteReaderAsync("SELECT * FROM files ORDER BY path", cancellationToken).ConfigureAwait(false);
-        await using var indexRows = await indexEngine.ExecuteReaderAsync("SELECT * FROM files WHERE starts_with(path, ?) ORDER BY path", [rootPath], cancellationToken).ConfigureAwait(false);
-
         var ignored = new HashSet<string>(StringComparer.Ordinal) { "ingest_ts" };
         if (options.IgnoreAccessTime)
         {
             ignored.Add("access_time");
         }
 
-        var compared = Enumerable.Range(0, clusterRows.FieldCount)
-            .Select(i => clusterRows.GetName(i))
-            .Where(name => !ignored.Contains(name))
-            .ToArray();
-        var clusterOrdinals = compared.Select(clusterRows.GetOrdinal).ToArray();
-        var indexOrdinals = compared.Select(indexRows.GetOrdinal).ToArray();
-        int clusterPath = clusterRows.GetOrdinal(PathColumn);
-        int indexPath = indexRows.GetOrdinal(PathColumn);
-
         var tally = new Tally(options.ExamplesPerKind);
-        var cluster = new Cursor(clusterRows, clusterPath, "cluster walk");
-        var indexed = new Cursor(indexRows, indexPath, "index");
-        await cluster.MoveAsync(cancellationToken).ConfigureAwait(false);
-        await indexed.MoveAsync(cancellationToken).ConfigureAwait(false);
-        while (cluster.Path is not null || indexed.Path is not null)
-        {
-            int order = cluster.Path is null ? 1 : indexed.Path is null ? -1 : PathOrder.Instance.Compare(cluster.Path, indexed.Path);
-            if (order < 0)
-            {
-                tally.AddMissing(cluster.Path!);
-                await cluster.MoveAsync(cancellationToken).ConfigureAwait(false);
-            }
-            else if (order > 0)
-            {
-                tally.AddExtra(indexed.Path!);
-                await indexed.MoveAsync(cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                List<ColumnDifference>? differences = null;
-                for (int c = 0; c < compared.Length; c++)
-                {
-                    var clusterValue = Value(clusterRows, clusterOrdinals[c]);
-                    var indexValue = Value(indexRows, indexOrdinals[c]);
-                    if (!Equals(clusterValue, indexValue))
-                    {
-                        (differences ??= []).Add(new ColumnDifference(compared[c], QueryEngine.FormatValue(indexValue), QueryEngine.FormatValue(clusterValue)));
-                    }
-                }
-
-                if (differences is not null)
-                {
-                    tally.AddDifferent(new RowDifference(cluster.Path!, differences));
-                }
-
-                await cluster.MoveAsync(cancellationToken).ConfigureAwait(false);
-                await indexed.MoveAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
-
+        var totals = await IndexComparison.RunAsync(walked, index, rootPath, ignored, work, options.SortMemoryLimit, tally, cancellationToken).ConfigureAwait(false);
         return new VerifyReport(
-            cluster.Rows, indexed.Rows, tally.Missing, tally.Extra, tally.Different,
-            tally.MissingExamples, tally.ExtraExamples, tally.DifferentExamples, tally.DifferentColumns, compared, snapshotId);
+            totals.ClusterRows, totals.IndexRows, tally.MissingRows, tally.ExtraRows, tally.DifferentRows,
+            tally.MissingExamples, tally.ExtraExamples, tally.DifferentExamples, tally.DifferentColumns, totals.Compared, snapshotId);
     }
-
-    private static async Task<QueryEngine> OpenSortingEngineAsync(IIndexStore store, string spill, string memoryLimit, CancellationToken cancellationToken)
-    {
-        Directory.CreateDirectory(spill);
-        var engine = await QueryEngine.OpenAsync(store, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            // Bounded memory: past the limit DuckDB's sort spills to the work directory. Both values are ours, quoted as literals.
-            await engine.ExecuteAsync($"SET memory_limit = {QueryEngine.Literal(memoryLimit)}", cancellationToken).ConfigureAwait(false);
-            await engine.ExecuteAsync($"SET temp_directory = {QueryEngine.Literal(spill)}", cancellationToken).ConfigureAwait(false);
-            await engine.ExecuteAsync("SET preserve_insertion_order = false", cancellationToken).ConfigureAwait(false);
-            return engine;
-        }
-        catch
-        {
-            await engine.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
-
-    private static object? Value(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetValue(ordinal);
 
     private static void TryDelete(string directory)
     {
@@ -198,43 +121,16 @@ public sealed class IndexVerifier
         }
     }
 
-    /// <summary>One side of the merge: the current row's path, rows read, and a check that paths never go backwards.</summary>
-    private sealed class Cursor(DbDataReader reader, int pathOrdinal, string side)
-    {
-        public string? Path { get; private set; }
-
-        public long Rows { get; private set; }
-
-        public async Task MoveAsync(CancellationToken cancellationToken)
-        {
-            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                Path = null;
-                return;
-            }
-
-            var next = reader.IsDBNull(pathOrdinal) ? string.Empty : reader.GetString(pathOrdinal);
-            if (Path is not null && PathOrder.Instance.Compare(Path, next) > 0)
-            {
-                // The merge is only right if both sides come in the comparer's order; never guess past that.
-                throw new VerifyException($"the {side} rows did not arrive in path order ('{next}' after '{Path}'); the comparison was abandoned");
-            }
-
-            Path = next;
-            Rows++;
-        }
-    }
-
     /// <summary>Counts and first examples of each kind of difference.</summary>
-    private sealed class Tally(int examples)
+    private sealed class Tally(int examples) : IRowDifferences
     {
         private readonly Dictionary<string, long> _columns = new(StringComparer.Ordinal);
 
-        public long Missing { get; private set; }
+        public long MissingRows { get; private set; }
 
-        public long Extra { get; private set; }
+        public long ExtraRows { get; private set; }
 
-        public long Different { get; private set; }
+        public long DifferentRows { get; private set; }
 
         public List<string> MissingExamples { get; } = [];
 
@@ -244,27 +140,28 @@ public sealed class IndexVerifier
 
         public IReadOnlyDictionary<string, long> DifferentColumns => _columns;
 
-        public void AddMissing(string path)
+        public void Missing(string path)
         {
-            Missing++;
+            MissingRows++;
             if (MissingExamples.Count < examples)
             {
                 MissingExamples.Add(path);
             }
         }
 
-        public void AddExtra(string path)
+        public void Extra(string path)
         {
-            Extra++;
+            ExtraRows++;
             if (ExtraExamples.Count < examples)
             {
                 ExtraExamples.Add(path);
             }
         }
 
-        public void AddDifferent(RowDifference row)
+        public void Different(string path, IReadOnlyList<ColumnDifference> columns)
         {
-            Different++;
+            var row = new RowDifference(path, columns);
+            DifferentRows++;
             foreach (var column in row.Columns)
             {
                 _columns[column.Column] = _columns.GetValueOrDefault(column.Column) + 1;

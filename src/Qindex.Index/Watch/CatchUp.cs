@@ -2,8 +2,11 @@ using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Qindex.Index.Crawl;
+using Qindex.Index.Import;
+using Qindex.Index.Records;
 using Qindex.Index.Snapshots;
 using Qindex.Index.Store;
+using Qindex.Index.Verify;
 using Qindex.Qumulo;
 
 namespace Qindex.Index.Watch;
@@ -14,7 +17,10 @@ public enum CatchUpMode
     /// <summary>changes-since between the baseline snapshot and a new one (plus the paths changed since the baseline).</summary>
     Diff,
 
-    /// <summary>A new crawl replaced the index (no baseline snapshot, it had expired, or snapshots are not permitted).</summary>
+    /// <summary>
+    /// The cluster was walked again (no baseline snapshot, it had expired, or snapshots are not
+    /// permitted) and the walk compared with the index; what differed was applied.
+    /// </summary>
     Recrawl,
 }
 
@@ -34,6 +40,13 @@ public sealed class CatchUp
 {
     /// <summary>The purpose in the names of the snapshots a catch-up takes.</summary>
     public const string SnapshotPurpose = "watch";
+
+    /// <summary>
+    /// DuckDB's memory for each side's sort when a walk is compared with the index; past it the
+    /// sorts spill to disk. Half of verify's: the watcher's whole process stays within its bound
+    /// (docs/decisions/0016-catch-up-by-walk.md).
+    /// </summary>
+    private const string SortMemoryLimit = "256MB";
 
     private readonly QumuloClient _client;
     private readonly IIndexStore _store;
@@ -57,9 +70,20 @@ public sealed class CatchUp
     /// <summary>
     /// At start: removes this index's snapshots other than the baseline. A newer watch snapshot is
     /// a killed watcher's (taken, never committed) and goes at once; see <see cref="BaselineSnapshots.CleanLeftoversAsync"/>.
+    /// A user the cluster does not let read snapshots has none to clean: 0.
     /// </summary>
-    public Task<int> CleanLeftoversAsync(IndexBaseline? baseline, CancellationToken cancellationToken) =>
-        _snapshots.CleanLeftoversAsync(baseline, cancellationToken, SnapshotPurpose);
+    public async Task<int> CleanLeftoversAsync(IndexBaseline? baseline, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _snapshots.CleanLeftoversAsync(baseline, cancellationToken, SnapshotPurpose).ConfigureAwait(false);
+        }
+        catch (QumuloApiException e) when (e.Status == HttpStatusCode.Forbidden)
+        {
+            _logger.LogWarning("cannot list snapshots ({Reason}); every catch-up walks the tree and compares it with the index", e.Message);
+            return 0;
+        }
+    }
 
     /// <summary>Runs one catch-up; <paramref name="checkpoint"/> is recorded with its commit.</summary>
     public async Task<CatchUpResult> RunAsync(IndexBaseline? baseline, IReadOnlyDictionary<string, string> checkpoint, CancellationToken cancellationToken)
@@ -76,7 +100,7 @@ public sealed class CatchUp
         }
         catch (QumuloApiException e) when (e.Status == HttpStatusCode.Forbidden)
         {
-            _logger.LogWarning("snapshots are not permitted for this user ({Reason}); catching up by crawling again", e.Message);
+            _logger.LogWarning("snapshots are not permitted for this user ({Reason}); catching up by walking the tree and comparing it with the index", e.Message);
             taken = null;
         }
 
@@ -88,12 +112,12 @@ public sealed class CatchUp
             if (taken is null || baseline?.ClusterSnapshotId is not { } oldText
                 || !long.TryParse(oldText, NumberStyles.None, CultureInfo.InvariantCulture, out var oldId))
             {
-                result = await RecrawlAsync(taken, started, cancellationToken).ConfigureAwait(false);
+                result = await RecrawlAsync(taken, checkpoint, started, cancellationToken).ConfigureAwait(false);
             }
             else
             {
                 result = await DiffAsync(taken, oldId, root, checkpoint, started, cancellationToken).ConfigureAwait(false)
-                    ?? await RecrawlAsync(taken, started, cancellationToken).ConfigureAwait(false);
+                    ?? await RecrawlAsync(taken, checkpoint, started, cancellationToken).ConfigureAwait(false);
             }
 
             taken?.Keep();
@@ -116,7 +140,7 @@ public sealed class CatchUp
         }
         catch (QumuloApiException e) when (e.Status == HttpStatusCode.NotFound)
         {
-            _logger.LogWarning("the baseline snapshot {Snapshot} is gone ({Reason}); catching up by crawling again", oldId, e.Message);
+            _logger.LogWarning("the baseline snapshot {Snapshot} is gone ({Reason}); catching up by walking the tree and comparing it with the index", oldId, e.Message);
             return null;
         }
 
@@ -141,6 +165,11 @@ public sealed class CatchUp
         try
         {
             await _snapshots.DeleteSupersededAsync(previous, committed, cancellationToken).ConfigureAwait(false);
+        }
+        catch (QumuloApiException e) when (e.Status == HttpStatusCode.Forbidden && previous?.ClusterSnapshotId is null)
+        {
+            // A user without snapshot privileges took none: nothing of this index's to delete.
+            _logger.LogDebug("snapshots not listed ({Reason})", e.Message);
         }
         catch (Exception e) when (e is QumuloApiException or HttpRequestException or IOException)
         {
@@ -215,7 +244,85 @@ public sealed class CatchUp
         return new WatchPlan(structural, crawl, refresh, false);
     }
 
-    private async Task<CatchUpResult> RecrawlAsync(TakenSnapshot? snapshot, DateTimeOffset started, CancellationToken cancellationToken)
+    /// <summary>
+    /// Catches up without a snapshot difference. An empty index is crawled into directly. Otherwise
+    /// the cluster is walked into a scratch index and compared with this one (as <c>qindex verify</c>
+    /// does); the rows that differ are applied as one change set, so unchanged rows keep their files
+    /// and ingest times and the <c>changes</c> table logs what changed during the gap (renames paired
+    /// by file id). Past <see cref="WatchOptions.RecrawlChangeLimit"/> differing rows the walk
+    /// replaces the table instead.
+    /// </summary>
+    private async Task<CatchUpResult> RecrawlAsync(TakenSnapshot? snapshot, IReadOnlyDictionary<string, string> checkpoint, DateTimeOffset started, CancellationToken cancellationToken)
+    {
+        var root = WatchPaths.AsDirectory(_options.RootPath);
+        var before = await _store.GetStatusAsync(cancellationToken).ConfigureAwait(false);
+        if (before.Rows == 0)
+        {
+            var crawled = await CrawlAsync(snapshot, _store, cancellationToken).ConfigureAwait(false);
+            var status = await _store.GetStatusAsync(cancellationToken).ConfigureAwait(false);
+            return new CatchUpResult(
+                CatchUpMode.Recrawl,
+                crawled.Objects,
+                status.Baseline ?? new IndexBaseline(_options.ClusterHost, root, snapshot?.Id.ToString(CultureInfo.InvariantCulture), DateTimeOffset.UtcNow),
+                DateTimeOffset.UtcNow - started);
+        }
+
+        var work = Directory.CreateTempSubdirectory("qindex-catch-up-").FullName;
+        try
+        {
+            await using var walked = await IndexStoreFactory.OpenAsync(new IndexLocation(Path.Combine(work, "walk")), cancellationToken).ConfigureAwait(false);
+            await CrawlAsync(snapshot, walked, cancellationToken).ConfigureAwait(false);
+            var differences = new WalkDifferences();
+            var ignored = new HashSet<string>(StringComparer.Ordinal) { "ingest_ts" };
+            await IndexComparison.RunAsync(walked, _store, root, ignored, work, SortMemoryLimit, differences, cancellationToken, byHash: true).ConfigureAwait(false);
+
+            var newBaseline = new IndexBaseline(_options.ClusterHost, root, snapshot?.Id.ToString(CultureInfo.InvariantCulture), DateTimeOffset.UtcNow);
+            var summary = new Dictionary<string, string>(checkpoint, StringComparer.Ordinal) { [WatchCheckpoint.Kind] = "catch-up" };
+            if (differences.Count > _options.RecrawlChangeLimit)
+            {
+                _logger.LogWarning(
+                    "the walk differs from the index in {Count} rows, more than {Limit}: replacing the table with the walk (the changes table does not list these rows)",
+                    differences.Count, _options.RecrawlChangeLimit);
+                await using var writer = _store.BeginReplace();
+                foreach (var (key, value) in summary)
+                {
+                    writer.AddSummaryProperty(key, value);
+                }
+
+                await ReadWalkAsync(walked, _ => true, record => writer.AddAsync(record, cancellationToken), cancellationToken).ConfigureAwait(false);
+                await writer.CommitAsync(newBaseline, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                // Committed even when nothing differs: the commit records the new baseline and when the index was last known equal.
+                await using var changes = _store.BeginChanges();
+                changes.LogRenamesById();
+                foreach (var path in differences.Extra)
+                {
+                    changes.Delete(path);
+                }
+
+                await ReadWalkAsync(
+                    walked,
+                    differences.Written.Contains,
+                    record =>
+                    {
+                        changes.Upsert(record);
+                        return ValueTask.CompletedTask;
+                    },
+                    cancellationToken).ConfigureAwait(false);
+                await changes.CommitAsync(newBaseline, summary, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            return new CatchUpResult(CatchUpMode.Recrawl, differences.Count, newBaseline, DateTimeOffset.UtcNow - started);
+        }
+        finally
+        {
+            TryDelete(work);
+        }
+    }
+
+    private async Task<CrawlResult> CrawlAsync(TakenSnapshot? snapshot, IIndexStore into, CancellationToken cancellationToken)
     {
         var crawler = new Crawler(_client);
         var result = await crawler.RunAsync(
@@ -228,15 +335,62 @@ public sealed class CatchUp
                 Concurrency = Math.Max(1, _options.ResolveConcurrency / 2),
                 PageSize = _options.PageSize,
             },
-            _store,
+            into,
             null,
             cancellationToken).ConfigureAwait(false);
         CrawlMemory.Release();
-        var status = await _store.GetStatusAsync(cancellationToken).ConfigureAwait(false);
-        return new CatchUpResult(
-            CatchUpMode.Recrawl,
-            result.Objects,
-            status.Baseline ?? new IndexBaseline(_options.ClusterHost, WatchPaths.AsDirectory(_options.RootPath), snapshot?.Id.ToString(CultureInfo.InvariantCulture), DateTimeOffset.UtcNow),
-            DateTimeOffset.UtcNow - started);
+        return result;
+    }
+
+    /// <summary>Hands each record of the walk that <paramref name="wanted"/> accepts (by path) to <paramref name="onRecord"/>.</summary>
+    private static async Task ReadWalkAsync(IIndexStore walked, Func<string, bool> wanted, Func<FileRecord, ValueTask> onRecord, CancellationToken cancellationToken)
+    {
+        var scan = await walked.ScanAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var file in scan.DataFiles)
+        {
+            await IndexParquetReader.ReadAsync(
+                file,
+                null,
+                async batch =>
+                {
+                    foreach (var record in batch)
+                    {
+                        if (wanted(record.Path))
+                        {
+                            await onRecord(record).ConfigureAwait(false);
+                        }
+                    }
+                },
+                bad => throw new InvalidDataException($"the catch-up's own walk has a row without a path ({bad})"),
+                cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static void TryDelete(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A scratch directory under the temporary directory; what was committed does not depend on removing it.
+        }
+    }
+
+    /// <summary>The paths a walk differs from the index by: rows to delete, and rows to write from the walk.</summary>
+    private sealed class WalkDifferences : IRowDifferences
+    {
+        public List<string> Extra { get; } = [];
+
+        public HashSet<string> Written { get; } = new(StringComparer.Ordinal);
+
+        public long Count => Extra.Count + Written.Count;
+
+        void IRowDifferences.Missing(string path) => Written.Add(path);
+
+        void IRowDifferences.Extra(string path) => Extra.Add(path);
+
+        void IRowDifferences.Different(string path, IReadOnlyList<ColumnDifference> columns) => Written.Add(path);
     }
 }

@@ -60,6 +60,14 @@ public sealed record WatchOptions
     /// <summary>Take a new baseline (a catch-up without a reconnect) this often; null: only at start and reconnects.</summary>
     public TimeSpan? BaselineInterval { get; init; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>
+    /// A catch-up without a snapshot difference walks the cluster and compares the walk with the
+    /// index; up to this many differing rows are applied as one change set (each logged in the
+    /// <c>changes</c> table, unchanged rows left as they are). Beyond it the walk replaces the
+    /// table, which bounds memory (a change set holds its rows until the commit) and logs no rows.
+    /// </summary>
+    public int RecrawlChangeLimit { get; init; } = 250_000;
+
     /// <summary>Run compaction and snapshot expiry in the background this often (null: never).</summary>
     public TimeSpan? MaintenanceInterval { get; init; } = TimeSpan.FromMinutes(5);
 }

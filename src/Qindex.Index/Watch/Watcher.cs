@@ -421,7 +421,7 @@ public sealed class Watcher
         Committed?.Invoke(new WatchCommitted(true, result.Changes, new ApplyStats(0, 0, 0, 0), new IndexCommitResult(0, 0, 0), result.Elapsed, []));
         _logger.LogInformation(
             "caught up by {Mode} ({Changes} changes) in {Seconds:F1} s; baseline snapshot {Snapshot}",
-            result.Mode == CatchUpMode.Diff ? "changes-since" : "crawling again", result.Changes, result.Elapsed.TotalSeconds, result.Baseline.ClusterSnapshotId ?? "(none)");
+            result.Mode == CatchUpMode.Diff ? "changes-since" : "a walk of the tree", result.Changes, result.Elapsed.TotalSeconds, result.Baseline.ClusterSnapshotId ?? "(none)");
     }
 
     private async Task CheckRecursiveModeAsync(CancellationToken cancellationToken)

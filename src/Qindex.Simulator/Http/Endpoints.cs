@@ -191,6 +191,11 @@ internal sealed class Endpoints
         w.WriteStartArray("privileges");
         foreach (var privilege in user.DataAdministrator ? AdminPrivileges : ReaderPrivileges)
         {
+            if (!user.Snapshots && privilege.StartsWith("PRIVILEGE_SNAPSHOT_", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
             w.WriteStringValue(privilege);
         }
 

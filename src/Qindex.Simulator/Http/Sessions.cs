@@ -6,9 +6,11 @@ namespace Qindex.Simulator.Http;
 /// <summary>
 /// A built-in user. <see cref="DataAdministrator"/> holds every privilege the API checks;
 /// without it (the <c>reader</c> user) the user may read but not write, take or delete
-/// snapshots, change settings, or watch recursively.
+/// snapshots, change settings, or watch recursively. <see cref="Snapshots"/> false (the
+/// <c>watcher</c> user, a data administrator whose role leaves out the snapshot privileges)
+/// refuses every snapshot call, reading ones included, with 403.
 /// </summary>
-internal sealed record SimUser(string Name, string Password, string Id, bool DataAdministrator);
+internal sealed record SimUser(string Name, string Password, string Id, bool DataAdministrator, bool Snapshots = true);
 
 /// <summary>Users and bearer tokens. Expiring tokens (a fault) forgets every one of them.</summary>
 internal sealed class Sessions
@@ -22,6 +24,7 @@ internal sealed class Sessions
         [
             new SimUser(adminUser, adminPassword, "500", DataAdministrator: true),
             new SimUser("reader", "reader", "1001", DataAdministrator: false),
+            new SimUser("watcher", "watcher", "1002", DataAdministrator: true, Snapshots: false),
         ];
     }
 
