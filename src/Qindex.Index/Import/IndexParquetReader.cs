@@ -86,8 +86,15 @@ public static class IndexParquetReader
     /// of a row's cost) are made only for the wanted rows: a watcher's moved rows are a few in
     /// each of many row groups. No record is built.
     /// </summary>
+    /// <param name="path">The Parquet file.</param>
+    /// <param name="positions">The rows wanted.</param>
+    /// <param name="cancellationToken">Stops between row groups.</param>
+    /// <param name="withPaths">
+    /// False: the path column is left null, not read: a caller that writes the rows under new
+    /// paths (a directory move) has no use for the old ones as strings.
+    /// </param>
     /// <exception cref="ImportSourceException">Not Parquet, a column of the wrong type, or a row without a path.</exception>
-    internal static List<(Array[] Columns, int Count)> ReadColumnsAt(string path, IReadOnlyList<int> positions, CancellationToken cancellationToken)
+    internal static List<(Array[] Columns, int Count)> ReadColumnsAt(string path, IReadOnlyList<int> positions, CancellationToken cancellationToken, bool withPaths = true)
     {
         ArgumentNullException.ThrowIfNull(positions);
         var result = new List<(Array[], int)>();
@@ -119,7 +126,7 @@ public static class IndexParquetReader
                 var count = wanted[^1] + 1;
                 for (var c = 0; c < columns.Count; c++)
                 {
-                    if (sourceIndex[c] < 0)
+                    if (sourceIndex[c] < 0 || (c == 0 && !withPaths))
                     {
                         arrays[c] = EmptyColumn(columns[c], wanted.Count);
                         continue;
@@ -132,7 +139,7 @@ public static class IndexParquetReader
                 }
 
                 var paths = (string?[])arrays[0];
-                for (int i = 0; i < wanted.Count; i++)
+                for (int i = 0; i < wanted.Count && withPaths; i++)
                 {
                     if (string.IsNullOrEmpty(paths[i]))
                     {
@@ -154,12 +161,17 @@ public static class IndexParquetReader
         return result;
     }
 
-    /// <summary>The strings of the rows at <paramref name="wanted"/> among the next <paramref name="count"/>; the others are read but never made into strings.</summary>
+    /// <summary>
+    /// The strings of the rows at <paramref name="wanted"/> among the next <paramref name="count"/>;
+    /// the others are read but never made into strings. In columns of few distinct values (types,
+    /// identity kinds and values, hash policies) a value equal to a recent one shares its string.
+    /// </summary>
     private static string?[] ReadStringsAt(string file, IndexColumn column, ColumnSource source, int count, List<int> wanted)
     {
         var typed = (ColumnReader<ByteArray>)source.Reader;
         var maxDef = source.MaxDefinitionLevel;
         var result = new string?[wanted.Count];
+        var recent = column.Name is "path" or "name" or "id" or "file_number" ? null : new RecentStrings();
         var chunk = Math.Min(count, 8192);
         var defs = new short[chunk];
         var values = new ByteArray[chunk];
@@ -178,7 +190,7 @@ public static class IndexParquetReader
                 var present = maxDef == 0 || defs[i] == maxDef;
                 if (w < wanted.Count && wanted[w] == row)
                 {
-                    result[w++] = present ? Utf8(values[k]) : null;
+                    result[w++] = !present ? null : recent is null ? Utf8(values[k]) : recent.Get(values[k]);
                 }
 
                 if (present)
@@ -192,6 +204,41 @@ public static class IndexParquetReader
     }
 
     private static unsafe string Utf8(ByteArray value) => System.Text.Encoding.UTF8.GetString((byte*)value.Pointer, value.Length);
+
+    /// <summary>
+    /// The last few distinct values of a column and their strings: a watcher's moved rows are read
+    /// by the hundred thousand, and each would otherwise hold its own copy of "FS_FILE_TYPE_FILE",
+    /// "NFS_UID" or "1000" until they are written again.
+    /// </summary>
+    private sealed class RecentStrings
+    {
+        private const int Slots = 8;
+        private readonly byte[]?[] _bytes = new byte[Slots][];
+        private readonly string[] _strings = new string[Slots];
+        private int _next;
+
+        public unsafe string Get(ByteArray value)
+        {
+            var bytes = new ReadOnlySpan<byte>((byte*)value.Pointer, value.Length);
+            for (int i = 0; i < Slots; i++)
+            {
+                if (_bytes[i] is { } known && bytes.SequenceEqual(known))
+                {
+                    return _strings[i];
+                }
+            }
+
+            var made = System.Text.Encoding.UTF8.GetString(bytes);
+            if (bytes.Length <= 64)
+            {
+                _bytes[_next] = bytes.ToArray();
+                _strings[_next] = made;
+                _next = (_next + 1) % Slots;
+            }
+
+            return made;
+        }
+    }
 
     private static Array PickRows(Array all, List<int> wanted)
     {

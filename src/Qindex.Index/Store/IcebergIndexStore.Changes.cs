@@ -274,10 +274,12 @@ public sealed partial class IcebergIndexStore
         var addedDeletes = new List<DataFile>();
 
         // The two files are independent: write them side by side.
+        string? dataLocal = null;
         var dataTask = sorted.Length == 0 ? Task.FromResult<DataFile?>(null) : Task.Run<DataFile?>(
             async () =>
             {
                 var (local, location) = NewFile("-rows.parquet");
+                dataLocal = local;
                 lock (written)
                 {
                     written.Add(location);
@@ -358,6 +360,10 @@ public sealed partial class IcebergIndexStore
             {
                 live.Keys.Set(sorted[p].Key, new RowLocator(id, p), sorted[p].Size);
             }
+
+            // The next change set that moves a directory searches this file first: its paths are
+            // at hand here, so they are not read back from it.
+            _pathsCache.Add(addedData[0].FilePath, new FilePaths(dataLocal!, paths));
         }
 
         live.SnapshotId = snapshot.SnapshotId;

@@ -287,6 +287,37 @@ public sealed class ChangeSetTests : IDisposable
     }
 
     [Fact]
+    public async Task A_move_of_rows_the_set_before_wrote_finds_them_without_reading_that_files_paths_back()
+    {
+        await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(_dir), CancellationToken.None, runRows: 30);
+        var expected = Tree();
+        await ReplaceAsync(store, expected);
+
+        // The first move reads the crawled files' paths; its rows land in a file of its own, the
+        // only one whose bounds can hold "/~" (it sorts after every crawled path).
+        await using (var changes = store.BeginChanges())
+        {
+            changes.MoveSubtree("/a/b/", "/~moved/");
+            await changes.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
+        }
+
+        Assert.True(store.LastChangeTimings!.PathsRead.Files > 0);
+
+        // The second moves those rows again: the file the first wrote is searched with the paths
+        // it was written from, not read back.
+        await using (var changes = store.BeginChanges())
+        {
+            changes.MoveSubtree("/~moved/", "/~again/");
+            await changes.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
+        }
+
+        Assert.Equal(0, store.LastChangeTimings!.PathsRead.Files);
+        Move(expected, "/a/b/", "/~moved/");
+        Move(expected, "/~moved/", "/~again/");
+        Assert.Equal(expected.OrderBy(p => p.Key, StringComparer.Ordinal), (await QueryAsync(store)).OrderBy(p => p.Key, StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task A_file_rename_noted_before_its_delete_and_upsert_is_logged_as_one_rename_from_the_row_the_table_had()
     {
         await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(_dir), CancellationToken.None, runRows: 30);

@@ -25,6 +25,7 @@ public sealed class DataFileRowsTests : IDisposable
                 EaHidden = i % 4 == 0 ? null : i % 2 == 0,
                 ModificationTime = i % 6 == 0 ? null : DateTimeOffset.UnixEpoch.AddSeconds(i),
                 NumLinks = i % 9 == 0 ? null : i % 4,
+                Type = i % 8 == 0 ? null : i % 3 == 0 ? "FS_FILE_TYPE_DIRECTORY" : "FS_FILE_TYPE_FILE",
             })
             .OrderBy(r => r.Path, PathOrder.Instance)
             .ToList();
@@ -49,11 +50,23 @@ public sealed class DataFileRowsTests : IDisposable
         Assert.Equal(positions.Count, read.Count);
         foreach (var position in positions)
         {
+            // The path column is left null: the store writes moved rows under paths it holds.
             var (columns, index) = read[position];
-            Assert.Equal(whole[position], FileRecordColumns.FromColumns(columns, index + 1)[index]);
+            var stored = (string?[])columns[0];
+            Assert.Null(stored[index]);
+            var withPaths = (Array[])columns.Clone();
+            withPaths[0] = Enumerable.Repeat(whole[position].Path, stored.Length).ToArray();
+            Assert.Equal(whole[position], FileRecordColumns.FromColumns(withPaths, index + 1)[index]);
         }
 
         Assert.Throws<ArgumentOutOfRangeException>(() => DataFileRows.ReadRows(file, [whole.Count], CancellationToken.None));
+
+        // A column of few values shares one string per value in each row group read (three here),
+        // instead of a copy a row.
+        var typeColumn = IndexColumns.All.Select(c => c.Name).ToList().IndexOf("type");
+        var types = read.Values.Select(r => ((string?[])r.Columns[typeColumn])[r.Index]).OfType<string>().ToList();
+        Assert.True(types.Count > 200);
+        Assert.InRange(types.Distinct(ReferenceEqualityComparer.Instance).Count(), 2, 6);
 
         // The paths alone at those positions (the hard-link lookup's read) are the same paths.
         var sorted = positions.Order().ToList();
