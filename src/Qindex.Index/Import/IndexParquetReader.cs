@@ -135,7 +135,7 @@ public static class IndexParquetReader
                     using var source = new ColumnSource(rowGroup.Column(sourceIndex[c]), columns[c], logicalStrings: false);
                     arrays[c] = columns[c].Kind == ColumnKind.String
                         ? ReadStringsAt(path, columns[c], source, count, wanted)
-                        : PickRows(ReadColumn(path, columns[c], source, count), wanted);
+                        : ReadValuesAt(path, columns[c], source, count, wanted);
                 }
 
                 var paths = (string?[])arrays[0];
@@ -240,19 +240,79 @@ public static class IndexParquetReader
         }
     }
 
-    private static Array PickRows(Array all, List<int> wanted)
+    /// <summary>
+    /// The values of the rows at <paramref name="wanted"/> among the next <paramref name="count"/>
+    /// of a column of numbers, flags or times, read in chunks: a watcher's moved rows are spread
+    /// over whole row groups, and reading a row group's column into arrays its size, then picking,
+    /// made megabytes of short-lived large objects a column.
+    /// </summary>
+    private static Array ReadValuesAt(string file, IndexColumn column, ColumnSource source, int count, List<int> wanted)
     {
-        switch (all)
+        switch (column.Kind)
         {
-            case long?[] longs:
-                return wanted.Select(i => longs[i]).ToArray();
-            case int?[] ints:
-                return wanted.Select(i => ints[i]).ToArray();
-            case bool?[] flags:
-                return wanted.Select(i => flags[i]).ToArray();
+            case ColumnKind.Boolean:
+                return PickAt<bool, bool>(file, column, source, count, wanted, static v => v);
+            case ColumnKind.Int32 when source.Physical == PhysicalType.Int32:
+                return PickAt<int, int>(file, column, source, count, wanted, static v => v);
+            case ColumnKind.Int32:
+                return PickAt<long, int>(file, column, source, count, wanted, v => v is >= int.MinValue and <= int.MaxValue
+                    ? (int)v
+                    : throw new ImportSourceException($"{file}: column '{column.Name}' holds {v}, out of the 32-bit range"));
+            case ColumnKind.Int64 when source.Physical == PhysicalType.Int32:
+                return PickAt<int, long>(file, column, source, count, wanted, static v => v);
+            case ColumnKind.Int64:
+                return PickAt<long, long>(file, column, source, count, wanted, static v => v);
+            case ColumnKind.TimestampTz:
+                {
+                    var unit = source.Unit;
+                    return PickAt<long, long>(file, column, source, count, wanted, v => unit switch
+                    {
+                        TimeUnit.Nanos => Math.DivRem(v, 1000L) is var (q, rem) && rem < 0 ? q - 1 : q,
+                        TimeUnit.Millis => v * 1000,
+                        _ => v,
+                    });
+                }
+
             default:
-                throw new InvalidOperationException($"unhandled column array {all.GetType()}");
+                throw new InvalidOperationException($"unhandled column kind {column.Kind}");
         }
+    }
+
+    private static TOut?[] PickAt<T, TOut>(string file, IndexColumn column, ColumnSource source, int count, List<int> wanted, Func<T, TOut> convert)
+        where T : unmanaged
+        where TOut : struct
+    {
+        var typed = (ColumnReader<T>)source.Reader;
+        var maxDef = source.MaxDefinitionLevel;
+        var result = new TOut?[wanted.Count];
+        var chunk = Math.Min(count, 8192);
+        var defs = maxDef == 0 ? null : new short[chunk];
+        var values = new T[chunk];
+        int row = 0, w = 0;
+        while (row < count)
+        {
+            var levels = (int)typed.ReadBatch(Math.Min(chunk, count - row), defs is null ? default : defs.AsSpan(), default, values, out _);
+            if (levels == 0)
+            {
+                throw new ImportSourceException($"{file}: column '{column.Name}' ends after {row} of {count} rows in a row group");
+            }
+
+            for (int i = 0, k = 0; i < levels; i++, row++)
+            {
+                var present = defs is null || defs[i] == maxDef;
+                if (w < wanted.Count && wanted[w] == row)
+                {
+                    result[w++] = present ? convert(values[k]) : null;
+                }
+
+                if (present)
+                {
+                    k++;
+                }
+            }
+        }
+
+        return result;
     }
 
     /// <summary>Opens a Parquet file, or fails with the import's own error naming the file.</summary>
