@@ -58,19 +58,19 @@ public static class ChangeLogFile
                 w.WriteBatch(rows.Count, Enumerable.Repeat((short)1, rows.Count).ToArray(), null, rows.Select(r => FileRecordColumns.ToMicros(r.Time)).ToArray());
             }
 
-            using (var w = rowGroup.NextColumn().LogicalWriter<string?>())
+            using (var w = rowGroup.NextColumn())
             {
-                w.WriteBatch(rows.Select(r => (string?)r.Kind).ToArray());
+                Utf8ColumnWriter.Write(w, rows.Select(r => (string?)r.Kind).ToArray());
             }
 
-            using (var w = rowGroup.NextColumn().LogicalWriter<string?>())
+            using (var w = rowGroup.NextColumn())
             {
-                w.WriteBatch(rows.Select(r => (string?)r.Path).ToArray());
+                Utf8ColumnWriter.Write(w, rows.Select(r => (string?)r.Path).ToArray());
             }
 
-            using (var w = rowGroup.NextColumn().LogicalWriter<string?>())
+            using (var w = rowGroup.NextColumn())
             {
-                w.WriteBatch(rows.Select(r => r.PreviousPath).ToArray());
+                Utf8ColumnWriter.Write(w, rows.Select(r => r.PreviousPath).ToArray());
             }
 
             using (var w = rowGroup.NextColumn().LogicalWriter<long?>())

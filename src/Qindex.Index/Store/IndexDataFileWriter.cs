@@ -123,11 +123,7 @@ public static class IndexDataFileWriter
         switch (values)
         {
             case string?[] s:
-                using (var w = writer.LogicalWriter<string?>())
-                {
-                    w.WriteBatch(s);
-                }
-
+                Utf8ColumnWriter.Write(writer, s);
                 break;
             case int?[] i when column.Required:
                 using (var w = writer.LogicalWriter<int>())
