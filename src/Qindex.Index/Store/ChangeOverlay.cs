@@ -221,12 +221,23 @@ internal sealed class ChangeOverlay
     /// </summary>
     public static OverlayRegion? Owner(OverlayRegion root, string path)
     {
-        ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(path);
+        return Owner(root, System.Text.Encoding.UTF8.GetBytes(path));
+    }
+
+    /// <summary>
+    /// <see cref="Owner(OverlayRegion, string)"/> for a path given as its UTF-8 bytes, as the
+    /// store's paths cache holds it: a move's rows are sorted into nested regions without a string
+    /// each (only the name under a region with exceptions is decoded, to look it up).
+    /// </summary>
+    public static OverlayRegion? Owner(OverlayRegion root, ReadOnlySpan<byte> pathUtf8)
+    {
+        ArgumentNullException.ThrowIfNull(root);
         var region = root;
+        Span<char> small = stackalloc char[256];
         while (true)
         {
-            if (path.Length == region.Origin.Length)
+            if (pathUtf8.Length == region.OriginUtf8.Length)
             {
                 return region.IncludeSelf ? region : null;
             }
@@ -236,15 +247,17 @@ internal sealed class ChangeOverlay
                 return region;
             }
 
-            var rest = path.AsSpan(region.Origin.Length);
-            int slash = rest.IndexOf('/');
-            var key = slash < 0 ? rest : rest[..(slash + 1)];
+            var rest = pathUtf8[region.OriginUtf8.Length..];
+            int slash = rest.IndexOf((byte)'/');
+            var keyUtf8 = slash < 0 ? rest : rest[..(slash + 1)];
+            var chars = keyUtf8.Length <= small.Length ? small : new char[keyUtf8.Length];
+            var key = chars[..System.Text.Encoding.UTF8.GetChars(keyUtf8, chars)];
             if (!region.Except.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(key, out var entry))
             {
                 return region;
             }
 
-            if (entry is Node { Region: { } nested } && nested.Origin.Length == region.Origin.Length + key.Length && path.StartsWith(nested.Origin, StringComparison.Ordinal))
+            if (entry is Node { Region: { } nested } && nested.OriginUtf8.Length == region.OriginUtf8.Length + keyUtf8.Length && pathUtf8.StartsWith(nested.OriginUtf8))
             {
                 region = nested;
                 continue;
@@ -440,7 +453,7 @@ internal sealed record OverlayRow(string Path, FileRecord Row, string? From);
 
 /// <summary>
 /// What a change set comes to: snapshot rows removed by path; regions of snapshot rows removed or
-/// moved (each row under a root's origin belongs to the region <see cref="ChangeOverlay.Owner"/>
+/// moved (each row under a root's origin belongs to the region <see cref="ChangeOverlay.Owner(OverlayRegion, ReadOnlySpan{byte})"/>
 /// names, if any); rows added.
 /// </summary>
 internal sealed class OverlayPlan

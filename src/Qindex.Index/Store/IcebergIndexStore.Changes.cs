@@ -361,9 +361,14 @@ public sealed partial class IcebergIndexStore
                 live.Keys.Set(sorted[p].Key, new RowLocator(id, p), sorted[p].Size);
             }
 
-            // The next change set that moves a directory searches this file first: its paths are
-            // at hand here, so they are not read back from it.
-            _pathsCache.Add(addedData[0].FilePath, new FilePaths(dataLocal!, paths));
+            // A change set that moves a directory searches this file: its paths are at hand here,
+            // so they are not read back from it. Only into room the cache has: evicting a file's
+            // paths for these would trade a read for a read (seen under the default load at 1M
+            // rows, where the live files' paths outgrow the bound).
+            if (_pathsCache.HasRoomFor(paths.Sum(p => (long)p.Length) + (4L * paths.Length)))
+            {
+                _pathsCache.Add(addedData[0].FilePath, new FilePaths(dataLocal!, paths));
+            }
         }
 
         live.SnapshotId = snapshot.SnapshotId;
@@ -472,7 +477,7 @@ public sealed partial class IcebergIndexStore
                 var utf8 = paths.Utf8At(position);
                 var region = root.Except is null
                     ? (utf8.Length > root.OriginUtf8.Length || root.IncludeSelf ? root : null)
-                    : ChangeOverlay.Owner(root, paths.PathAt(position));
+                    : ChangeOverlay.Owner(root, utf8);
                 if (region is null)
                 {
                     continue;
@@ -831,6 +836,9 @@ public sealed partial class IcebergIndexStore
 
         /// <summary>Bytes held now.</summary>
         public long Held => _held;
+
+        /// <summary>True when about <paramref name="bytes"/> more fit without evicting anything.</summary>
+        public bool HasRoomFor(long bytes) => _held + bytes <= maxBytes;
 
         public FilePaths? TryGet(string location)
         {

@@ -6,7 +6,7 @@ using Qindex.Index.Store;
 namespace Qindex.Index.Verify;
 
 /// <summary>What <see cref="IndexComparison"/> reports, one row at a time, in path order.</summary>
-public interface IRowDifferences
+internal interface IRowDifferences
 {
     /// <summary>The cluster has <paramref name="path"/>; the index does not.</summary>
     void Missing(string path);
@@ -19,7 +19,7 @@ public interface IRowDifferences
 }
 
 /// <summary>How many rows each side of a comparison had, and the columns compared.</summary>
-public sealed record ComparisonTotals(long ClusterRows, long IndexRows, IReadOnlyList<string> Compared);
+internal sealed record ComparisonTotals(long ClusterRows, long IndexRows, IReadOnlyList<string> Compared);
 
 /// <summary>
 /// Compares a walk of the cluster (a scratch index the crawler wrote) with the index's rows under
@@ -28,7 +28,7 @@ public sealed record ComparisonTotals(long ClusterRows, long IndexRows, IReadOnl
 /// one row of each side. Used by <c>qindex verify</c> and by a catch-up that has no snapshot
 /// difference to apply.
 /// </summary>
-public static class IndexComparison
+internal static class IndexComparison
 {
     private const string PathColumn = "path";
 

@@ -290,7 +290,8 @@ public sealed class CatchUp
                 }
 
                 await ReadWalkAsync(walked, _ => true, record => writer.AddAsync(record, cancellationToken), cancellationToken).ConfigureAwait(false);
-                await writer.CommitAsync(newBaseline, cancellationToken).ConfigureAwait(false);
+                // As a batch's commit: once the rows are written, a stop lets the commit land.
+                await writer.CommitAsync(newBaseline, CancellationToken.None).ConfigureAwait(false);
             }
             else
             {

@@ -30,6 +30,12 @@ public sealed class FilePathsCacheTests
         cache.Add("long", Paths(10, 2000));
         Assert.Null(cache.TryGet("long"));
         Assert.Equal(3 * small.Bytes, cache.Held);
+
+        // Full: a commit's own file is not seeded over files already held (decision 0009, tenth session).
+        Assert.False(cache.HasRoomFor(1));
+        cache.KeepOnly(new HashSet<string>(["a", "c"], StringComparer.Ordinal));
+        Assert.True(cache.HasRoomFor(small.Bytes));
+        Assert.False(cache.HasRoomFor(small.Bytes + 1));
     }
 
     [Fact]
