@@ -289,7 +289,7 @@ public sealed class CatchUp
                     writer.AddSummaryProperty(key, value);
                 }
 
-                await ReadWalkAsync(walked, _ => true, record => writer.AddAsync(record, cancellationToken), cancellationToken).ConfigureAwait(false);
+                await ReadWalkAsync(walked, record => writer.AddAsync(record, cancellationToken), cancellationToken).ConfigureAwait(false);
                 // As a batch's commit: once the rows are written, a stop lets the commit land.
                 await writer.CommitAsync(newBaseline, CancellationToken.None).ConfigureAwait(false);
             }
@@ -303,15 +303,11 @@ public sealed class CatchUp
                     changes.Delete(path);
                 }
 
-                await ReadWalkAsync(
-                    walked,
-                    differences.Written.Contains,
-                    record =>
-                    {
-                        changes.Upsert(record);
-                        return ValueTask.CompletedTask;
-                    },
-                    cancellationToken).ConfigureAwait(false);
+                foreach (var record in await ReadWalkRowsAsync(walked, differences.Written, cancellationToken).ConfigureAwait(false))
+                {
+                    changes.Upsert(record);
+                }
+
                 await changes.CommitAsync(newBaseline, summary, CancellationToken.None).ConfigureAwait(false);
             }
 
@@ -343,8 +339,44 @@ public sealed class CatchUp
         return result;
     }
 
-    /// <summary>Hands each record of the walk that <paramref name="wanted"/> accepts (by path) to <paramref name="onRecord"/>.</summary>
-    private static async Task ReadWalkAsync(IIndexStore walked, Func<string, bool> wanted, Func<FileRecord, ValueTask> onRecord, CancellationToken cancellationToken)
+    /// <summary>
+    /// The walk's records at the paths in <paramref name="wanted"/>: each file's paths are read, and
+    /// only the rows found among them are decoded (a catch-up after a short gap wants a few hundred
+    /// rows of millions). Paths are matched by their keys, then by the path itself.
+    /// </summary>
+    private static async Task<List<FileRecord>> ReadWalkRowsAsync(IIndexStore walked, IReadOnlySet<string> wanted, CancellationToken cancellationToken)
+    {
+        var found = new List<FileRecord>(wanted.Count);
+        if (wanted.Count == 0)
+        {
+            return found;
+        }
+
+        var keys = wanted.Select(PathKeyIndex.KeyOf).ToHashSet();
+        var scan = await walked.ScanAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var file in scan.DataFiles)
+        {
+            var (utf8, ends) = DataFileRows.ReadPathsUtf8(file);
+            var positions = new List<int>();
+            for (int p = 0, start = 0; p < ends.Length; start = ends[p], p++)
+            {
+                if (keys.Contains(PathKeyIndex.KeyOf(utf8.AsSpan(start, ends[p] - start))))
+                {
+                    positions.Add(p);
+                }
+            }
+
+            foreach (var (columns, count) in IndexParquetReader.ReadColumnsAt(file, positions, cancellationToken))
+            {
+                found.AddRange(FileRecordColumns.FromColumns(columns, count).Where(r => wanted.Contains(r.Path)));
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>Hands each record of the walk to <paramref name="onRecord"/>.</summary>
+    private static async Task ReadWalkAsync(IIndexStore walked, Func<FileRecord, ValueTask> onRecord, CancellationToken cancellationToken)
     {
         var scan = await walked.ScanAsync(cancellationToken).ConfigureAwait(false);
         foreach (var file in scan.DataFiles)
@@ -356,10 +388,7 @@ public sealed class CatchUp
                 {
                     foreach (var record in batch)
                     {
-                        if (wanted(record.Path))
-                        {
-                            await onRecord(record).ConfigureAwait(false);
-                        }
+                        await onRecord(record).ConfigureAwait(false);
                     }
                 },
                 bad => throw new InvalidDataException($"the catch-up's own walk has a row without a path ({bad})"),
