@@ -431,16 +431,6 @@ internal sealed record OverlayRegion(string Origin, string? Target, bool Include
 
     /// <summary>The target's UTF-8 bytes (empty for a deleted region).</summary>
     public byte[] TargetUtf8 { get; } = Target is null ? [] : System.Text.Encoding.UTF8.GetBytes(Target);
-
-    /// <summary>Where the row <paramref name="region"/> moved to <paramref name="path"/> was: its origin followed by what follows its target.</summary>
-    public static string Previous(OverlayRegion region, string path)
-    {
-        ArgumentNullException.ThrowIfNull(region);
-        ArgumentNullException.ThrowIfNull(path);
-        return region.Target is { } target && path.StartsWith(target, StringComparison.Ordinal)
-            ? string.Concat(region.Origin, path.AsSpan(target.Length))
-            : throw new ArgumentException($"'{path}' is not under the region's target", nameof(path));
-    }
 }
 
 /// <summary>

@@ -275,21 +275,21 @@ internal static class DataFileRows
     }
 
     /// <summary>
-    /// The rows at <paramref name="positions"/>, keyed by position, each as the column arrays it was
-    /// read into and its index in them (<see cref="PendingRow"/>); only the wanted rows are
-    /// decoded, and no record is built. The path column is left null: the rows are read to be
-    /// written under new paths (a directory move), which the caller holds.
+    /// The rows at <paramref name="positions"/> (ascending and distinct), in their order, each as
+    /// the column arrays it was read into and its index in them; only the wanted rows are decoded,
+    /// and no record is built. The path column is left null: the rows are read to be written under
+    /// new paths (a directory move), which the caller holds.
     /// </summary>
-    public static Dictionary<int, (Array[] Columns, int Index)> ReadRows(string localPath, IReadOnlyCollection<int> positions, CancellationToken cancellationToken)
+    public static (Array[] Columns, int Index)[] ReadRows(string localPath, int[] positions, CancellationToken cancellationToken)
     {
-        var sorted = positions.Distinct().Order().ToArray();
-        var result = new Dictionary<int, (Array[], int)>(sorted.Length);
+        ArgumentNullException.ThrowIfNull(positions);
+        var result = new (Array[], int)[positions.Length];
         int next = 0;
-        foreach (var (columns, count) in IndexParquetReader.ReadColumnsAt(localPath, sorted, cancellationToken, withPaths: false))
+        foreach (var (columns, count) in IndexParquetReader.ReadColumnsAt(localPath, positions, cancellationToken, withPaths: false))
         {
             for (int i = 0; i < count; i++)
             {
-                result[sorted[next++]] = (columns, i);
+                result[next++] = (columns, i);
             }
         }
 

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -166,41 +165,73 @@ public sealed partial class IcebergIndexStore
         long phase = Stopwatch.GetTimestamp();
         var deletes = new List<PositionDelete>();
         var referencedFiles = new HashSet<int>();
-        var rows = new List<RowSlot>(resolution.Final.Count);
         var records = new List<FileRecord>();
+        var recordKeys = new List<UInt128>();
         var gone = new List<UInt128>();
         long upserted = 0, removed = 0;
-        var movedAway = resolution.MovedFrom.Values.ToHashSet(StringComparer.Ordinal);
+        var renamedAway = resolution.MovedFrom.Values.ToHashSet(StringComparer.Ordinal);
         var log = new List<PendingLogRow>();
         var loggedDeletes = new List<(int Log, RowLocator At)>();
         var loggedInserts = new List<(int Log, string Id)>();
+        var moved = resolution.Moved;
 
         // Rows a directory move took away: deleted where they are, by position (decision 0015).
-        var carriedAway = new HashSet<RowLocator>(resolution.MovedAway.Count);
-        foreach (var (at, key) in resolution.MovedAway)
+        var carriedAway = new long[resolution.MovedAway.Count];
+        for (int i = 0; i < carriedAway.Length; i++)
         {
-            carriedAway.Add(at);
+            var (at, key) = resolution.MovedAway[i];
+            carriedAway[i] = Packed(at);
             deletes.Add(new PositionDelete(live.File(at.File).Location, at.Position));
             referencedFiles.Add(at.File);
             gone.Add(key);
         }
 
+        Array.Sort(carriedAway);
+
+        // A moved row whose new path the set also names: a row the set writes there wins, and a
+        // removal there gives way to the moved row (a directory moved onto one the set deleted).
+        var final = new List<(string Path, PendingRow Row, UInt128 Key)>(resolution.Final.Count);
+        var finalKeys = new Dictionary<UInt128, int>(resolution.Final.Count);
         foreach (var (path, row) in resolution.Final)
         {
-            var key = row.MovedBy is null ? PathKeyIndex.KeyOf(path) : row.Key;
-            bool existed = live.Keys.TryGet(key, out var at, out long? sizeBefore);
-            long? size = row.Size;
+            var key = PathKeyIndex.KeyOf(path);
+            finalKeys[key] = final.Count;
+            final.Add((path, row, key));
+        }
 
-            // Gone from the table here, not carried to a new path by a move.
-            bool removedHere = existed && !row.Exists && !movedAway.Contains(path);
-            if (row.MovedBy is not null)
+        var givenWay = new HashSet<int>();
+        for (int i = 0; i < moved.Count; i++)
+        {
+            if (finalKeys.TryGetValue(moved.Key(i), out int f))
             {
-                log.Add(new PendingLogRow("rename", path, null, row.MovedBy, size, size));
+                if (final[f].Row.Exists)
+                {
+                    moved.Drop(i);
+                }
+                else
+                {
+                    givenWay.Add(f);
+                }
             }
-            else if (resolution.MovedFrom.TryGetValue(path, out var from) && live.Keys.TryGet(PathKeyIndex.KeyOf(from), out _, out long? sizeThere))
+        }
+
+        for (int f = 0; f < final.Count; f++)
+        {
+            if (givenWay.Contains(f))
+            {
+                continue;
+            }
+
+            var (path, row, key) = final[f];
+            bool existed = live.Keys.TryGet(key, out var at, out long? sizeBefore);
+            long? size = row.Record?.Size;
+
+            // Gone from the table here, not carried to a new path by a rename.
+            bool removedHere = existed && !row.Exists && !renamedAway.Contains(path);
+            if (resolution.MovedFrom.TryGetValue(path, out var from) && live.Keys.TryGet(PathKeyIndex.KeyOf(from), out _, out long? sizeThere))
             {
                 // Renamed (and refreshed) in the set, from a row the table had.
-                log.Add(new PendingLogRow("rename", path, from, null, sizeThere, size));
+                log.Add(new PendingLogRow("rename", path, from, sizeThere, size));
             }
             else if (row.Exists)
             {
@@ -209,16 +240,16 @@ public sealed partial class IcebergIndexStore
                     loggedInserts.Add((log.Count, id));
                 }
 
-                log.Add(new PendingLogRow(existed ? "update" : "insert", path, null, null, existed ? sizeBefore : null, size));
+                log.Add(new PendingLogRow(existed ? "update" : "insert", path, null, existed ? sizeBefore : null, size));
             }
             else if (removedHere)
             {
                 loggedDeletes.Add((log.Count, at));
-                log.Add(new PendingLogRow("delete", path, null, null, sizeBefore, null));
+                log.Add(new PendingLogRow("delete", path, null, sizeBefore, null));
             }
 
             // A row moved away whose old path the set writes again is deleted once.
-            if (existed && !carriedAway.Contains(at))
+            if (existed && !IsCarriedAway(carriedAway, at))
             {
                 deletes.Add(new PositionDelete(live.File(at.File).Location, at.Position));
                 referencedFiles.Add(at.File);
@@ -226,13 +257,8 @@ public sealed partial class IcebergIndexStore
 
             if (row.Record is { } record)
             {
-                rows.Add(new RowSlot(record.Path, record.Path == path ? key : PathKeyIndex.KeyOf(record.Path), null, records.Count, false, size));
                 records.Add(record);
-                upserted++;
-            }
-            else if (row.Columns is { } columns)
-            {
-                rows.Add(new RowSlot(path, key, columns, row.Index, row.Renamed, size));
+                recordKeys.Add(record.Path == path ? key : PathKeyIndex.KeyOf(record.Path));
                 upserted++;
             }
             else
@@ -245,21 +271,25 @@ public sealed partial class IcebergIndexStore
             }
         }
 
-        // Sorted by path through an index: the slots are large to move about.
-        var paths = new string[rows.Count];
-        var order = new int[rows.Count];
-        for (int i = 0; i < paths.Length; i++)
+        // Rows a directory move carried: logged as renames from the moved rows themselves when
+        // the log is written; a row the table had at the new path is replaced.
+        for (int i = 0; i < moved.Count; i++)
         {
-            paths[i] = rows[i].Path;
-            order[i] = i;
+            if (moved.IsDropped(i))
+            {
+                continue;
+            }
+
+            if (live.Keys.TryGet(moved.Key(i), out var at) && !IsCarriedAway(carriedAway, at))
+            {
+                deletes.Add(new PositionDelete(live.File(at.File).Location, at.Position));
+                referencedFiles.Add(at.File);
+            }
+
+            upserted++;
         }
 
-        Array.Sort(paths, order, PathOrder.Instance);
-        var sorted = new RowSlot[rows.Count];
-        for (int i = 0; i < sorted.Length; i++)
-        {
-            sorted[i] = rows[order[i]];
-        }
+        var (order, paths) = SortedRows(records, moved);
 
         if (renamesById && loggedDeletes.Count > 0 && loggedInserts.Count > 0)
         {
@@ -275,7 +305,7 @@ public sealed partial class IcebergIndexStore
 
         // The two files are independent: write them side by side.
         string? dataLocal = null;
-        var dataTask = sorted.Length == 0 ? Task.FromResult<DataFile?>(null) : Task.Run<DataFile?>(
+        var dataTask = order.Length == 0 ? Task.FromResult<DataFile?>(null) : Task.Run<DataFile?>(
             async () =>
             {
                 var (local, location) = NewFile("-rows.parquet");
@@ -285,7 +315,8 @@ public sealed partial class IcebergIndexStore
                     written.Add(location);
                 }
 
-                IndexDataFileWriter.Write(local, sorted.Length, (column, start, count) => ColumnOf(sorted, recordColumns, column, start, count), cancellationToken);
+                var rows = new BatchRows(order, records.Count, recordColumns, moved, paths);
+                IndexDataFileWriter.Write(local, order.Length, rows.Column, cancellationToken);
                 var file = ParquetMetrics.Read(local, location, Schema, FullBoundColumns, FileContent.Data, SortOrder.OrderId);
                 await _table.IO.PublishAsync(local, location, cancellationToken).ConfigureAwait(false);
                 return file;
@@ -356,74 +387,149 @@ public sealed partial class IcebergIndexStore
         if (addedData.Count > 0)
         {
             int id = live.AddFile(addedData[0]);
-            for (int p = 0; p < sorted.Length; p++)
+            for (int p = 0; p < order.Length; p++)
             {
-                live.Keys.Set(sorted[p].Key, new RowLocator(id, p), sorted[p].Size);
+                int e = order[p];
+                if (e < records.Count)
+                {
+                    live.Keys.Set(recordKeys[e], new RowLocator(id, p), records[e].Size);
+                }
+                else
+                {
+                    live.Keys.Set(moved.Key(e - records.Count), new RowLocator(id, p), moved.Size(e - records.Count));
+                }
             }
 
             // A change set that moves a directory searches this file: its paths are at hand here,
             // so they are not read back from it. Only into room the cache has: evicting a file's
             // paths for these would trade a read for a read (seen under the default load at 1M
             // rows, where the live files' paths outgrow the bound).
-            if (_pathsCache.HasRoomFor(paths.Sum(p => (long)p.Length) + (4L * paths.Length)))
+            if (_pathsCache.HasRoomFor(paths.Utf8.Length + (4L * paths.Count)))
             {
-                _pathsCache.Add(addedData[0].FilePath, new FilePaths(dataLocal!, paths));
+                _pathsCache.Add(addedData[0].FilePath, new FilePaths(dataLocal!, (paths.Utf8, paths.Ends)));
             }
         }
 
         live.SnapshotId = snapshot.SnapshotId;
         LastChangeTimings = new ChangeSetTimings(resolveSeconds, prepareSeconds, writeSeconds, commitSeconds, Stopwatch.GetElapsedTime(phase).TotalSeconds);
         var time = DateTimeOffset.FromUnixTimeMilliseconds(snapshot.TimestampMs);
-        return (new IndexCommitResult(upserted, removed, snapshot.SnapshotId), new PendingLog(time, snapshot.SnapshotId, log));
+        return (new IndexCommitResult(upserted, removed, snapshot.SnapshotId), new PendingLog(time, snapshot.SnapshotId, log, moved.Kept > 0 ? moved : null));
+    }
+
+    private static long Packed(RowLocator at) => ((long)at.File << 32) | (uint)at.Position;
+
+    /// <summary>Whether the row at <paramref name="at"/> is among the rows a move carried away (<paramref name="carriedAway"/> sorted, as <see cref="Packed"/>).</summary>
+    private static bool IsCarriedAway(long[] carriedAway, RowLocator at) => Array.BinarySearch(carriedAway, Packed(at)) >= 0;
+
+    /// <summary>
+    /// The order of the rows a change set writes, by path: entries below the records' count are
+    /// records, the others moved rows (their index in <paramref name="moved"/> plus that count);
+    /// and their paths as UTF-8 in that order. Compared as bytes, which is the index's path order
+    /// (<see cref="PathOrder"/>); no string is made of a moved row's path.
+    /// </summary>
+    private static (int[] Order, Utf8Paths Paths) SortedRows(List<FileRecord> records, MovedRows moved)
+    {
+        int r = records.Count;
+        var recordEnds = new int[r];
+        var recordUtf8 = new byte[records.Sum(x => (long)Encoding.UTF8.GetByteCount(x.Path))];
+        for (int i = 0, length = 0; i < r; i++)
+        {
+            length += Encoding.UTF8.GetBytes(records[i].Path, recordUtf8.AsSpan(length));
+            recordEnds[i] = length;
+        }
+
+        var recordPaths = new Utf8Paths(recordUtf8, recordEnds);
+        var order = new int[r + moved.Kept];
+        long bytes = recordUtf8.Length;
+        for (int i = 0; i < r; i++)
+        {
+            order[i] = i;
+        }
+
+        for (int i = 0, k = r; i < moved.Count; i++)
+        {
+            if (!moved.IsDropped(i))
+            {
+                order[k++] = r + i;
+                bytes += moved.PathUtf8(i).Length;
+            }
+        }
+
+        Array.Sort(order, new EntryOrder(recordPaths, moved));
+        var utf8 = new byte[bytes];
+        var ends = new int[order.Length];
+        for (int p = 0, length = 0; p < order.Length; p++)
+        {
+            var path = order[p] < r ? recordPaths[order[p]] : moved.PathUtf8(order[p] - r);
+            path.CopyTo(utf8.AsSpan(length));
+            length += path.Length;
+            ends[p] = length;
+        }
+
+        return (order, new Utf8Paths(utf8, ends));
+    }
+
+    /// <summary>Orders <see cref="SortedRows"/>' entries by their paths' UTF-8 bytes.</summary>
+    private sealed class EntryOrder(Utf8Paths records, MovedRows moved) : IComparer<int>
+    {
+        public int Compare(int x, int y) => PathOf(x).SequenceCompareTo(PathOf(y));
+
+        private ReadOnlySpan<byte> PathOf(int entry) => entry < records.Count ? records[entry] : moved.PathUtf8(entry - records.Count);
     }
 
     /// <summary>
-    /// The values of column <paramref name="column"/> (its position in <see cref="IndexColumns.All"/>)
-    /// for the sorted rows [start, start + count): paths and renamed rows' names from the rows
-    /// themselves, everything else copied from the arrays each row sits in.
+    /// A change set's rows in path order (<see cref="SortedRows"/>), handed to the data file's
+    /// writer column by column: paths from the sorted UTF-8, a moved directory's own name from its
+    /// new path, every other value copied from the arrays each row sits in (the batch's records'
+    /// columns, or the arrays a moved row was read into).
     /// </summary>
-    private static Array ColumnOf(RowSlot[] rows, Array[]? recordColumns, int column, int start, int count)
+    private sealed class BatchRows(int[] order, int recordCount, Array[]? recordColumns, MovedRows moved, Utf8Paths paths)
     {
-        if (column == 0)
+        /// <summary>The values of column <paramref name="column"/> (its position in <see cref="IndexColumns.All"/>) for the sorted rows [start, start + count).</summary>
+        public object Column(int column, int start, int count)
         {
-            var paths = new string?[count];
-            for (int i = 0; i < count; i++)
+            if (column == 0)
             {
-                paths[i] = rows[start + i].Path;
+                return paths.Window(start, count);
             }
 
-            return paths;
+            return IndexColumns.All[column].Kind switch
+            {
+                ColumnKind.String => Gather<string?>(column, start, count, names: column == 1),
+                ColumnKind.Int32 => Gather<int?>(column, start, count, names: false),
+                ColumnKind.Int64 or ColumnKind.TimestampTz => Gather<long?>(column, start, count, names: false),
+                ColumnKind.Boolean => Gather<bool?>(column, start, count, names: false),
+                _ => throw new InvalidOperationException($"unhandled column kind {IndexColumns.All[column].Kind}"),
+            };
         }
 
-        return IndexColumns.All[column].Kind switch
+        private T[] Gather<T>(int column, int start, int count, bool names)
         {
-            ColumnKind.String => Gather<string?>(rows, recordColumns, column, start, count, column == 1),
-            ColumnKind.Int32 => Gather<int?>(rows, recordColumns, column, start, count, false),
-            ColumnKind.Int64 or ColumnKind.TimestampTz => Gather<long?>(rows, recordColumns, column, start, count, false),
-            ColumnKind.Boolean => Gather<bool?>(rows, recordColumns, column, start, count, false),
-            _ => throw new InvalidOperationException($"unhandled column kind {IndexColumns.All[column].Kind}"),
-        };
-    }
+            var values = new T[count];
+            var fromRecords = (T[]?)recordColumns?[column];
+            for (int i = 0; i < count; i++)
+            {
+                int entry = order[start + i];
+                if (entry < recordCount)
+                {
+                    values[i] = fromRecords![entry];
+                    continue;
+                }
 
-    private static T[] Gather<T>(RowSlot[] rows, Array[]? recordColumns, int column, int start, int count, bool names)
-    {
-        var values = new T[count];
-        for (int i = 0; i < count; i++)
-        {
-            var row = rows[start + i];
-            values[i] = names && row.Renamed
-                ? (T)(object)ChangeOverlay.NameOf(row.Path)
-                : ((T[])(row.Columns ?? recordColumns!)[column])[row.Index];
+                int m = entry - recordCount;
+                if (names && moved.Renamed(m))
+                {
+                    values[i] = (T)(object)ChangeOverlay.NameOf(Encoding.UTF8.GetString(paths[start + i]));
+                    continue;
+                }
+
+                var (columns, index) = moved.Values(m);
+                values[i] = ((T[])columns[column])[index];
+            }
+
+            return values;
         }
-
-        return values;
     }
-
-    /// <summary>
-    /// A row the change set writes: its path and key, and where its values are (a stored row's
-    /// arrays, or the batch's records' arrays when <paramref name="Columns"/> is null).
-    /// </summary>
-    private readonly record struct RowSlot(string Path, UInt128 Key, Array[]? Columns, int Index, bool Renamed, long? Size);
 
     private static void AddBaseline(Dictionary<string, string> summary, IndexBaseline? baseline)
     {
@@ -467,9 +573,9 @@ public sealed partial class IcebergIndexStore
         }
 
         // Rows a directory move carries are handled as their stored UTF-8 paths: the old path
-        // never becomes a string, the new one is made once from the target and the old path's
-        // tail, and both keys are hashed from bytes (decision 0015).
-        var moved = new List<(string Target, UInt128 Key, RowLocator At, OverlayRegion Region)>();
+        // never becomes a string, the new one is written once as UTF-8 from the target and the
+        // old path's tail, and both keys are hashed from bytes (decisions 0015 and 0017).
+        var moved = resolution.Moved;
         foreach (var root in plan.Roots)
         {
             foreach (var (paths, position, at, key) in await LiveRowsUnderAsync(live, root.OriginUtf8, files, resolution, cancellationToken).ConfigureAwait(false))
@@ -483,25 +589,18 @@ public sealed partial class IcebergIndexStore
                     continue;
                 }
 
-                if (region.Target is not { } target)
+                if (region.Target is null)
                 {
                     resolution.Set(paths.PathAt(position), null);
                     continue;
                 }
 
-                var tail = utf8[region.OriginUtf8.Length..];
                 resolution.MovedAway.Add((at, key));
-                moved.Add((Joined(target, tail), JoinedKey(region.TargetUtf8, tail), at, region));
+                moved.Add(at, region, utf8[region.OriginUtf8.Length..]);
             }
         }
 
-        var rows = await ReadRowsAsync(moved.Select(m => m.At), files, resolution, cancellationToken).ConfigureAwait(false);
-        foreach (var (target, key, at, region) in moved)
-        {
-            var (columns, index) = rows[at];
-            resolution.Set(target, PendingRow.Stored(columns, index, renamed: target.Length == region.Target!.Length) with { MovedBy = region, Key = key });
-        }
-
+        await ReadMovedValuesAsync(moved, files, resolution, cancellationToken).ConfigureAwait(false);
         foreach (var add in plan.Add)
         {
             resolution.Set(add.Path, add.Row);
@@ -567,38 +666,6 @@ public sealed partial class IcebergIndexStore
         }
 
         return paired.Count == 0 ? log : log.Where((_, i) => !paired.Contains(i)).ToList();
-    }
-
-    /// <summary><paramref name="target"/> followed by the UTF-8 <paramref name="tail"/>, as one string.</summary>
-    private static string Joined(string target, ReadOnlySpan<byte> tail) =>
-        tail.IsEmpty ? target : string.Create(target.Length + Encoding.UTF8.GetCharCount(tail), new JoinedParts(target, tail), static (chars, parts) =>
-        {
-            parts.Head.CopyTo(chars);
-            Encoding.UTF8.GetChars(parts.Tail, chars[parts.Head.Length..]);
-        });
-
-    private readonly ref struct JoinedParts(string head, ReadOnlySpan<byte> tail)
-    {
-        public string Head { get; } = head;
-
-        public ReadOnlySpan<byte> Tail { get; } = tail;
-    }
-
-    /// <summary>The key of the path whose UTF-8 bytes are <paramref name="head"/> followed by <paramref name="tail"/>.</summary>
-    private static UInt128 JoinedKey(ReadOnlySpan<byte> head, ReadOnlySpan<byte> tail)
-    {
-        int length = head.Length + tail.Length;
-        byte[]? rented = length > 1024 ? ArrayPool<byte>.Shared.Rent(length) : null;
-        Span<byte> buffer = rented ?? stackalloc byte[1024];
-        head.CopyTo(buffer);
-        tail.CopyTo(buffer[head.Length..]);
-        var key = PathKeyIndex.KeyOf(buffer[..length]);
-        if (rented is not null)
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
-
-        return key;
     }
 
     /// <summary>
@@ -674,39 +741,38 @@ public sealed partial class IcebergIndexStore
         return result;
     }
 
-    /// <summary>The whole rows of the snapshot at <paramref name="locators"/> as column arrays and an index in them, each file read once and side by side.</summary>
-    private static async Task<Dictionary<RowLocator, (Array[] Columns, int Index)>> ReadRowsAsync(IEnumerable<RowLocator> locators, Dictionary<int, FilePaths> files, ChangeResolution resolution, CancellationToken cancellationToken)
+    /// <summary>The values of the moved rows, each file read once and side by side, only at the wanted positions.</summary>
+    private static async Task ReadMovedValuesAsync(MovedRows moved, Dictionary<int, FilePaths> files, ChangeResolution resolution, CancellationToken cancellationToken)
     {
-        var positions = new Dictionary<int, HashSet<int>>();
-        foreach (var at in locators)
+        if (moved.Count == 0)
         {
-            if (!positions.TryGetValue(at.File, out var set))
-            {
-                positions[at.File] = set = [];
-            }
-
-            set.Add(at.Position);
+            return;
         }
 
-        var result = new Dictionary<RowLocator, (Array[] Columns, int Index)>();
-        var work = positions.ToList();
+        var work = moved.PositionsByFile().ToList();
+        var slots = new Dictionary<int, int>(work.Count);
+        for (int i = 0; i < work.Count; i++)
+        {
+            slots[work[i].Key] = i;
+        }
+
+        var read = new (Array[] Columns, int Index)[work.Count][];
         long rowsStarted = Stopwatch.GetTimestamp();
         await Parallel.ForAsync(0, work.Count, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount }, (i, token) =>
         {
-            var (id, wanted) = work[i];
-            var rows = DataFileRows.ReadRows(files[id].Local, wanted, token);
-            lock (result)
-            {
-                foreach (var (position, row) in rows)
-                {
-                    result[new RowLocator(id, position)] = row;
-                }
-            }
-
+            var (id, positions) = work[i];
+            read[i] = DataFileRows.ReadRows(files[id].Local, positions, token);
             return ValueTask.CompletedTask;
         }).ConfigureAwait(false);
-        resolution.RowsRead = (result.Count, Stopwatch.GetElapsedTime(rowsStarted).TotalSeconds);
-        return result;
+        for (int i = 0; i < moved.Count; i++)
+        {
+            var at = moved.At(i);
+            int slot = slots[at.File];
+            var (columns, index) = read[slot][Array.BinarySearch(work[slot].Value, at.Position)];
+            moved.SetValues(i, columns, index);
+        }
+
+        resolution.RowsRead = (moved.Count, Stopwatch.GetElapsedTime(rowsStarted).TotalSeconds);
     }
 
     /// <summary>

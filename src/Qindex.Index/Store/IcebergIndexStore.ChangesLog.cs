@@ -73,7 +73,7 @@ public sealed partial class IcebergIndexStore
     /// <summary>Queues a committed change set's log rows behind the appends already queued.</summary>
     private void QueueChangesLog(PendingLog log)
     {
-        if (log.Rows.Count == 0 || !ChangesLogEnabled)
+        if (log.Count == 0 || !ChangesLogEnabled)
         {
             return;
         }
@@ -92,7 +92,7 @@ public sealed partial class IcebergIndexStore
     /// <summary>Appends a committed change set's rows to the changes table; a failure is counted, never thrown (the index change has landed).</summary>
     private async Task AppendChangesLogQuietlyAsync(PendingLog log, CancellationToken cancellationToken)
     {
-        if (log.Rows.Count == 0 || !ChangesLogEnabled)
+        if (log.Count == 0 || !ChangesLogEnabled)
         {
             return;
         }
@@ -100,11 +100,10 @@ public sealed partial class IcebergIndexStore
         await _changesLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            // The old paths of rows a directory move carried are made here, off the commit's path.
-            var rows = log.ToRows();
+            // The old paths of rows a directory move carried are written here, off the commit's path.
             var table = (await OpenChangesTableAsync(create: true, cancellationToken).ConfigureAwait(false))!;
             var (local, location) = NewFile(table, "-changes.parquet");
-            ChangeLogFile.Write(local, rows);
+            ChangeLogFile.Write(local, log.ToRows(), log.Moved is { } moved ? new MovedLogRows(moved, log.Time, log.SnapshotId) : null);
             var file = ParquetMetrics.Read(local, location, ChangeLogFile.Schema, new HashSet<int>(), FileContent.Data);
             await table.IO.PublishAsync(local, location, cancellationToken).ConfigureAwait(false);
             await table.RefreshAsync(cancellationToken).ConfigureAwait(false);

@@ -77,9 +77,10 @@ public static class IndexDataFileWriter
     /// Writes <paramref name="rowCount"/> rows, sorted by path, given column by column:
     /// <paramref name="slice"/>(column, start, count) returns the values of the column at that
     /// position in <see cref="IndexColumns.All"/> for rows [start, start + count), in the shapes of
-    /// <see cref="FileRecordColumns"/>. Each row group asks for each column once.
+    /// <see cref="FileRecordColumns"/>, or for a string column as UTF-8 (<see cref="IUtf8Values"/>).
+    /// Each row group asks for each column once.
     /// </summary>
-    public static IndexDataFile Write(string path, int rowCount, Func<int, int, int, Array> slice, CancellationToken cancellationToken)
+    internal static IndexDataFile Write(string path, int rowCount, Func<int, int, int, object> slice, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(slice);
         if (rowCount <= 0)
@@ -100,7 +101,12 @@ public static class IndexDataFileWriter
                 for (var c = 0; c < IndexColumns.All.Count; c++)
                 {
                     var values = slice(c, start, count);
-                    if (c == 0)
+                    if (c == 0 && values is Utf8Window window)
+                    {
+                        lower ??= window.First;
+                        upper = window.Last;
+                    }
+                    else if (c == 0)
                     {
                         var paths = (string?[])values;
                         lower ??= paths[0];
@@ -118,10 +124,13 @@ public static class IndexDataFileWriter
         return new IndexDataFile(path, rowCount, new FileInfo(path).Length, lower!, upper!);
     }
 
-    private static void WriteColumn(ColumnWriter writer, IndexColumn column, Array values)
+    private static void WriteColumn(ColumnWriter writer, IndexColumn column, object values)
     {
         switch (values)
         {
+            case IUtf8Values utf8:
+                Utf8ColumnWriter.Write(writer, utf8);
+                break;
             case string?[] s:
                 Utf8ColumnWriter.Write(writer, s);
                 break;

@@ -14,16 +14,23 @@ namespace Qindex.Index.Store;
 internal static class Utf8ColumnWriter
 {
     /// <summary>Writes <paramref name="values"/> (null where absent, allowed only in an optional column) to <paramref name="writer"/>.</summary>
-    public static unsafe void Write(ColumnWriter writer, ReadOnlySpan<string?> values)
+    public static void Write(ColumnWriter writer, string?[] values) => Write(writer, new StringValues(values));
+
+    /// <summary>Writes <paramref name="values"/> (a null where absent, allowed only in an optional column) to <paramref name="writer"/>.</summary>
+    public static unsafe void Write(ColumnWriter writer, IUtf8Values values)
     {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(values);
         var typed = (ColumnWriter<ByteArray>)writer;
         var optional = writer.ColumnDescriptor.MaxDefinitionLevel > 0;
+        int count = values.Count;
         long total = 0;
-        foreach (var value in values)
+        for (int i = 0; i < count; i++)
         {
-            if (value is not null)
+            int length = values.ByteCount(i);
+            if (length >= 0)
             {
-                total += System.Text.Encoding.UTF8.GetByteCount(value);
+                total += length;
             }
             else if (!optional)
             {
@@ -37,16 +44,16 @@ internal static class Utf8ColumnWriter
         }
 
         var bytes = ArrayPool<byte>.Shared.Rent((int)Math.Max(1, total));
-        var arrays = ArrayPool<ByteArray>.Shared.Rent(Math.Max(1, values.Length));
-        var levels = optional ? ArrayPool<short>.Shared.Rent(Math.Max(1, values.Length)) : null;
+        var arrays = ArrayPool<ByteArray>.Shared.Rent(Math.Max(1, count));
+        var levels = optional ? ArrayPool<short>.Shared.Rent(Math.Max(1, count)) : null;
         try
         {
             fixed (byte* start = bytes)
             {
                 int offset = 0, present = 0;
-                for (int i = 0; i < values.Length; i++)
+                for (int i = 0; i < count; i++)
                 {
-                    if (values[i] is not { } value)
+                    if (values.ByteCount(i) < 0)
                     {
                         levels![i] = 0;
                         continue;
@@ -57,12 +64,12 @@ internal static class Utf8ColumnWriter
                         levels[i] = 1;
                     }
 
-                    int length = System.Text.Encoding.UTF8.GetBytes(value, bytes.AsSpan(offset));
+                    int length = values.Write(i, bytes.AsSpan(offset));
                     arrays[present++] = new ByteArray((IntPtr)(start + offset), length);
                     offset += length;
                 }
 
-                typed.WriteBatch(values.Length, levels is null ? default : levels.AsSpan(0, values.Length), default, arrays.AsSpan(0, present));
+                typed.WriteBatch(count, levels is null ? default : levels.AsSpan(0, count), default, arrays.AsSpan(0, present));
             }
         }
         finally
@@ -75,4 +82,25 @@ internal static class Utf8ColumnWriter
             }
         }
     }
+
+    private sealed class StringValues(string?[] values) : IUtf8Values
+    {
+        public int Count => values.Length;
+
+        public int ByteCount(int i) => values[i] is { } value ? System.Text.Encoding.UTF8.GetByteCount(value) : -1;
+
+        public int Write(int i, Span<byte> into) => System.Text.Encoding.UTF8.GetBytes(values[i], into);
+    }
+}
+
+/// <summary>A string column's values as the UTF-8 writer takes them, each as bytes it writes where told.</summary>
+internal interface IUtf8Values
+{
+    int Count { get; }
+
+    /// <summary>The UTF-8 length of value <paramref name="i"/>, or -1 for a null.</summary>
+    int ByteCount(int i);
+
+    /// <summary>Writes value <paramref name="i"/>'s bytes to <paramref name="into"/>, returning their number.</summary>
+    int Write(int i, Span<byte> into);
 }

@@ -44,14 +44,15 @@ public sealed class DataFileRowsTests : IDisposable
         int last = whole.Count - 1, boundary = IndexDataFileWriter.RowGroupRows;
         var positions = Enumerable.Range(0, 300).Select(_ => random.Next(whole.Count))
             .Concat([0, last, boundary - 1, boundary, 2 * boundary - 1, 2 * boundary])
-            .ToHashSet();
+            .Distinct().Order().ToArray();
         var read = DataFileRows.ReadRows(file, positions, CancellationToken.None);
 
-        Assert.Equal(positions.Count, read.Count);
-        foreach (var position in positions)
+        Assert.Equal(positions.Length, read.Length);
+        for (int k = 0; k < positions.Length; k++)
         {
             // The path column is left null: the store writes moved rows under paths it holds.
-            var (columns, index) = read[position];
+            int position = positions[k];
+            var (columns, index) = read[k];
             var stored = (string?[])columns[0];
             Assert.Null(stored[index]);
             var withPaths = (Array[])columns.Clone();
@@ -64,14 +65,14 @@ public sealed class DataFileRowsTests : IDisposable
         // A column of few values shares one string per value in each row group read (three here),
         // instead of a copy a row.
         var typeColumn = IndexColumns.All.Select(c => c.Name).ToList().IndexOf("type");
-        var types = read.Values.Select(r => ((string?[])r.Columns[typeColumn])[r.Index]).OfType<string>().ToList();
+        var types = read.Select(r => ((string?[])r.Columns[typeColumn])[r.Index]).OfType<string>().ToList();
         Assert.True(types.Count > 200);
         Assert.InRange(types.Distinct(ReferenceEqualityComparer.Instance).Count(), 2, 6);
 
         // The paths alone at those positions (the hard-link lookup's read) are the same paths.
         var sorted = positions.Order().ToList();
         var paths = DataFileRows.ReadPathsAt(file, sorted);
-        Assert.Equal(positions.Count, paths.Count);
+        Assert.Equal(positions.Length, paths.Count);
         Assert.All(sorted, p => Assert.Equal(whole[p].Path, paths[p]));
         Assert.Throws<ArgumentOutOfRangeException>(() => DataFileRows.ReadPathsAt(file, [whole.Count]));
         Assert.Throws<ArgumentException>(() => DataFileRows.ReadPathsAt(file, [5, 5]));

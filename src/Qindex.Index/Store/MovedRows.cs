@@ -1,0 +1,200 @@
+using Qindex.Index.Records;
+
+namespace Qindex.Index.Store;
+
+/// <summary>
+/// The stored rows a change set's directory moves carry to new paths, held column-wise: the new
+/// paths as UTF-8 in one buffer, and for each row where it was, the region that moved it, the key
+/// of its new path and, once read, the column arrays its values sit in. A watcher's batch under the
+/// default load moves about 340,000 rows; as entries of the set's dictionary of final rows each
+/// made a path string, a dictionary entry, a sort key, a log row and the log's two path strings,
+/// all alive until the commit (and its log) were done, which the collector copied through its
+/// generations (decision 0017). Nothing here is made per row but array slots.
+/// </summary>
+internal sealed class MovedRows
+{
+    private static readonly int SizeColumn = IndexColumns.All.Select(c => c.Name).ToList().IndexOf("size");
+
+    private byte[] _utf8 = new byte[64 * 1024];
+    private int _length;
+    private Row[] _rows = new Row[1024];
+    private readonly List<OverlayRegion> _regions = [];
+    private readonly Dictionary<OverlayRegion, int> _regionIndex = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Rows held (the dropped ones included).</summary>
+    public int Count { get; private set; }
+
+    /// <summary>Rows not dropped.</summary>
+    public int Kept => Count - Dropped;
+
+    /// <summary>Rows dropped because the set writes a row of its own at their new path.</summary>
+    public int Dropped { get; private set; }
+
+    /// <summary>Adds the stored row at <paramref name="at"/>, moved by <paramref name="region"/>: its new path is the region's target followed by <paramref name="tail"/>.</summary>
+    public void Add(RowLocator at, OverlayRegion region, ReadOnlySpan<byte> tail)
+    {
+        if (!_regionIndex.TryGetValue(region, out int r))
+        {
+            _regionIndex[region] = r = _regions.Count;
+            _regions.Add(region);
+        }
+
+        var head = region.TargetUtf8;
+        int length = head.Length + tail.Length;
+        if (_length + length > _utf8.Length)
+        {
+            Array.Resize(ref _utf8, Math.Max(checked(_utf8.Length * 2), _length + length));
+        }
+
+        head.CopyTo(_utf8.AsSpan(_length));
+        tail.CopyTo(_utf8.AsSpan(_length + head.Length));
+        if (Count == _rows.Length)
+        {
+            Array.Resize(ref _rows, _rows.Length * 2);
+        }
+
+        var path = _utf8.AsSpan(_length, length);
+        _rows[Count++] = new Row { At = at, Region = r, Start = _length, Length = length, Key = PathKeyIndex.KeyOf(path) };
+        _length += length;
+    }
+
+    /// <summary>Where row <paramref name="i"/> was in the snapshot.</summary>
+    public RowLocator At(int i) => _rows[i].At;
+
+    /// <summary>The key of row <paramref name="i"/>'s new path.</summary>
+    public UInt128 Key(int i) => _rows[i].Key;
+
+    /// <summary>Row <paramref name="i"/>'s new path as UTF-8.</summary>
+    public ReadOnlySpan<byte> PathUtf8(int i) => _utf8.AsSpan(_rows[i].Start, _rows[i].Length);
+
+    /// <summary>The region that moved row <paramref name="i"/>.</summary>
+    public OverlayRegion Region(int i) => _regions[_rows[i].Region];
+
+    /// <summary>Row <paramref name="i"/> is the moved directory's own row: its name changes with its path.</summary>
+    public bool Renamed(int i) => _rows[i].Length == _regions[_rows[i].Region].TargetUtf8.Length;
+
+    /// <summary>Row <paramref name="i"/> gives way to a row the set writes at its new path.</summary>
+    public bool IsDropped(int i) => _rows[i].Dropped;
+
+    public void Drop(int i)
+    {
+        if (!_rows[i].Dropped)
+        {
+            _rows[i].Dropped = true;
+            Dropped++;
+        }
+    }
+
+    /// <summary>The arrays row <paramref name="i"/>'s values were read into, and its index in them.</summary>
+    public (Array[] Columns, int Index) Values(int i) => (_rows[i].Columns!, _rows[i].Index);
+
+    /// <summary>Row <paramref name="i"/>'s size (its values read).</summary>
+    public long? Size(int i) => ((long?[])_rows[i].Columns![SizeColumn])[_rows[i].Index];
+
+    /// <summary>Row <paramref name="i"/>'s values are at <paramref name="index"/> in <paramref name="columns"/>.</summary>
+    public void SetValues(int i, Array[] columns, int index)
+    {
+        _rows[i].Columns = columns;
+        _rows[i].Index = index;
+    }
+
+    /// <summary>The positions of the moved rows in each snapshot file, ascending and distinct.</summary>
+    public Dictionary<int, int[]> PositionsByFile()
+    {
+        var counts = new Dictionary<int, int>();
+        for (int i = 0; i < Count; i++)
+        {
+            counts[_rows[i].At.File] = counts.GetValueOrDefault(_rows[i].At.File) + 1;
+        }
+
+        var result = counts.ToDictionary(c => c.Key, c => new int[c.Value]);
+        var filled = new Dictionary<int, int>();
+        for (int i = 0; i < Count; i++)
+        {
+            int file = _rows[i].At.File, k = filled.GetValueOrDefault(file);
+            result[file][k] = _rows[i].At.Position;
+            filled[file] = k + 1;
+        }
+
+        foreach (var positions in result.Values)
+        {
+            Array.Sort(positions);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Row <paramref name="i"/>'s old path as UTF-8, written to <paramref name="into"/> (which must
+    /// hold it): the region's origin followed by what follows its target in the new path.
+    /// </summary>
+    public int WritePreviousUtf8(int i, Span<byte> into)
+    {
+        var region = _regions[_rows[i].Region];
+        var tail = PathUtf8(i)[region.TargetUtf8.Length..];
+        region.OriginUtf8.CopyTo(into);
+        tail.CopyTo(into[region.OriginUtf8.Length..]);
+        return region.OriginUtf8.Length + tail.Length;
+    }
+
+    /// <summary>The bytes <see cref="WritePreviousUtf8"/> writes for row <paramref name="i"/>.</summary>
+    public int PreviousLength(int i)
+    {
+        var region = _regions[_rows[i].Region];
+        return region.OriginUtf8.Length + _rows[i].Length - region.TargetUtf8.Length;
+    }
+
+    /// <summary>Bytes of new paths held.</summary>
+    public long PathBytes => _length;
+
+    private struct Row
+    {
+        public RowLocator At;
+        public int Region;
+        public int Start;
+        public int Length;
+        public bool Dropped;
+        public UInt128 Key;
+        public Array[]? Columns;
+        public int Index;
+    }
+}
+
+/// <summary>
+/// Paths as UTF-8 in one buffer, row i's bytes ending at Ends[i] (the shape the paths cache keeps),
+/// written as a string column without a string made per value.
+/// </summary>
+internal sealed class Utf8Paths(byte[] utf8, int[] ends)
+{
+    public byte[] Utf8 { get; } = utf8;
+
+    public int[] Ends { get; } = ends;
+
+    public int Count => Ends.Length;
+
+    public ReadOnlySpan<byte> this[int i] => Utf8.AsSpan(i == 0 ? 0 : Ends[i - 1], Ends[i] - (i == 0 ? 0 : Ends[i - 1]));
+
+    /// <summary>Rows [start, start + count) as a window the column writer takes.</summary>
+    public Utf8Window Window(int start, int count) => new(this, start, count);
+}
+
+/// <summary>Rows [Start, Start + Count) of some <see cref="Utf8Paths"/>, as a string column's values.</summary>
+internal sealed class Utf8Window(Utf8Paths paths, int start, int count) : IUtf8Values
+{
+    public int Count => count;
+
+    /// <summary>The first value as a string.</summary>
+    public string First => System.Text.Encoding.UTF8.GetString(paths[start]);
+
+    /// <summary>The last value as a string.</summary>
+    public string Last => System.Text.Encoding.UTF8.GetString(paths[start + count - 1]);
+
+    public int ByteCount(int i) => paths[start + i].Length;
+
+    public int Write(int i, Span<byte> into)
+    {
+        var value = paths[start + i];
+        value.CopyTo(into);
+        return value.Length;
+    }
+}
