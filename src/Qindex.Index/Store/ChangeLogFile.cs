@@ -1,3 +1,4 @@
+using System.Buffers;
 using ParquetSharp;
 using Qindex.Iceberg.Spec;
 using Qindex.Index.Records;
@@ -54,56 +55,66 @@ public static class ChangeLogFile
         ]);
         using var properties = ParquetTableSchema.Properties("qindex");
         using var file = new ParquetFileWriter(path, schema, properties);
-        using (var rowGroup = file.AppendRowGroup())
+
+        // In row groups of a bounded size, so that a directory move's hundreds of thousands of
+        // renames are written through buffers the shared pools keep, not arrays made for each log.
+        var times = ArrayPool<long>.Shared.Rent(RowGroupRows);
+        var levels = ArrayPool<short>.Shared.Rent(RowGroupRows);
+        var numbers = ArrayPool<long?>.Shared.Rent(RowGroupRows);
+        try
         {
-            using (var w = (ColumnWriter<long>)rowGroup.NextColumn())
+            levels.AsSpan().Fill(1);
+            for (int start = 0; start < count || start == 0; start += RowGroupRows)
             {
-                // Every value is present; definition level 1 says so for the optional column.
-                var times = new long[count];
-                for (int i = 0; i < count; i++)
+                int n = Math.Min(RowGroupRows, count - start);
+                using var rowGroup = file.AppendRowGroup();
+                using (var w = (ColumnWriter<long>)rowGroup.NextColumn())
                 {
-                    times[i] = FileRecordColumns.ToMicros(i < rows.Count ? rows[i].Time : moved!.Time);
+                    // Every value is present; definition level 1 says so for the optional column.
+                    for (int i = 0; i < n; i++)
+                    {
+                        times[i] = FileRecordColumns.ToMicros(start + i < rows.Count ? rows[start + i].Time : moved!.Time);
+                    }
+
+                    w.WriteBatch(n, levels.AsSpan(0, n), null, times.AsSpan(0, n));
                 }
 
-                w.WriteBatch(count, Enumerable.Repeat((short)1, count).ToArray(), null, times);
-            }
+                foreach (var part in (ReadOnlySpan<LogStrings.Part>)[LogStrings.Part.Kind, LogStrings.Part.Path, LogStrings.Part.PreviousPath])
+                {
+                    using var w = rowGroup.NextColumn();
+                    Utf8ColumnWriter.Write(w, new LogStrings(rows, moved, part, start, n));
+                }
 
-            using (var w = rowGroup.NextColumn())
-            {
-                Utf8ColumnWriter.Write(w, new LogStrings(rows, moved, LogStrings.Part.Kind));
-            }
+                foreach (var pick in (ReadOnlySpan<int>)[0, 1, 2])
+                {
+                    for (int i = 0; i < n; i++)
+                    {
+                        int at = start + i;
+                        numbers[i] = at < rows.Count
+                            ? pick switch { 0 => rows[at].SizeBefore, 1 => rows[at].SizeAfter, _ => rows[at].SnapshotId }
+                            : pick == 2 ? moved!.SnapshotId : moved!.Size(at - rows.Count);
+                    }
 
-            using (var w = rowGroup.NextColumn())
-            {
-                Utf8ColumnWriter.Write(w, new LogStrings(rows, moved, LogStrings.Part.Path));
+                    using var w = rowGroup.NextColumn().LogicalWriter<long?>();
+                    w.WriteBatch(numbers.AsSpan(0, n));
+                }
             }
-
-            using (var w = rowGroup.NextColumn())
-            {
-                Utf8ColumnWriter.Write(w, new LogStrings(rows, moved, LogStrings.Part.PreviousPath));
-            }
-
-            using (var w = rowGroup.NextColumn().LogicalWriter<long?>())
-            {
-                w.WriteBatch(rows.Select(r => r.SizeBefore).Concat(moved?.Sizes() ?? []).ToArray());
-            }
-
-            using (var w = rowGroup.NextColumn().LogicalWriter<long?>())
-            {
-                w.WriteBatch(rows.Select(r => r.SizeAfter).Concat(moved?.Sizes() ?? []).ToArray());
-            }
-
-            using (var w = rowGroup.NextColumn().LogicalWriter<long?>())
-            {
-                w.WriteBatch(rows.Select(r => (long?)r.SnapshotId).Concat(Enumerable.Repeat((long?)moved?.SnapshotId, moved?.Count ?? 0)).ToArray());
-            }
+        }
+        finally
+        {
+            ArrayPool<long>.Shared.Return(times);
+            ArrayPool<short>.Shared.Return(levels);
+            ArrayPool<long?>.Shared.Return(numbers);
         }
 
         file.Close();
     }
 
+    /// <summary>Rows a row group of the log holds at most.</summary>
+    private const int RowGroupRows = 64 * 1024;
+
     /// <summary>One string column of the log: the rows' strings, then the moved rows' as UTF-8.</summary>
-    private sealed class LogStrings(IReadOnlyList<ChangeLogRow> rows, MovedLogRows? moved, LogStrings.Part part) : IUtf8Values
+    private sealed class LogStrings(IReadOnlyList<ChangeLogRow> rows, MovedLogRows? moved, LogStrings.Part part, int start, int count) : IUtf8Values
     {
         public enum Part
         {
@@ -114,10 +125,11 @@ public static class ChangeLogFile
 
         private static readonly byte[] Rename = "rename"u8.ToArray();
 
-        public int Count => rows.Count + (moved?.Count ?? 0);
+        public int Count => count;
 
         public int ByteCount(int i)
         {
+            i += start;
             if (i < rows.Count)
             {
                 return Of(rows[i]) is { } value ? System.Text.Encoding.UTF8.GetByteCount(value) : -1;
@@ -134,6 +146,7 @@ public static class ChangeLogFile
 
         public int Write(int i, Span<byte> into)
         {
+            i += start;
             if (i < rows.Count)
             {
                 return System.Text.Encoding.UTF8.GetBytes(Of(rows[i]), into);
@@ -197,5 +210,6 @@ internal sealed class MovedLogRows
     /// <summary>The index in <see cref="Rows"/> of logged row <paramref name="i"/>.</summary>
     public int Row(int i) => _kept[i];
 
-    public IEnumerable<long?> Sizes() => _kept.Select(Rows.Size);
+    /// <summary>The size of logged row <paramref name="i"/> (before and after: a move keeps it).</summary>
+    public long? Size(int i) => Rows.Size(_kept[i]);
 }

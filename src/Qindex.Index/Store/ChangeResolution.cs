@@ -6,7 +6,7 @@ namespace Qindex.Index.Store;
 /// What a change set comes to once its changes are applied in order against one snapshot: the
 /// final row (or its absence) for every path it touches, and where renamed rows came from.
 /// </summary>
-internal sealed class ChangeResolution
+internal sealed class ChangeResolution(MovedRows moved)
 {
     private readonly Dictionary<string, PendingRow> _final = new(StringComparer.Ordinal);
 
@@ -33,7 +33,7 @@ internal sealed class ChangeResolution
     public List<(RowLocator At, UInt128 Key)> MovedAway { get; } = [];
 
     /// <summary>Where the rows of <see cref="MovedAway"/> go: their new paths and values, column-wise (decision 0017).</summary>
-    public MovedRows Moved { get; } = new();
+    public MovedRows Moved { get; } = moved;
 
     /// <summary>Sets the final state of <paramref name="path"/>: a row, or null for gone.</summary>
     public void Set(string path, FileRecord? row) => _final[path] = new PendingRow(row);

@@ -20,6 +20,23 @@ public sealed partial class IcebergIndexStore
 
     public IIndexChangeSet BeginChanges() => new ChangeSet(this);
 
+    /// <summary>
+    /// The moved rows' buffers of a change set whose log is written, kept for the next set: under
+    /// a watcher's directory moves they hold tens of megabytes a batch, which allocated anew were
+    /// zeroed, faulted in and collected each time (decision 0017).
+    /// </summary>
+    private MovedRows? _spareMoved;
+
+    /// <summary>Hands <paramref name="moved"/> back for the next change set once nothing reads it.</summary>
+    private void ReturnMovedRows(MovedRows? moved)
+    {
+        if (moved is not null)
+        {
+            moved.Reset();
+            _spareMoved = moved;
+        }
+    }
+
     /// <summary>Where the last committed change set of this process spent its time; null before the first.</summary>
     public ChangeSetTimings? LastChangeTimings { get; private set; }
 
@@ -118,7 +135,7 @@ public sealed partial class IcebergIndexStore
                         PathsRead = resolution.PathsRead,
                         RowsRead = resolution.RowsRead,
                     };
-                    QueueChangesLog(log);
+                    QueueChangesLog(log, resolution.Moved);
                     return result;
                 }
                 catch (CommitValidationException) when (plan < MaxChangePlans)
@@ -503,9 +520,17 @@ public sealed partial class IcebergIndexStore
             };
         }
 
-        private T[] Gather<T>(int column, int start, int count, bool names)
+        /// <summary>One buffer per element type, reused column after column: the writer is done with a column before it asks for the next.</summary>
+        private readonly Dictionary<Type, Array> _buffers = [];
+
+        private ColumnValues Gather<T>(int column, int start, int count, bool names)
         {
-            var values = new T[count];
+            if (!_buffers.TryGetValue(typeof(T), out var buffer) || buffer.Length < count)
+            {
+                _buffers[typeof(T)] = buffer = new T[Math.Max(count, Math.Min(order.Length, IndexDataFileWriter.RowGroupRows))];
+            }
+
+            var values = (T[])buffer;
             var fromRecords = (T[]?)recordColumns?[column];
             for (int i = 0; i < count; i++)
             {
@@ -527,7 +552,7 @@ public sealed partial class IcebergIndexStore
                 values[i] = ((T[])columns[column])[index];
             }
 
-            return values;
+            return new ColumnValues(values, count);
         }
     }
 
@@ -562,7 +587,7 @@ public sealed partial class IcebergIndexStore
         }
 
         var plan = overlay.Plan();
-        var resolution = new ChangeResolution();
+        var resolution = new ChangeResolution(Interlocked.Exchange(ref _spareMoved, null) ?? new MovedRows());
 
         // Paths of files a compaction or an earlier set replaced are never searched again.
         _pathsCache.KeepOnly(live.Files.Select(f => f.File.Location).ToHashSet(StringComparer.Ordinal));
@@ -578,25 +603,43 @@ public sealed partial class IcebergIndexStore
         var moved = resolution.Moved;
         foreach (var root in plan.Roots)
         {
-            foreach (var (paths, position, at, key) in await LiveRowsUnderAsync(live, root.OriginUtf8, files, resolution, cancellationToken).ConfigureAwait(false))
+            var prefix = root.OriginUtf8;
+            foreach (var (id, paths) in await FilesUnderAsync(live, prefix, files, resolution, cancellationToken).ConfigureAwait(false))
             {
-                var utf8 = paths.Utf8At(position);
-                var region = root.Except is null
-                    ? (utf8.Length > root.OriginUtf8.Length || root.IncludeSelf ? root : null)
-                    : ChangeOverlay.Owner(root, utf8);
-                if (region is null)
+                var (start, end) = paths.RangeOf(prefix);
+                for (int position = start; position < end; position++)
                 {
-                    continue;
-                }
+                    var utf8 = paths.Utf8At(position);
+                    if (!utf8.StartsWith(prefix))
+                    {
+                        continue;
+                    }
 
-                if (region.Target is null)
-                {
-                    resolution.Set(paths.PathAt(position), null);
-                    continue;
-                }
+                    // Only the snapshot's live row at this path: not one deleted, or superseded by a later file.
+                    var key = PathKeyIndex.KeyOf(utf8);
+                    var at = new RowLocator(id, position);
+                    if (!live.Keys.TryGet(key, out var current) || current != at)
+                    {
+                        continue;
+                    }
 
-                resolution.MovedAway.Add((at, key));
-                moved.Add(at, region, utf8[region.OriginUtf8.Length..]);
+                    var region = root.Except is null
+                        ? (utf8.Length > prefix.Length || root.IncludeSelf ? root : null)
+                        : ChangeOverlay.Owner(root, utf8);
+                    if (region is null)
+                    {
+                        continue;
+                    }
+
+                    if (region.Target is null)
+                    {
+                        resolution.Set(paths.PathAt(position), null);
+                        continue;
+                    }
+
+                    resolution.MovedAway.Add((at, key));
+                    moved.Add(at, region, utf8[region.OriginUtf8.Length..]);
+                }
             }
         }
 
@@ -669,11 +712,11 @@ public sealed partial class IcebergIndexStore
     }
 
     /// <summary>
-    /// The snapshot's live rows whose path starts with <paramref name="prefixUtf8"/>, found through
-    /// file bounds and sorted paths: each as its file's paths, its position in them, its locator and
-    /// the key of its path.
+    /// The snapshot's files that may hold paths starting with <paramref name="prefixUtf8"/> (by
+    /// their bounds), each with its paths by position: from this change set's reads, the paths
+    /// cache, or read now, side by side.
     /// </summary>
-    private async Task<List<(FilePaths Paths, int Position, RowLocator At, UInt128 Key)>> LiveRowsUnderAsync(LiveIndex live, byte[] prefixUtf8, Dictionary<int, FilePaths> files, ChangeResolution resolution, CancellationToken cancellationToken)
+    private async Task<List<(int Id, FilePaths Paths)>> FilesUnderAsync(LiveIndex live, byte[] prefixUtf8, Dictionary<int, FilePaths> files, ChangeResolution resolution, CancellationToken cancellationToken)
     {
         string prefix = Encoding.UTF8.GetString(prefixUtf8);
         var candidates = live.Files.Where(f => f.File.MayHoldPrefix(prefix)).ToList();
@@ -716,29 +759,7 @@ public sealed partial class IcebergIndexStore
             resolution.PathsRead = (f + unread.Count, p + read.Sum(r => (long)r.Count), t + Stopwatch.GetElapsedTime(readStarted).TotalSeconds);
         }
 
-        var result = new List<(FilePaths, int, RowLocator, UInt128)>();
-        foreach (var (id, _) in candidates)
-        {
-            var paths = files[id];
-            var (start, end) = paths.RangeOf(prefixUtf8);
-            for (int p = start; p < end; p++)
-            {
-                var at = new RowLocator(id, p);
-                var path = paths.Utf8At(p);
-                if (!path.StartsWith(prefixUtf8))
-                {
-                    continue;
-                }
-
-                var key = PathKeyIndex.KeyOf(path);
-                if (live.Keys.TryGet(key, out var current) && current == at)
-                {
-                    result.Add((paths, p, at, key));
-                }
-            }
-        }
-
-        return result;
+        return candidates.ConvertAll(c => (c.Id, files[c.Id]));
     }
 
     /// <summary>The values of the moved rows, each file read once and side by side, only at the wanted positions.</summary>

@@ -70,11 +70,15 @@ public sealed partial class IcebergIndexStore
         return _changesTable;
     }
 
-    /// <summary>Queues a committed change set's log rows behind the appends already queued.</summary>
-    private void QueueChangesLog(PendingLog log)
+    /// <summary>
+    /// Queues a committed change set's log rows behind the appends already queued; the set's moved
+    /// rows (<paramref name="moved"/>) are handed back for the next set once the log no longer reads them.
+    /// </summary>
+    private void QueueChangesLog(PendingLog log, MovedRows moved)
     {
         if (log.Count == 0 || !ChangesLogEnabled)
         {
+            ReturnMovedRows(moved);
             return;
         }
 
@@ -82,7 +86,14 @@ public sealed partial class IcebergIndexStore
         _changesLogTail = Task.Run(async () =>
         {
             await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            await AppendChangesLogQuietlyAsync(log, CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                await AppendChangesLogQuietlyAsync(log, CancellationToken.None).ConfigureAwait(false);
+            }
+            finally
+            {
+                ReturnMovedRows(moved);
+            }
         });
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using ParquetSharp;
 using ParquetSharp.Schema;
 using Qindex.Iceberg.Parquet;
@@ -19,6 +20,9 @@ public sealed record IndexDataFile(string Path, long RecordCount, long FileSizeI
     /// </summary>
     public bool Sorted { get; init; } = true;
 }
+
+/// <summary>The first <paramref name="Count"/> values of <paramref name="Values"/>: a column handed to the writer in a buffer that may be longer.</summary>
+internal readonly record struct ColumnValues(Array Values, int Count);
 
 /// <summary>
 /// Writes a batch of records, already sorted by path, as one Parquet data file whose columns carry
@@ -108,9 +112,9 @@ public static class IndexDataFileWriter
                     }
                     else if (c == 0)
                     {
-                        var paths = (string?[])values;
+                        var (paths, n) = values is ColumnValues some ? ((string?[])some.Values, some.Count) : ((string?[])values, ((string?[])values).Length);
                         lower ??= paths[0];
-                        upper = paths[^1];
+                        upper = paths[n - 1];
                     }
 
                     using var writer = rowGroup.NextColumn();
@@ -126,65 +130,81 @@ public static class IndexDataFileWriter
 
     private static void WriteColumn(ColumnWriter writer, IndexColumn column, object values)
     {
-        switch (values)
+        if (values is IUtf8Values utf8)
         {
-            case IUtf8Values utf8:
-                Utf8ColumnWriter.Write(writer, utf8);
-                break;
+            Utf8ColumnWriter.Write(writer, utf8);
+            return;
+        }
+
+        var (array, count) = values is ColumnValues some ? (some.Values, some.Count) : ((Array)values, ((Array)values).Length);
+        switch (array)
+        {
             case string?[] s:
-                Utf8ColumnWriter.Write(writer, s);
+                Utf8ColumnWriter.Write(writer, s, count);
                 break;
             case int?[] i when column.Required:
                 using (var w = writer.LogicalWriter<int>())
                 {
-                    w.WriteBatch(i.Select(v => v!.Value).ToArray());
+                    w.WriteBatch(i.Take(count).Select(v => v!.Value).ToArray());
                 }
 
                 break;
             case int?[] i:
                 using (var w = writer.LogicalWriter<int?>())
                 {
-                    w.WriteBatch(i);
+                    w.WriteBatch(i.AsSpan(0, count));
                 }
 
                 break;
             case long?[] l when column.Kind == ColumnKind.TimestampTz:
-                WritePhysicalNullable((ColumnWriter<long>)writer, l);
+                WritePhysicalNullable((ColumnWriter<long>)writer, l.AsSpan(0, count));
                 break;
             case long?[] l:
                 using (var w = writer.LogicalWriter<long?>())
                 {
-                    w.WriteBatch(l);
+                    w.WriteBatch(l.AsSpan(0, count));
                 }
 
                 break;
             case bool?[] b:
                 using (var w = writer.LogicalWriter<bool?>())
                 {
-                    w.WriteBatch(b);
+                    w.WriteBatch(b.AsSpan(0, count));
                 }
 
                 break;
             default:
-                throw new InvalidOperationException($"unexpected array {values.GetType()} for column {column.Name}");
+                throw new InvalidOperationException($"unexpected array {array.GetType()} for column {column.Name}");
         }
     }
 
-    private static void WritePhysicalNullable(ColumnWriter<long> writer, long?[] values)
+    private static void WritePhysicalNullable(ColumnWriter<long> writer, ReadOnlySpan<long?> values)
     {
-        var defLevels = new short[values.Length];
-        var present = new long[values.Length];
-        var n = 0;
-        for (var i = 0; i < values.Length; i++)
+        var defLevels = ArrayPool<short>.Shared.Rent(Math.Max(1, values.Length));
+        var present = ArrayPool<long>.Shared.Rent(Math.Max(1, values.Length));
+        try
         {
-            if (values[i] is { } v)
+            var n = 0;
+            for (var i = 0; i < values.Length; i++)
             {
-                defLevels[i] = 1;
-                present[n++] = v;
+                if (values[i] is { } v)
+                {
+                    defLevels[i] = 1;
+                    present[n++] = v;
+                }
+                else
+                {
+                    defLevels[i] = 0;
+                }
             }
-        }
 
-        writer.WriteBatch(values.Length, defLevels, null, present.AsSpan(0, n));
+            writer.WriteBatch(values.Length, defLevels.AsSpan(0, values.Length), null, present.AsSpan(0, n));
+        }
+        finally
+        {
+            ArrayPool<short>.Shared.Return(defLevels);
+            ArrayPool<long>.Shared.Return(present);
+        }
     }
 
     /// <summary>A window on a list without copying it.</summary>

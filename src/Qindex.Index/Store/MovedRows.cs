@@ -144,8 +144,16 @@ internal sealed class MovedRows
         return region.OriginUtf8.Length + _rows[i].Length - region.TargetUtf8.Length;
     }
 
-    /// <summary>Bytes of new paths held.</summary>
-    public long PathBytes => _length;
+    /// <summary>Empties the rows for another change set, keeping the buffers (and dropping the values they point at).</summary>
+    public void Reset()
+    {
+        Array.Clear(_rows, 0, Count);
+        Count = 0;
+        Dropped = 0;
+        _length = 0;
+        _regions.Clear();
+        _regionIndex.Clear();
+    }
 
     private struct Row
     {

@@ -14,7 +14,10 @@ namespace Qindex.Index.Store;
 internal static class Utf8ColumnWriter
 {
     /// <summary>Writes <paramref name="values"/> (null where absent, allowed only in an optional column) to <paramref name="writer"/>.</summary>
-    public static void Write(ColumnWriter writer, string?[] values) => Write(writer, new StringValues(values));
+    public static void Write(ColumnWriter writer, string?[] values) => Write(writer, new StringValues(values, values.Length));
+
+    /// <summary>Writes the first <paramref name="count"/> of <paramref name="values"/>.</summary>
+    public static void Write(ColumnWriter writer, string?[] values, int count) => Write(writer, new StringValues(values, count));
 
     /// <summary>Writes <paramref name="values"/> (a null where absent, allowed only in an optional column) to <paramref name="writer"/>.</summary>
     public static unsafe void Write(ColumnWriter writer, IUtf8Values values)
@@ -83,9 +86,9 @@ internal static class Utf8ColumnWriter
         }
     }
 
-    private sealed class StringValues(string?[] values) : IUtf8Values
+    private sealed class StringValues(string?[] values, int count) : IUtf8Values
     {
-        public int Count => values.Length;
+        public int Count => count;
 
         public int ByteCount(int i) => values[i] is { } value ? System.Text.Encoding.UTF8.GetByteCount(value) : -1;
 
