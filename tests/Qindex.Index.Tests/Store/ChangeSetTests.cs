@@ -287,6 +287,91 @@ public sealed class ChangeSetTests : IDisposable
     }
 
     [Fact]
+    public async Task A_directory_moved_onto_one_the_table_had_replaces_its_rows_and_logs_renames_not_deletes_where_they_meet()
+    {
+        await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(_dir), CancellationToken.None, runRows: 30);
+        var expected = Tree();
+
+        // /e/ holds some of the names /a/b/ holds, and some of its own.
+        for (int i = 0; i < 10; i++)
+        {
+            expected[$"/e/g{i:D2}"] = 500 + i;
+            expected[$"/e/only{i}"] = 600 + i;
+        }
+
+        expected["/e/"] = 499;
+        await ReplaceAsync(store, expected);
+        int under = expected.Keys.Count(p => p.StartsWith("/a/b/", StringComparison.Ordinal));
+        await using (var changes = store.BeginChanges())
+        {
+            changes.MoveSubtree("/a/b/", "/e/");
+            await changes.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
+        }
+
+        Move(expected, "/a/b/", "/e/");
+        Assert.Equal(expected.OrderBy(p => p.Key, StringComparer.Ordinal), (await QueryAsync(store)).OrderBy(p => p.Key, StringComparer.Ordinal));
+
+        await store.FlushChangesLogAsync();
+        await using var engine = await QueryEngine.OpenAsync(store, CancellationToken.None);
+        var log = (await engine.QueryAsync("SELECT kind, path, previous_path, size_before, size_after FROM changes", CancellationToken.None)).Rows
+            .Select(r => ((string)r[0]!, (string)r[1]!, (string?)r[2], (long?)r[3], (long?)r[4]))
+            .ToList();
+
+        // Where a moved row lands on a row /e/ had, the log says rename (the row there is
+        // replaced); the rows of /e/ nothing lands on are deleted.
+        Assert.Equal(under, log.Count(r => r.Item1 == "rename"));
+        Assert.Contains(("rename", "/e/g03", "/a/b/g03", 203L, 203L), log);
+        Assert.Contains(("rename", "/e/", "/a/b/", 2L, 2L), log);
+        Assert.Contains(("rename", "/e" + PipelineFixtures.OddPaths[3], "/a/b" + PipelineFixtures.OddPaths[3], (long?)expected["/e" + PipelineFixtures.OddPaths[3]], (long?)expected["/e" + PipelineFixtures.OddPaths[3]]), log);
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"/e/only{i}").Order(StringComparer.Ordinal), log.Where(r => r.Item1 == "delete").Select(r => r.Item2).Order(StringComparer.Ordinal));
+        Assert.Equal(under + 10, log.Count);
+    }
+
+    [Fact]
+    public async Task Consecutive_moves_log_and_write_only_their_own_rows_though_the_second_reuses_the_firsts_buffers()
+    {
+        await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(_dir), CancellationToken.None, runRows: 30);
+        var expected = Tree();
+        await ReplaceAsync(store, expected);
+        var moves = new (string From, string To)[] { ("/a/", "/big \u00e9/"), ("/c/", "/small/"), ("/big \u00e9/b/odd/", "/o/") };
+        int logged = 0;
+        foreach (var (from, to) in moves)
+        {
+            int under = expected.Keys.Count(p => p.StartsWith(from, StringComparison.Ordinal));
+            logged += under;
+            await using (var changes = store.BeginChanges())
+            {
+                changes.MoveSubtree(from, to);
+                await changes.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
+            }
+
+            // The log is written before the next set resolves, so that set takes the buffers back.
+            await store.FlushChangesLogAsync();
+            Move(expected, from, to);
+            Assert.Equal(expected.OrderBy(p => p.Key, StringComparer.Ordinal), (await QueryAsync(store)).OrderBy(p => p.Key, StringComparer.Ordinal));
+        }
+
+        await using var engine = await QueryEngine.OpenAsync(store, CancellationToken.None);
+        var log = (await engine.QueryAsync("SELECT kind, path, previous_path FROM changes", CancellationToken.None)).Rows
+            .Select(r => ((string)r[0]!, (string)r[1]!, (string)r[2]!))
+            .ToList();
+        Assert.Equal(logged, log.Count);
+        Assert.All(log, r => Assert.Equal("rename", r.Item1));
+        Assert.Equal(log.Count, log.Distinct().Count());
+
+        // Each move's rows, named by the move: its old path is the origin followed by what follows the target.
+        foreach (var (from, to) in moves)
+        {
+            var mine = log.Where(r => r.Item3.StartsWith(from, StringComparison.Ordinal) && r.Item2.StartsWith(to, StringComparison.Ordinal)).ToList();
+            Assert.NotEmpty(mine);
+            Assert.All(mine, r => Assert.Equal(r.Item3[from.Length..], r.Item2[to.Length..]));
+        }
+
+        Assert.Contains(("rename", "/o/" + PipelineFixtures.OddPaths[3]["/odd/".Length..], "/big \u00e9/b" + PipelineFixtures.OddPaths[3]), log);
+        Assert.Contains(("rename", "/small/h39", "/c/h39"), log);
+    }
+
+    [Fact]
     public async Task A_move_of_rows_the_set_before_wrote_finds_them_without_reading_that_files_paths_back()
     {
         await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(_dir), CancellationToken.None, runRows: 30);
