@@ -94,7 +94,12 @@ public static class IndexParquetReader
     /// paths (a directory move) has no use for the old ones as strings.
     /// </param>
     /// <exception cref="ImportSourceException">Not Parquet, a column of the wrong type, or a row without a path.</exception>
-    internal static List<(Array[] Columns, int Count)> ReadColumnsAt(string path, IReadOnlyList<int> positions, CancellationToken cancellationToken, bool withPaths = true)
+    /// <param name="utf8Strings">
+    /// True: the string columns whose values are mostly distinct (name, id, file number) are held
+    /// as UTF-8 (<see cref="Utf8Strings.Of"/>), not made into strings: a directory move writes them
+    /// back unchanged.
+    /// </param>
+    internal static List<(Array[] Columns, int Count)> ReadColumnsAt(string path, IReadOnlyList<int> positions, CancellationToken cancellationToken, bool withPaths = true, bool utf8Strings = false)
     {
         ArgumentNullException.ThrowIfNull(positions);
         var result = new List<(Array[], int)>();
@@ -133,9 +138,9 @@ public static class IndexParquetReader
                     }
 
                     using var source = new ColumnSource(rowGroup.Column(sourceIndex[c]), columns[c], logicalStrings: false);
-                    arrays[c] = columns[c].Kind == ColumnKind.String
-                        ? ReadStringsAt(path, columns[c], source, count, wanted)
-                        : ReadValuesAt(path, columns[c], source, count, wanted);
+                    arrays[c] = columns[c].Kind != ColumnKind.String ? ReadValuesAt(path, columns[c], source, count, wanted)
+                        : utf8Strings && columns[c].Name is "name" or "id" or "file_number" ? new[] { ReadUtf8At(path, columns[c], source, count, wanted) }
+                        : ReadStringsAt(path, columns[c], source, count, wanted);
                 }
 
                 var paths = (string?[])arrays[0];
@@ -191,6 +196,48 @@ public static class IndexParquetReader
                 if (w < wanted.Count && wanted[w] == row)
                 {
                     result[w++] = !present ? null : recent is null ? Utf8(values[k]) : recent.Get(values[k]);
+                }
+
+                if (present)
+                {
+                    k++;
+                }
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>As <see cref="ReadStringsAt"/>, the values kept as UTF-8 in one buffer (bytes that are not UTF-8 replaced as a string would replace them).</summary>
+    private static unsafe Utf8Strings ReadUtf8At(string file, IndexColumn column, ColumnSource source, int count, List<int> wanted)
+    {
+        var typed = (ColumnReader<ByteArray>)source.Reader;
+        var maxDef = source.MaxDefinitionLevel;
+        var result = new Utf8Strings(wanted.Count);
+        var chunk = Math.Min(count, 8192);
+        var defs = new short[chunk];
+        var values = new ByteArray[chunk];
+        int row = 0, w = 0;
+        while (row < count)
+        {
+            var levels = (int)typed.ReadBatch(Math.Min(chunk, count - row), maxDef == 0 ? default : defs.AsSpan(), default, values, out _);
+            if (levels == 0)
+            {
+                throw new ImportSourceException($"{file}: column '{column.Name}' ends after {row} of {count} rows in a row group");
+            }
+
+            for (int i = 0, k = 0; i < levels; i++, row++)
+            {
+                var present = maxDef == 0 || defs[i] == maxDef;
+                if (w < wanted.Count && wanted[w] == row)
+                {
+                    if (present)
+                    {
+                        var bytes = new ReadOnlySpan<byte>((byte*)values[k].Pointer, values[k].Length);
+                        result.Set(w, System.Text.Unicode.Utf8.IsValid(bytes) ? bytes : System.Text.Encoding.UTF8.GetBytes(System.Text.Encoding.UTF8.GetString(bytes)));
+                    }
+
+                    w++;
                 }
 
                 if (present)
@@ -630,5 +677,52 @@ public static class IndexParquetReader
         }
 
         return (values, present);
+    }
+}
+
+/// <summary>
+/// String values kept as UTF-8 in one buffer, null where absent. A column read this way sits in
+/// its slot of a row's column arrays as a one-element <c>Utf8Strings[]</c> (<see cref="Of"/>).
+/// </summary>
+internal sealed class Utf8Strings
+{
+    private readonly int[] _starts;
+    private readonly int[] _lengths;
+    private byte[] _bytes;
+    private int _length;
+
+    public Utf8Strings(int count)
+    {
+        _starts = new int[count];
+        _lengths = new int[count];
+        Array.Fill(_lengths, -1);
+        _bytes = new byte[Math.Max(16, count * 24)];
+    }
+
+    /// <summary>The UTF-8 column an array slot holds, or null when it holds strings.</summary>
+    public static Utf8Strings? Of(Array column) => column is Utf8Strings[] { Length: 1 } one ? one[0] : null;
+
+    public int Count => _starts.Length;
+
+    /// <summary>Whether value <paramref name="i"/> is absent.</summary>
+    public bool IsNull(int i) => _lengths[i] < 0;
+
+    /// <summary>Value <paramref name="i"/>'s bytes (empty for a null).</summary>
+    public ReadOnlySpan<byte> this[int i] => _lengths[i] < 0 ? default : _bytes.AsSpan(_starts[i], _lengths[i]);
+
+    /// <summary>Value <paramref name="i"/> as a string, or null.</summary>
+    public string? ToString(int i) => IsNull(i) ? null : System.Text.Encoding.UTF8.GetString(this[i]);
+
+    public void Set(int i, ReadOnlySpan<byte> value)
+    {
+        if (_length + value.Length > _bytes.Length)
+        {
+            Array.Resize(ref _bytes, Math.Max(_bytes.Length * 2, _length + value.Length));
+        }
+
+        value.CopyTo(_bytes.AsSpan(_length));
+        _starts[i] = _length;
+        _lengths[i] = value.Length;
+        _length += value.Length;
     }
 }

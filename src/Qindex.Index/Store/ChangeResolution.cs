@@ -26,13 +26,10 @@ internal sealed class ChangeResolution(MovedRows moved)
     public Dictionary<string, string> MovedFrom { get; } = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// Stored rows a directory move takes away from where they are, by position and the key of
-    /// their old path: deleted there, never logged as deletes, and kept out of
-    /// <see cref="Final"/> so that no string is made of their old paths (decision 0015).
+    /// Stored rows a directory move takes away from where they are (deleted there by position,
+    /// never logged as deletes, their old paths never made into strings: decision 0015), and where
+    /// they go: their new paths and values, column-wise (decision 0017).
     /// </summary>
-    public List<(RowLocator At, UInt128 Key)> MovedAway { get; } = [];
-
-    /// <summary>Where the rows of <see cref="MovedAway"/> go: their new paths and values, column-wise (decision 0017).</summary>
     public MovedRows Moved { get; } = moved;
 
     /// <summary>Sets the final state of <paramref name="path"/>: a row, or null for gone.</summary>

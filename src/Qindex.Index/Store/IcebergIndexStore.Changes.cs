@@ -5,6 +5,7 @@ using Qindex.Iceberg;
 using Qindex.Iceberg.Parquet;
 using Qindex.Iceberg.Spec;
 using Qindex.Iceberg.Table;
+using Qindex.Index.Import;
 using Qindex.Index.Records;
 
 namespace Qindex.Index.Store;
@@ -180,27 +181,26 @@ public sealed partial class IcebergIndexStore
     private async Task<(IndexCommitResult Result, PendingLog Log)> CommitResolutionAsync(LiveIndex live, ChangeResolution resolution, IndexBaseline? baseline, IReadOnlyDictionary<string, string> checkpoint, List<string> written, double resolveSeconds, bool renamesById, CancellationToken cancellationToken)
     {
         long phase = Stopwatch.GetTimestamp();
-        var deletes = new List<PositionDelete>();
+        var moved = resolution.Moved;
+        var deletes = new List<PositionDelete>(moved.Count + resolution.Final.Count);
         var referencedFiles = new HashSet<int>();
         var records = new List<FileRecord>();
         var recordKeys = new List<UInt128>();
-        var gone = new List<UInt128>();
+        var gone = new List<UInt128>(resolution.Final.Count);
         long upserted = 0, removed = 0;
         var renamedAway = resolution.MovedFrom.Values.ToHashSet(StringComparer.Ordinal);
         var log = new List<PendingLogRow>();
         var loggedDeletes = new List<(int Log, RowLocator At)>();
         var loggedInserts = new List<(int Log, string Id)>();
-        var moved = resolution.Moved;
 
         // Rows a directory move took away: deleted where they are, by position (decision 0015).
-        var carriedAway = new long[resolution.MovedAway.Count];
+        var carriedAway = new long[moved.Count];
         for (int i = 0; i < carriedAway.Length; i++)
         {
-            var (at, key) = resolution.MovedAway[i];
+            var at = moved.At(i);
             carriedAway[i] = Packed(at);
             deletes.Add(new PositionDelete(live.File(at.File).Location, at.Position));
             referencedFiles.Add(at.File);
-            gone.Add(key);
         }
 
         Array.Sort(carriedAway);
@@ -396,6 +396,11 @@ public sealed partial class IcebergIndexStore
         phase = Stopwatch.GetTimestamp();
 
         // The commit landed: bring the picture to the new snapshot without reading the table.
+        for (int i = 0; i < moved.Count; i++)
+        {
+            live.Keys.Remove(moved.OldKey(i));
+        }
+
         foreach (var key in gone)
         {
             live.Keys.Remove(key);
@@ -512,10 +517,10 @@ public sealed partial class IcebergIndexStore
 
             return IndexColumns.All[column].Kind switch
             {
-                ColumnKind.String => Gather<string?>(column, start, count, names: column == 1),
-                ColumnKind.Int32 => Gather<int?>(column, start, count, names: false),
-                ColumnKind.Int64 or ColumnKind.TimestampTz => Gather<long?>(column, start, count, names: false),
-                ColumnKind.Boolean => Gather<bool?>(column, start, count, names: false),
+                ColumnKind.String => new StringColumn(order, recordCount, (string?[]?)recordColumns?[column], moved, paths, column, start, count),
+                ColumnKind.Int32 => Gather<int?>(column, start, count),
+                ColumnKind.Int64 or ColumnKind.TimestampTz => Gather<long?>(column, start, count),
+                ColumnKind.Boolean => Gather<bool?>(column, start, count),
                 _ => throw new InvalidOperationException($"unhandled column kind {IndexColumns.All[column].Kind}"),
             };
         }
@@ -523,7 +528,7 @@ public sealed partial class IcebergIndexStore
         /// <summary>One buffer per element type, reused column after column: the writer is done with a column before it asks for the next.</summary>
         private readonly Dictionary<Type, Array> _buffers = [];
 
-        private ColumnValues Gather<T>(int column, int start, int count, bool names)
+        private ColumnValues Gather<T>(int column, int start, int count)
         {
             if (!_buffers.TryGetValue(typeof(T), out var buffer) || buffer.Length < count)
             {
@@ -541,18 +546,66 @@ public sealed partial class IcebergIndexStore
                     continue;
                 }
 
-                int m = entry - recordCount;
-                if (names && moved.Renamed(m))
-                {
-                    values[i] = (T)(object)ChangeOverlay.NameOf(Encoding.UTF8.GetString(paths[start + i]));
-                    continue;
-                }
-
-                var (columns, index) = moved.Values(m);
+                var (columns, index) = moved.Values(entry - recordCount);
                 values[i] = ((T[])columns[column])[index];
             }
 
             return new ColumnValues(values, count);
+        }
+
+        /// <summary>
+        /// A string column of the sorted rows [start, start + count) as the UTF-8 writer takes it:
+        /// records' strings encoded, moved rows' values copied as the UTF-8 they were read as (or
+        /// encoded, in columns read as strings), a moved directory's own name from its new path.
+        /// </summary>
+        private sealed class StringColumn(int[] order, int recordCount, string?[]? records, MovedRows moved, Utf8Paths paths, int column, int start, int count) : IUtf8Values
+        {
+            public int Count => count;
+
+            public int ByteCount(int i) =>
+                IsNull(i, out var text, out var utf8) ? -1 : text is not null ? Encoding.UTF8.GetByteCount(text) : utf8.Length;
+
+            public int Write(int i, Span<byte> into)
+            {
+                IsNull(i, out var text, out var utf8);
+                if (text is not null)
+                {
+                    return Encoding.UTF8.GetBytes(text, into);
+                }
+
+                utf8.CopyTo(into);
+                return utf8.Length;
+            }
+
+            /// <summary>Value <paramref name="i"/>: a string, or (when <paramref name="text"/> is null) its UTF-8; true when absent.</summary>
+            private bool IsNull(int i, out string? text, out ReadOnlySpan<byte> utf8)
+            {
+                utf8 = default;
+                int entry = order[start + i];
+                if (entry < recordCount)
+                {
+                    text = records![entry];
+                    return text is null;
+                }
+
+                int m = entry - recordCount;
+                if (column == 1 && moved.Renamed(m))
+                {
+                    text = ChangeOverlay.NameOf(Encoding.UTF8.GetString(paths[start + i]));
+                    return false;
+                }
+
+                var (columns, index) = moved.Values(m);
+                if (Utf8Strings.Of(columns[column]) is { } held)
+                {
+                    text = null;
+                    utf8 = held[index];
+                    return held.IsNull(index);
+                }
+
+                text = ((string?[])columns[column])[index];
+                return text is null;
+            }
         }
     }
 
@@ -637,8 +690,7 @@ public sealed partial class IcebergIndexStore
                         continue;
                     }
 
-                    resolution.MovedAway.Add((at, key));
-                    moved.Add(at, region, utf8[region.OriginUtf8.Length..]);
+                    moved.Add(at, key, region, utf8[region.OriginUtf8.Length..]);
                 }
             }
         }

@@ -30,8 +30,11 @@ internal sealed class MovedRows
     /// <summary>Rows dropped because the set writes a row of its own at their new path.</summary>
     public int Dropped { get; private set; }
 
-    /// <summary>Adds the stored row at <paramref name="at"/>, moved by <paramref name="region"/>: its new path is the region's target followed by <paramref name="tail"/>.</summary>
-    public void Add(RowLocator at, OverlayRegion region, ReadOnlySpan<byte> tail)
+    /// <summary>
+    /// Adds the stored row at <paramref name="at"/> (its path's key <paramref name="oldKey"/>),
+    /// moved by <paramref name="region"/>: its new path is the region's target followed by <paramref name="tail"/>.
+    /// </summary>
+    public void Add(RowLocator at, UInt128 oldKey, OverlayRegion region, ReadOnlySpan<byte> tail)
     {
         if (!_regionIndex.TryGetValue(region, out int r))
         {
@@ -54,12 +57,15 @@ internal sealed class MovedRows
         }
 
         var path = _utf8.AsSpan(_length, length);
-        _rows[Count++] = new Row { At = at, Region = r, Start = _length, Length = length, Key = PathKeyIndex.KeyOf(path) };
+        _rows[Count++] = new Row { At = at, OldKey = oldKey, Region = r, Start = _length, Length = length, Key = PathKeyIndex.KeyOf(path) };
         _length += length;
     }
 
     /// <summary>Where row <paramref name="i"/> was in the snapshot.</summary>
     public RowLocator At(int i) => _rows[i].At;
+
+    /// <summary>The key of row <paramref name="i"/>'s old path.</summary>
+    public UInt128 OldKey(int i) => _rows[i].OldKey;
 
     /// <summary>The key of row <paramref name="i"/>'s new path.</summary>
     public UInt128 Key(int i) => _rows[i].Key;
@@ -163,6 +169,7 @@ internal sealed class MovedRows
         public int Length;
         public bool Dropped;
         public UInt128 Key;
+        public UInt128 OldKey;
         public Array[]? Columns;
         public int Index;
     }

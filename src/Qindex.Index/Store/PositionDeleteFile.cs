@@ -1,3 +1,4 @@
+using System.Buffers;
 using ParquetSharp;
 using Qindex.Iceberg.Spec;
 using IcebergSchema = Qindex.Iceberg.Spec.Schema;
@@ -41,17 +42,35 @@ internal static class PositionDeleteFile
         ]);
         using var properties = ParquetTableSchema.Properties("qindex");
         using var file = new ParquetFileWriter(path, schema, properties);
-        using (var rowGroup = file.AppendRowGroup())
-        {
-            using (var w = rowGroup.NextColumn().LogicalWriter<string>())
-            {
-                w.WriteBatch(deletes.Select(d => d.FilePath).ToArray());
-            }
 
-            using (var w = rowGroup.NextColumn().LogicalWriter<long>())
+        // In bounded row groups from pooled buffers, each data file's location encoded once: a
+        // watcher's batch deletes hundreds of thousands of rows from a handful of files.
+        var positions = ArrayPool<long>.Shared.Rent(RowGroupRows);
+        try
+        {
+            for (int start = 0; start < deletes.Count || start == 0; start += RowGroupRows)
             {
-                w.WriteBatch(deletes.Select(d => d.Position).ToArray());
+                int n = Math.Min(RowGroupRows, deletes.Count - start);
+                using var rowGroup = file.AppendRowGroup();
+                using (var w = rowGroup.NextColumn())
+                {
+                    Utf8ColumnWriter.Write(w, new Locations(deletes, start, n));
+                }
+
+                for (int i = 0; i < n; i++)
+                {
+                    positions[i] = deletes[start + i].Position;
+                }
+
+                using (var w = rowGroup.NextColumn().LogicalWriter<long>())
+                {
+                    w.WriteBatch(positions.AsSpan(0, n));
+                }
             }
+        }
+        finally
+        {
+            ArrayPool<long>.Shared.Return(positions);
         }
 
         file.Close();
@@ -102,5 +121,38 @@ internal static class PositionDeleteFile
         }
 
         return result;
+    }
+
+    /// <summary>Rows a row group of a delete file holds at most.</summary>
+    private const int RowGroupRows = 64 * 1024;
+
+    /// <summary>The data file locations of deletes [start, start + count), the UTF-8 of each distinct location made once.</summary>
+    private sealed class Locations(List<PositionDelete> deletes, int start, int count) : IUtf8Values
+    {
+        private string? _last;
+        private byte[] _lastUtf8 = [];
+
+        public int Count => count;
+
+        public int ByteCount(int i) => Utf8(i).Length;
+
+        public int Write(int i, Span<byte> into)
+        {
+            var value = Utf8(i);
+            value.CopyTo(into);
+            return value.Length;
+        }
+
+        private byte[] Utf8(int i)
+        {
+            var location = deletes[start + i].FilePath;
+            if (!ReferenceEquals(location, _last) && location != _last)
+            {
+                _lastUtf8 = System.Text.Encoding.UTF8.GetBytes(location);
+                _last = location;
+            }
+
+            return _lastUtf8;
+        }
     }
 }

@@ -32,7 +32,7 @@ public sealed class ChangeLogFileTests : IDisposable
         {
             tails[i] = i < PipelineFixtures.OddPaths.Length ? PipelineFixtures.OddPaths[i][1..] : $"d{i / 1000}/f{i}";
             sizes[i] = i % 7 == 0 ? null : i;
-            moved.Add(new RowLocator(0, i), region, System.Text.Encoding.UTF8.GetBytes(tails[i]));
+            moved.Add(new RowLocator(0, i), (UInt128)i, region, System.Text.Encoding.UTF8.GetBytes(tails[i]));
             moved.SetValues(i, columns, i);
         }
 

@@ -57,6 +57,15 @@ public sealed class DataFileRowsTests : IDisposable
             Assert.Null(stored[index]);
             var withPaths = (Array[])columns.Clone();
             withPaths[0] = Enumerable.Repeat(whole[position].Path, stored.Length).ToArray();
+
+            // Names, ids and file numbers are held as UTF-8: written back as they were read.
+            foreach (var name in (string[])["name", "id", "file_number"])
+            {
+                int c = IndexColumns.All.Select(x => x.Name).ToList().IndexOf(name);
+                var held = Assert.IsType<Utf8Strings>(Utf8Strings.Of(columns[c]));
+                withPaths[c] = Enumerable.Range(0, held.Count).Select(held.ToString).ToArray();
+            }
+
             Assert.Equal(whole[position], FileRecordColumns.FromColumns(withPaths, index + 1)[index]);
         }
 
