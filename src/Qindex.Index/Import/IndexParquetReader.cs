@@ -95,9 +95,8 @@ public static class IndexParquetReader
     /// </param>
     /// <exception cref="ImportSourceException">Not Parquet, a column of the wrong type, or a row without a path.</exception>
     /// <param name="utf8Strings">
-    /// True: the string columns whose values are mostly distinct (name, id, file number) are held
-    /// as UTF-8 (<see cref="Utf8Strings.Of"/>), not made into strings: a directory move writes them
-    /// back unchanged.
+    /// True: the string columns are held as UTF-8 (<see cref="Utf8Strings.Of"/>), not made into
+    /// strings: a directory move writes them back unchanged.
     /// </param>
     internal static List<(Array[] Columns, int Count)> ReadColumnsAt(string path, IReadOnlyList<int> positions, CancellationToken cancellationToken, bool withPaths = true, bool utf8Strings = false)
     {
@@ -139,7 +138,7 @@ public static class IndexParquetReader
 
                     using var source = new ColumnSource(rowGroup.Column(sourceIndex[c]), columns[c], logicalStrings: false);
                     arrays[c] = columns[c].Kind != ColumnKind.String ? ReadValuesAt(path, columns[c], source, count, wanted)
-                        : utf8Strings && columns[c].Name is "name" or "id" or "file_number" ? new[] { ReadUtf8At(path, columns[c], source, count, wanted) }
+                        : utf8Strings ? new[] { ReadUtf8At(path, columns[c], source, count, wanted) }
                         : ReadStringsAt(path, columns[c], source, count, wanted);
                 }
 

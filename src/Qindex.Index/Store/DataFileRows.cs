@@ -278,7 +278,7 @@ internal static class DataFileRows
     /// The rows at <paramref name="positions"/> (ascending and distinct), in their order, each as
     /// the column arrays it was read into and its index in them; only the wanted rows are decoded,
     /// and no record is built. The path column is left null: the rows are read to be written under
-    /// new paths (a directory move), which the caller holds; names, ids and file numbers are held as
+    /// new paths (a directory move), which the caller holds; the other string columns are held as
     /// UTF-8 (<see cref="Utf8Strings"/>), as they are written back unchanged.
     /// </summary>
     public static (Array[] Columns, int Index)[] ReadRows(string localPath, int[] positions, CancellationToken cancellationToken)
