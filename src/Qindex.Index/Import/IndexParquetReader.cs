@@ -172,47 +172,37 @@ public static class IndexParquetReader
     /// </summary>
     private static string?[] ReadStringsAt(string file, IndexColumn column, ColumnSource source, int count, List<int> wanted)
     {
-        var typed = (ColumnReader<ByteArray>)source.Reader;
-        var maxDef = source.MaxDefinitionLevel;
         var result = new string?[wanted.Count];
         var recent = column.Name is "path" or "name" or "id" or "file_number" ? null : new RecentStrings();
-        var chunk = Math.Min(count, 8192);
-        var defs = new short[chunk];
-        var values = new ByteArray[chunk];
-        int row = 0, w = 0;
-        while (row < count)
-        {
-            var levels = (int)typed.ReadBatch(Math.Min(chunk, count - row), maxDef == 0 ? default : defs.AsSpan(), default, values, out _);
-            if (levels == 0)
-            {
-                throw new ImportSourceException($"{file}: column '{column.Name}' ends after {row} of {count} rows in a row group");
-            }
-
-            // The values are valid until the next read: the wanted ones become strings now.
-            for (int i = 0, k = 0; i < levels; i++, row++)
-            {
-                var present = maxDef == 0 || defs[i] == maxDef;
-                if (w < wanted.Count && wanted[w] == row)
-                {
-                    result[w++] = !present ? null : recent is null ? Utf8(values[k]) : recent.Get(values[k]);
-                }
-
-                if (present)
-                {
-                    k++;
-                }
-            }
-        }
-
+        ForEachWanted(file, column, source, count, wanted, (w, value) =>
+            result[w] = value is not { } present ? null : recent is null ? Utf8(present) : recent.Get(present));
         return result;
     }
 
     /// <summary>As <see cref="ReadStringsAt"/>, the values kept as UTF-8 in one buffer (bytes that are not UTF-8 replaced as a string would replace them).</summary>
     private static unsafe Utf8Strings ReadUtf8At(string file, IndexColumn column, ColumnSource source, int count, List<int> wanted)
     {
+        var result = new Utf8Strings(wanted.Count);
+        ForEachWanted(file, column, source, count, wanted, (w, value) =>
+        {
+            if (value is { } present)
+            {
+                var bytes = new ReadOnlySpan<byte>((byte*)present.Pointer, present.Length);
+                result.Set(w, System.Text.Unicode.Utf8.IsValid(bytes) ? bytes : System.Text.Encoding.UTF8.GetBytes(System.Text.Encoding.UTF8.GetString(bytes)));
+            }
+        });
+        return result;
+    }
+
+    /// <summary>
+    /// Reads the next <paramref name="count"/> values of a byte-array column in chunks and hands
+    /// each wanted one to <paramref name="take"/> with its index in <paramref name="wanted"/> (null
+    /// where absent). A value is valid only during the call: the next chunk overwrites it.
+    /// </summary>
+    private static void ForEachWanted(string file, IndexColumn column, ColumnSource source, int count, List<int> wanted, Action<int, ByteArray?> take)
+    {
         var typed = (ColumnReader<ByteArray>)source.Reader;
         var maxDef = source.MaxDefinitionLevel;
-        var result = new Utf8Strings(wanted.Count);
         var chunk = Math.Min(count, 8192);
         var defs = new short[chunk];
         var values = new ByteArray[chunk];
@@ -230,13 +220,7 @@ public static class IndexParquetReader
                 var present = maxDef == 0 || defs[i] == maxDef;
                 if (w < wanted.Count && wanted[w] == row)
                 {
-                    if (present)
-                    {
-                        var bytes = new ReadOnlySpan<byte>((byte*)values[k].Pointer, values[k].Length);
-                        result.Set(w, System.Text.Unicode.Utf8.IsValid(bytes) ? bytes : System.Text.Encoding.UTF8.GetBytes(System.Text.Encoding.UTF8.GetString(bytes)));
-                    }
-
-                    w++;
+                    take(w++, present ? values[k] : null);
                 }
 
                 if (present)
@@ -245,8 +229,6 @@ public static class IndexParquetReader
                 }
             }
         }
-
-        return result;
     }
 
     private static unsafe string Utf8(ByteArray value) => System.Text.Encoding.UTF8.GetString((byte*)value.Pointer, value.Length);

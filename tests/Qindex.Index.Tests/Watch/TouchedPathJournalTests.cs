@@ -24,6 +24,23 @@ public sealed class TouchedPathJournalTests : IDisposable
     }
 
     [Fact]
+    public async Task Paths_with_quotes_newlines_percent_signs_and_non_ASCII_survive_the_journal_one_line_each()
+    {
+        var odd = PipelineFixtures.OddPaths;
+        var plan = new WatchPlan([new StructuralStep(StructuralKind.MoveSubtree, odd[0] + "/", odd[1] + "/")], [odd[2] + "/"], [odd[3]], SelfRemoved: false);
+        var journal = new TouchedPathJournal(_dir);
+        await journal.AppendAsync(plan, odd.Skip(4), CancellationToken.None);
+        await journal.AppendAsync(new WatchPlan([], [], [], SelfRemoved: false), ["/after"], CancellationToken.None);
+
+        var read = await new TouchedPathJournal(_dir).ReadAsync(CancellationToken.None);
+
+        var expected = new[] { (odd[0] + "/", true), (odd[1] + "/", true), (odd[2] + "/", true), (odd[3], false), ("/after", false) }
+            .Concat(odd.Skip(4).Select(p => (p, false)));
+        Assert.Equal(expected.OrderBy(r => r.Item1, StringComparer.Ordinal), read.OrderBy(r => r.Path, StringComparer.Ordinal).ToArray());
+        Assert.Equal(odd.Length + 1, File.ReadAllLines(journal.FilePath).Length);
+    }
+
+    [Fact]
     public async Task A_journal_remembers_a_bounded_number_of_paths_and_reading_still_gives_each_path_once()
     {
         var journal = new TouchedPathJournal(_dir, rememberedPaths: 3);
