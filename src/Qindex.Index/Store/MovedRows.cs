@@ -44,9 +44,15 @@ internal sealed class MovedRows
 
         var head = region.TargetUtf8;
         int length = head.Length + tail.Length;
-        if (_length + length > _utf8.Length)
+        if ((long)_length + length > _utf8.Length)
         {
-            Array.Resize(ref _utf8, Math.Max(checked(_utf8.Length * 2), _length + length));
+            long wanted = (long)_length + length;
+            if (wanted > Array.MaxLength)
+            {
+                throw new IndexStoreException($"one change set moves more than {Array.MaxLength:N0} bytes of paths ({Count:N0} rows so far); apply the moves in smaller change sets");
+            }
+
+            Array.Resize(ref _utf8, (int)Math.Min(Array.MaxLength, Math.Max(2L * _utf8.Length, wanted)));
         }
 
         head.CopyTo(_utf8.AsSpan(_length));
