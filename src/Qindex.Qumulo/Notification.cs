@@ -35,12 +35,23 @@ public sealed record Notification(string Type, string Path, string RelativePath,
     /// </summary>
     public static IReadOnlyList<Notification> ParsePayload(string payload, string watchedPath)
     {
+        ArgumentNullException.ThrowIfNull(payload);
+        return ParsePayload(System.Text.Encoding.UTF8.GetBytes(payload), watchedPath);
+    }
+
+    /// <summary>
+    /// <see cref="ParsePayload(string, string)"/> for a payload given as the UTF-8 it arrived in:
+    /// parsed without making a string of it (the error carries it as a string).
+    /// </summary>
+    public static IReadOnlyList<Notification> ParsePayload(ReadOnlyMemory<byte> utf8, string watchedPath)
+    {
+        string Payload() => System.Text.Encoding.UTF8.GetString(utf8.Span);
         try
         {
-            using var document = JsonDocument.Parse(payload);
+            using var document = JsonDocument.Parse(utf8);
             if (document.RootElement.ValueKind != JsonValueKind.Array)
             {
-                throw new NotifyPayloadException("the payload is not a JSON list", payload);
+                throw new NotifyPayloadException("the payload is not a JSON list", Payload());
             }
 
             var result = new List<Notification>(document.RootElement.GetArrayLength());
@@ -50,7 +61,7 @@ public sealed record Notification(string Type, string Path, string RelativePath,
                     || !item.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String
                     || !item.TryGetProperty("path", out var path) || path.ValueKind != JsonValueKind.String)
                 {
-                    throw new NotifyPayloadException("a notification lacks a string 'type' or 'path'", payload);
+                    throw new NotifyPayloadException("a notification lacks a string 'type' or 'path'", Payload());
                 }
 
                 var spine = new List<string>();
@@ -75,7 +86,7 @@ public sealed record Notification(string Type, string Path, string RelativePath,
         }
         catch (JsonException e)
         {
-            throw new NotifyPayloadException($"the payload is not valid JSON ({e.Message})", payload);
+            throw new NotifyPayloadException($"the payload is not valid JSON ({e.Message})", Payload());
         }
     }
 }

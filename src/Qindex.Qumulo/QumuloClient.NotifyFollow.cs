@@ -49,9 +49,9 @@ public sealed partial class QumuloClient
                         break;
                     }
 
-                    if (message.Data is not null)
+                    if (message.DataUtf8 is { } data)
                     {
-                        yield return new NotifyBatch(Notification.ParsePayload(message.Data, watchedPath));
+                        yield return new NotifyBatch(Notification.ParsePayload(data, watchedPath));
                     }
                 }
             }

@@ -243,7 +243,7 @@ public sealed partial class QumuloClient : IDisposable
                 continue;
             }
 
-            yield return Notification.ParsePayload(message.Data!, watchedPath);
+            yield return Notification.ParsePayload(message.DataUtf8!, watchedPath);
         }
     }
 

@@ -35,6 +35,29 @@ public class ServerSentEventsTests
     }
 
     [Fact]
+    public async Task A_payload_is_parsed_from_the_bytes_it_arrived_in_as_its_string_would_be()
+    {
+        const string payload = """[{"type":"child_file_added","path":"caf\u00e9/it's \"q\"\n100%","spine":["2","7"]},{"type":"child_dir_added","path":"日本/","spine":[]}]""";
+        var message = Assert.Single(await ReadAll("data: " + payload + "\n\n"));
+
+        Assert.Equal(Encoding.UTF8.GetBytes(payload), message.DataUtf8);
+        Assert.Null(message.Comment);
+        var fromBytes = Notification.ParsePayload(message.DataUtf8!, "/w/");
+        var fromString = Notification.ParsePayload(payload, "/w/");
+        Assert.Equal(2, fromBytes.Count);
+        Assert.Equal("/w/café/it's \"q\"\n100%", fromBytes[0].Path);
+        Assert.Equal(["2", "7"], fromBytes[0].Spine);
+        Assert.Equal("/w/日本/", fromBytes[1].Path);
+        Assert.Equal(fromString.Select(n => (n.Type, n.Path, n.RelativePath, string.Join(',', n.Spine))), fromBytes.Select(n => (n.Type, n.Path, n.RelativePath, string.Join(',', n.Spine))));
+        Assert.Equal(payload, message.Data);
+
+        // A malformed payload read as bytes still carries itself, as text, in the error.
+        var bad = Assert.Single(await ReadAll("data: [{\"type\":\"café\"}]\n\n"));
+        var e = Assert.Throws<NotifyPayloadException>(() => Notification.ParsePayload(bad.DataUtf8!, "/"));
+        Assert.Equal("[{\"type\":\"café\"}]", e.Payload);
+    }
+
+    [Fact]
     public async Task A_message_cut_off_by_the_end_of_the_stream_is_not_emitted()
     {
         var messages = await ReadAll("data: [1]\n\ndata: [2]");
