@@ -46,6 +46,14 @@ public sealed record Notification(string Type, string Path, string RelativePath,
     public static IReadOnlyList<Notification> ParsePayload(ReadOnlyMemory<byte> utf8, string watchedPath)
     {
         string Payload() => System.Text.Encoding.UTF8.GetString(utf8.Span);
+
+        // The parser checks UTF-8 only where it makes a string, and then throws an exception of
+        // its own: checked here first, so bad bytes are a malformed payload like any other.
+        if (!System.Text.Unicode.Utf8.IsValid(utf8.Span))
+        {
+            throw new NotifyPayloadException("the payload is not valid UTF-8", Payload());
+        }
+
         try
         {
             using var document = JsonDocument.Parse(utf8);

@@ -55,6 +55,12 @@ public class ServerSentEventsTests
         var bad = Assert.Single(await ReadAll("data: [{\"type\":\"café\"}]\n\n"));
         var e = Assert.Throws<NotifyPayloadException>(() => Notification.ParsePayload(bad.DataUtf8!, "/"));
         Assert.Equal("[{\"type\":\"café\"}]", e.Payload);
+
+        // Bytes that are not UTF-8 make a malformed payload (the watcher reconnects and catches
+        // up), not a path with replacement characters.
+        byte[] invalid = [.. "[{\"type\":\"child_file_added\",\"path\":\"a"u8, 0xFF, .. "\"}]"u8];
+        var notUtf8 = Assert.Throws<NotifyPayloadException>(() => Notification.ParsePayload(invalid, "/"));
+        Assert.Contains("\uFFFD", notUtf8.Payload, StringComparison.Ordinal);
     }
 
     [Fact]
