@@ -33,36 +33,43 @@ internal static class Utf8ColumnWriter
         var typed = (ColumnWriter<ByteArray>)writer;
         var optional = writer.ColumnDescriptor.MaxDefinitionLevel > 0;
         int count = values.Count;
-        long total = 0;
-        for (int i = 0; i < count; i++)
-        {
-            int length = values.ByteCount(i);
-            if (length >= 0)
-            {
-                total += length;
-            }
-            else if (!optional)
-            {
-                throw new ArgumentException($"column '{writer.ColumnDescriptor.Name}' is required and a value is null", nameof(values));
-            }
-        }
 
-        if (total > Array.MaxLength)
-        {
-            throw new ArgumentException($"column '{writer.ColumnDescriptor.Name}': {total} bytes of strings in one batch", nameof(values));
-        }
-
-        var bytes = Buffers.Rent((int)Math.Max(1, total));
-        var arrays = ArrayPool<ByteArray>.Shared.Rent(Math.Max(1, count));
-        var levels = optional ? ArrayPool<short>.Shared.Rent(Math.Max(1, count)) : null;
+        // Each value's length is asked for once: the writer's second pass reads it back (a
+        // record's string is measured by encoding, and a moved directory's own name is made).
+        var lengths = ArrayPool<int>.Shared.Rent(Math.Max(1, count));
+        byte[]? bytes = null;
+        ByteArray[]? arrays = null;
+        short[]? levels = null;
         try
         {
+            long total = 0;
+            for (int i = 0; i < count; i++)
+            {
+                int length = lengths[i] = values.ByteCount(i);
+                if (length >= 0)
+                {
+                    total += length;
+                }
+                else if (!optional)
+                {
+                    throw new ArgumentException($"column '{writer.ColumnDescriptor.Name}' is required and a value is null", nameof(values));
+                }
+            }
+
+            if (total > Array.MaxLength)
+            {
+                throw new ArgumentException($"column '{writer.ColumnDescriptor.Name}': {total} bytes of strings in one batch", nameof(values));
+            }
+
+            bytes = Buffers.Rent((int)Math.Max(1, total));
+            arrays = ArrayPool<ByteArray>.Shared.Rent(Math.Max(1, count));
+            levels = optional ? ArrayPool<short>.Shared.Rent(Math.Max(1, count)) : null;
             fixed (byte* start = bytes)
             {
                 int offset = 0, present = 0;
                 for (int i = 0; i < count; i++)
                 {
-                    if (values.ByteCount(i) < 0)
+                    if (lengths[i] < 0)
                     {
                         levels![i] = 0;
                         continue;
@@ -83,8 +90,17 @@ internal static class Utf8ColumnWriter
         }
         finally
         {
-            Buffers.Return(bytes);
-            ArrayPool<ByteArray>.Shared.Return(arrays);
+            ArrayPool<int>.Shared.Return(lengths);
+            if (bytes is not null)
+            {
+                Buffers.Return(bytes);
+            }
+
+            if (arrays is not null)
+            {
+                ArrayPool<ByteArray>.Shared.Return(arrays);
+            }
+
             if (levels is not null)
             {
                 ArrayPool<short>.Shared.Return(levels);
