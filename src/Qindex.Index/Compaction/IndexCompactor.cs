@@ -158,6 +158,12 @@ public static class IndexCompactor
 
         /// <summary>Locations written, deleted again when the rewrite is not committed.</summary>
         public List<string> Created { get; } = [];
+
+        /// <summary>Local copies of the new data files, in the order of <see cref="AddedData"/>.</summary>
+        public List<string> AddedLocals { get; } = [];
+
+        /// <summary>The new data files' paths as written, for the store's paths cache.</summary>
+        public MergedPaths Paths { get; } = new(IcebergIndexStore.PathsCacheBytes / 2);
     }
 
     /// <summary>
@@ -249,6 +255,11 @@ public static class IndexCompactor
             }
 
             picture.SnapshotId = snapshot.SnapshotId;
+
+            // The next change set that moves a directory searches these files: their paths are
+            // at hand, so they are not read back (under the default load at 1M rows, reading a
+            // compaction's files back took 0.6 to 1.6 s of a commit).
+            store.SeedPaths(picture, rewrite.AddedData.Select((f, i) => (f, rewrite.AddedLocals[i], rewrite.Paths.Of(i))));
             int removed = rewrite.RemovedData.Count + rewrite.RemovedDeletes.Count;
             return new CompactionResult(true, removed, rewrite.AddedData.Count, picture.Keys.Count, string.Create(
                 CultureInfo.InvariantCulture,
@@ -415,9 +426,14 @@ public static class IndexCompactor
                 return file.Local;
             },
             () => store.ScratchFile("-merge.parquet"),
-            (file, position, row) => rewrite.Rows.Add((PathKeyIndex.KeyOf(row.Path), file, position, row.Size)),
+            (file, position, row) =>
+            {
+                rewrite.Rows.Add((PathKeyIndex.KeyOf(row.Path), file, position, row.Size));
+                rewrite.Paths.Add(file, row.Path);
+            },
             cancellationToken).ConfigureAwait(false);
         await PublishMergedAsync(store.Table, outputs, written.Count, rewrite.AddedData, cancellationToken).ConfigureAwait(false);
+        rewrite.AddedLocals.AddRange(outputs.Take(written.Count).Select(o => o.Local));
     }
 
     /// <summary>Reads the metrics of the first <paramref name="count"/> merged outputs and publishes them to the table.</summary>

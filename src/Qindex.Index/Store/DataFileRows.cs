@@ -9,7 +9,7 @@ internal static class DataFileRows
 {
     /// <summary>
     /// Every row's path as UTF-8, one buffer for the file: row i's bytes end at Ends[i] and start
-    /// where row i-1's end. No string is made (a file of a million paths made a million). Bytes
+    /// where row i-1's end (the buffer may be a little longer than the last end). No string is made (a file of a million paths made a million). Bytes
     /// that are not valid UTF-8 are replaced as decoding them into a string would, so each path's
     /// bytes are those of its string, and its key and order are the same.
     /// </summary>
@@ -19,7 +19,20 @@ internal static class DataFileRows
         var metadata = reader.FileMetaData;
         int column = PathColumn(localPath, metadata.Schema);
         var ends = new int[checked((int)metadata.NumRows)];
-        var utf8 = new byte[Math.Max(1024, ends.Length * 48)];
+
+        // Sized from the footer: the path column's uncompressed bytes (each value's bytes and its
+        // length, or the dictionary holding them, paths being distinct) are at least its paths'.
+        // Growing from a guess copied the buffer two or three times, and trimming it once more: in
+        // the watcher those copies and the fresh pages they touched were most of this read's time.
+        long expected = 0;
+        for (int g = 0; g < metadata.NumRowGroups; g++)
+        {
+            using var group = reader.RowGroup(g);
+            using var chunk = group.MetaData.GetColumnChunkMetaData(column);
+            expected += chunk.TotalUncompressedSize;
+        }
+
+        var utf8 = new byte[Math.Clamp(expected, 1024, Array.MaxLength)];
         int length = 0, at = 0;
         var values = new ByteArray[8192];
         var defs = new short[values.Length];
@@ -70,7 +83,13 @@ internal static class DataFileRows
             throw new IndexStoreException($"{localPath}: {ends.Length} rows but {at} paths");
         }
 
-        Array.Resize(ref utf8, length);
+        if (utf8.Length - length > utf8.Length / 8)
+        {
+            // Trimmed only when the footer's estimate was far off (a dictionary-encoded column of
+            // repeated paths); otherwise the slack is a few bytes a row, cheaper kept than copied.
+            Array.Resize(ref utf8, length);
+        }
+
         return (utf8, ends);
     }
 

@@ -967,6 +967,23 @@ public sealed partial class IcebergIndexStore
     /// the time, and at 10M rows their paths filled the bound within ten minutes, most of the
     /// managed heap's growth over a run.
     /// </summary>
+    /// <summary>
+    /// Keeps the paths of data files a compaction just committed, as it wrote them, where the
+    /// paths cache has room once the files <paramref name="live"/> no longer holds are dropped.
+    /// The caller holds the write lock.
+    /// </summary>
+    internal void SeedPaths(LiveIndex live, IEnumerable<(DataFile File, string Local, (byte[] Utf8, int[] Ends)? Paths)> written)
+    {
+        _pathsCache.KeepOnly(live.Files.Select(f => f.File.Location).ToHashSet(StringComparer.Ordinal));
+        foreach (var (file, local, paths) in written)
+        {
+            if (paths is { } p && p.Ends.Length == file.RecordCount && _pathsCache.HasRoomFor(p.Utf8.Length + (4L * p.Ends.Length)))
+            {
+                _pathsCache.Add(file.FilePath, new FilePaths(local, p));
+            }
+        }
+    }
+
     internal sealed class FilePathsCache(long maxBytes)
     {
         private readonly Dictionary<string, LinkedListNode<(string Location, FilePaths Paths)>> _entries = new(StringComparer.Ordinal);

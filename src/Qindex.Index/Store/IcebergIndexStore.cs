@@ -21,6 +21,9 @@ public sealed partial class IcebergIndexStore : IIndexStore
     /// <summary>Rows per sorted run and data file.</summary>
     public const int DefaultRunRows = 131_072;
 
+    /// <summary>Bytes of data files' paths kept between change sets (<see cref="FilePathsCache"/>).</summary>
+    internal const long PathsCacheBytes = 256L << 20;
+
     /// <summary>The path column's field id: its bounds are kept whole so files can be pruned by path.</summary>
     public const int PathFieldId = 1;
 
@@ -51,7 +54,7 @@ public sealed partial class IcebergIndexStore : IIndexStore
     private LiveIndex? _live;
 
     // 256 MB: a 1M-row index's paths at their usual length (under 100 characters), fewer when deep.
-    private readonly FilePathsCache _pathsCache = new(256L << 20);
+    private readonly FilePathsCache _pathsCache = new(PathsCacheBytes);
 
     private IcebergIndexStore(ICatalog catalog, IcebergTable table, string indexDirectory, int runRows)
     {

@@ -372,6 +372,71 @@ public sealed class ChangeSetTests : IDisposable
     }
 
     [Fact]
+    public async Task A_move_after_a_compaction_finds_its_rows_in_the_compacted_files_without_reading_their_paths_back()
+    {
+        await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(_dir), CancellationToken.None, runRows: 30);
+        var expected = Tree();
+        await ReplaceAsync(store, expected);
+        await using (var changes = store.BeginChanges())
+        {
+            changes.MoveSubtree("/c/", "/d/");
+            changes.Delete("/a/f00");
+            await changes.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
+        }
+
+        Move(expected, "/c/", "/d/");
+        expected.Remove("/a/f00");
+        var compacted = await Qindex.Index.Compaction.IndexCompactor.CompactAsync(
+            store, new Qindex.Index.Compaction.CompactionOptions { Force = true, RowsPerFile = 30 }, CancellationToken.None);
+        Assert.True(compacted.Compacted, compacted.Reason);
+        Assert.True(compacted.FilesAdded > 1);
+
+        // Every live file is now one the compaction wrote: the move searches them with the paths
+        // they were written from (odd names included), so none is read back.
+        await using (var changes = store.BeginChanges())
+        {
+            changes.MoveSubtree("/a/b/", "/~moved/");
+            await changes.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
+        }
+
+        Assert.Equal(0, store.LastChangeTimings!.PathsRead.Files);
+        Move(expected, "/a/b/", "/~moved/");
+        Assert.Equal(expected.OrderBy(p => p.Key, StringComparer.Ordinal), (await QueryAsync(store)).OrderBy(p => p.Key, StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void A_merges_paths_are_kept_per_file_as_UTF8_up_to_a_budget_and_the_file_it_stops_in_is_dropped()
+    {
+        string[] paths = ["/a", "/b \u00e9", "/c\n\"%", "/d \ud83d\ude00", "/e", "/f"];
+        var unbounded = new MergedPaths(1 << 20);
+        for (int i = 0; i < paths.Length; i++)
+        {
+            unbounded.Add(i / 3, paths[i]);
+        }
+
+        for (int file = 0; file < 2; file++)
+        {
+            var (utf8, ends) = unbounded.Of(file)!.Value;
+            var read = new IcebergIndexStore.FilePaths("x", (utf8, ends));
+            Assert.Equal(paths[(file * 3)..((file * 3) + 3)], Enumerable.Range(0, read.Count).Select(read.PathAt));
+        }
+
+        Assert.Null(unbounded.Of(2));
+
+        // A budget a little above the first file's bytes (its paths and an offset each): the second
+        // file's first path crosses it, so only the first file is kept.
+        long first = paths.Take(3).Sum(p => System.Text.Encoding.UTF8.GetByteCount(p) + 4);
+        var bounded = new MergedPaths(first + 8);
+        for (int i = 0; i < paths.Length; i++)
+        {
+            bounded.Add(i / 3, paths[i]);
+        }
+
+        Assert.Equal(3, bounded.Of(0)!.Value.Ends.Length);
+        Assert.Null(bounded.Of(1));
+    }
+
+    [Fact]
     public async Task A_move_of_rows_the_set_before_wrote_finds_them_without_reading_that_files_paths_back()
     {
         await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(_dir), CancellationToken.None, runRows: 30);
