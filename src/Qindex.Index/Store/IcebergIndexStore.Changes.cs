@@ -642,8 +642,10 @@ public sealed partial class IcebergIndexStore
         var plan = overlay.Plan();
         var resolution = new ChangeResolution(Interlocked.Exchange(ref _spareMoved, null) ?? new MovedRows());
 
-        // Paths of files a compaction or an earlier set replaced are never searched again.
+        // Paths of files a compaction or an earlier set replaced are never searched again, nor
+        // the rows of live files that earlier sets moved away or deleted.
         _pathsCache.KeepOnly(live.Files.Select(f => f.File.Location).ToHashSet(StringComparer.Ordinal));
+        _pathsCache.KeepLiveRows(live);
         var files = new Dictionary<int, FilePaths>();
         foreach (var path in plan.RemovePaths)
         {
@@ -660,9 +662,9 @@ public sealed partial class IcebergIndexStore
             foreach (var (id, paths) in await FilesUnderAsync(live, prefix, files, resolution, cancellationToken).ConfigureAwait(false))
             {
                 var (start, end) = paths.RangeOf(prefix);
-                for (int position = start; position < end; position++)
+                for (int i = start; i < end; i++)
                 {
-                    var utf8 = paths.Utf8At(position);
+                    var utf8 = paths.Utf8At(i);
                     if (!utf8.StartsWith(prefix))
                     {
                         continue;
@@ -670,7 +672,7 @@ public sealed partial class IcebergIndexStore
 
                     // Only the snapshot's live row at this path: not one deleted, or superseded by a later file.
                     var key = PathKeyIndex.KeyOf(utf8);
-                    var at = new RowLocator(id, position);
+                    var at = new RowLocator(id, paths.Position(i));
                     if (!live.Keys.TryGet(key, out var current) || current != at)
                     {
                         continue;
@@ -686,7 +688,7 @@ public sealed partial class IcebergIndexStore
 
                     if (region.Target is null)
                     {
-                        resolution.Set(paths.PathAt(position), null);
+                        resolution.Set(paths.PathAt(i), null);
                         continue;
                     }
 
@@ -858,6 +860,9 @@ public sealed partial class IcebergIndexStore
         private readonly byte[] _utf8;
         private readonly int[] _ends;
 
+        // The row position of each path kept, ascending; null when every row's path is kept.
+        private readonly int[]? _positions;
+
         /// <summary>Paths given as strings.</summary>
         public FilePaths(string local, string[] paths)
             : this(local, Encode(paths))
@@ -885,12 +890,71 @@ public sealed partial class IcebergIndexStore
             Local = local;
             _utf8 = other._utf8;
             _ends = other._ends;
+            _positions = other._positions;
             Sorted = other.Sorted;
             Bytes = other.Bytes;
+            GoneBefore = other.GoneBefore;
+        }
+
+        private FilePaths(string local, byte[] utf8, int[] ends, int[] positions, bool sorted, long goneBefore)
+        {
+            Local = local;
+            (_utf8, _ends, _positions) = (utf8, ends, positions);
+            Sorted = sorted;
+            Bytes = _utf8.Length + (8L * _ends.Length) + 96;
+            GoneBefore = goneBefore;
         }
 
         /// <summary>About how much memory the paths take.</summary>
         public long Bytes { get; }
+
+        /// <summary>Rows of the file gone from the key index when these paths were kept (<see cref="PathKeyIndex.GoneFrom"/>); 0 when all are kept.</summary>
+        public long GoneBefore { get; }
+
+        /// <summary>The row position of kept path <paramref name="i"/>.</summary>
+        public int Position(int i) => _positions is null ? i : _positions[i];
+
+        /// <summary>The path at row <paramref name="position"/>, or null when it was left out as gone.</summary>
+        public string? PathAtPosition(int position)
+        {
+            if (_positions is null)
+            {
+                return PathAt(position);
+            }
+
+            int i = Array.BinarySearch(_positions, position);
+            return i >= 0 ? PathAt(i) : null;
+        }
+
+        /// <summary>
+        /// These paths without the rows <paramref name="keys"/> no longer points at in data file
+        /// <paramref name="file"/>: a file most of whose rows moved away or were deleted is still
+        /// searched (its live rows) until a compaction replaces it, and its dead rows took most of
+        /// the paths cache's bound under the default load at 1M rows, so live files' paths were
+        /// evicted and read back a batch.
+        /// </summary>
+        public FilePaths LiveOnly(int file, PathKeyIndex keys)
+        {
+            var ends = new List<int>();
+            var positions = new List<int>();
+            var utf8 = new byte[_utf8.Length];
+            int length = 0;
+            for (int i = 0; i < Count; i++)
+            {
+                var path = Utf8At(i);
+                int position = Position(i);
+                if (keys.TryGet(PathKeyIndex.KeyOf(path), out var at) && at == new RowLocator(file, position))
+                {
+                    path.CopyTo(utf8.AsSpan(length));
+                    length += path.Length;
+                    ends.Add(length);
+                    positions.Add(position);
+                }
+            }
+
+            Array.Resize(ref utf8, length);
+            return new FilePaths(Local, utf8, [.. ends], [.. positions], Sorted, keys.GoneFrom(file));
+        }
 
         /// <summary>The same paths, read from the local copy at <paramref name="local"/>.</summary>
         public FilePaths At(string local) => local == Local ? this : new FilePaths(local, this);
@@ -898,19 +962,19 @@ public sealed partial class IcebergIndexStore
         /// <summary>The local copy the paths were read from.</summary>
         public string Local { get; }
 
-        /// <summary>Rows in the file.</summary>
+        /// <summary>Paths kept: the file's rows, or its live rows after <see cref="LiveOnly"/>.</summary>
         public int Count => _ends.Length;
 
         public bool Sorted { get; }
 
-        /// <summary>The UTF-8 bytes of the path at <paramref name="position"/>.</summary>
-        public ReadOnlySpan<byte> Utf8At(int position) =>
-            _utf8.AsSpan(position == 0 ? 0 : _ends[position - 1], _ends[position] - (position == 0 ? 0 : _ends[position - 1]));
+        /// <summary>The UTF-8 bytes of kept path <paramref name="i"/> (the row at <see cref="Position"/>(i)).</summary>
+        public ReadOnlySpan<byte> Utf8At(int i) =>
+            _utf8.AsSpan(i == 0 ? 0 : _ends[i - 1], _ends[i] - (i == 0 ? 0 : _ends[i - 1]));
 
-        /// <summary>The path at <paramref name="position"/>.</summary>
-        public string PathAt(int position) => Encoding.UTF8.GetString(Utf8At(position));
+        /// <summary>Kept path <paramref name="i"/>.</summary>
+        public string PathAt(int i) => Encoding.UTF8.GetString(Utf8At(i));
 
-        /// <summary>Positions [start, end) that may hold paths starting with <paramref name="prefix"/> (UTF-8).</summary>
+        /// <summary>Kept paths [start, end) that may start with <paramref name="prefix"/> (UTF-8).</summary>
         public (int Start, int End) RangeOf(ReadOnlySpan<byte> prefix)
         {
             if (!Sorted)
@@ -1022,6 +1086,20 @@ public sealed partial class IcebergIndexStore
                 }
 
                 node = next;
+            }
+        }
+
+        /// <summary>Keeps only the live rows' paths of each file more than half of whose kept rows are gone (<see cref="FilePaths.LiveOnly"/>).</summary>
+        public void KeepLiveRows(LiveIndex live)
+        {
+            foreach (var (id, file) in live.Files)
+            {
+                if (_entries.TryGetValue(file.Location, out var node) && live.Keys.GoneFrom(id) - node.Value.Paths.GoneBefore > node.Value.Paths.Count / 2)
+                {
+                    var kept = node.Value.Paths.LiveOnly(id, live.Keys);
+                    _held += kept.Bytes - node.Value.Paths.Bytes;
+                    node.Value = (file.Location, kept);
+                }
             }
         }
 

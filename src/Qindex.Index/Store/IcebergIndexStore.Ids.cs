@@ -111,8 +111,9 @@ public sealed partial class IcebergIndexStore
                 foreach (var (position, asked) in matches[i])
                 {
                     // A row some change set deleted keeps its id in the file: only the live one counts.
-                    var path = cached is not null ? cached.PathAt(position) : read![position];
-                    if (live.Keys.TryGet(PathKeyIndex.KeyOf(path), out var at) && at == new RowLocator(files[i].Id, position))
+                    // A path the cache left out was gone when it was kept, so it is gone now.
+                    var path = cached is not null ? cached.PathAtPosition(position) : read![position];
+                    if (path is not null && live.Keys.TryGet(PathKeyIndex.KeyOf(path), out var at) && at == new RowLocator(files[i].Id, position))
                     {
                         if (!result.TryGetValue(asked, out var found))
                         {

@@ -56,6 +56,9 @@ public sealed partial class IcebergIndexStore : IIndexStore
     // 256 MB: a 1M-row index's paths at their usual length (under 100 characters), fewer when deep.
     private readonly FilePathsCache _pathsCache = new(PathsCacheBytes);
 
+    /// <summary>The paths cache, for tests (read it only between change sets).</summary>
+    internal FilePathsCache PathsCache => _pathsCache;
+
     private IcebergIndexStore(ICatalog catalog, IcebergTable table, string indexDirectory, int runRows)
     {
         _catalog = catalog;

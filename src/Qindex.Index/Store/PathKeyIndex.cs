@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Hashing;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Qindex.Index.Store;
@@ -21,6 +22,7 @@ internal sealed class PathKeyIndex
 {
     private const long NoSize = long.MinValue;
     private readonly Dictionary<Key, (long Packed, long Size)> _rows;
+    private long[] _gone = new long[64];
 
     /// <summary>
     /// A key index sized for <paramref name="rows"/> rows and an eighth more: a table sized to the
@@ -77,9 +79,45 @@ internal sealed class PathKeyIndex
         return false;
     }
 
-    public void Set(UInt128 key, RowLocator locator, long? size) => _rows[new Key(key)] = (Pack(locator), size ?? NoSize);
+    public void Set(UInt128 key, RowLocator locator, long? size)
+    {
+        ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_rows, new Key(key), out bool existed);
+        long packed = Pack(locator);
+        if (existed && entry.Packed != packed)
+        {
+            CountGone(Unpack(entry.Packed).File);
+        }
 
-    public bool Remove(UInt128 key) => _rows.Remove(new Key(key));
+        entry = (packed, size ?? NoSize);
+    }
+
+    public bool Remove(UInt128 key)
+    {
+        if (!_rows.Remove(new Key(key), out var entry))
+        {
+            return false;
+        }
+
+        CountGone(Unpack(entry.Packed).File);
+        return true;
+    }
+
+    /// <summary>
+    /// Rows of data file <paramref name="file"/> this index has stopped pointing at (deleted, or
+    /// replaced by a row elsewhere) since it was built. A row once gone never comes back: a file
+    /// never changes, and a row's new place is always in a newer file.
+    /// </summary>
+    public long GoneFrom(int file) => file < _gone.Length ? _gone[file] : 0;
+
+    private void CountGone(int file)
+    {
+        if (file >= _gone.Length)
+        {
+            Array.Resize(ref _gone, Math.Max(file + 1, 2 * _gone.Length));
+        }
+
+        _gone[file]++;
+    }
 
     /// <summary>Removes every entry that points into <paramref name="file"/>.</summary>
     public void RemoveFile(int file)

@@ -6,6 +6,27 @@ namespace Qindex.Index.Tests.Store;
 public sealed class PathKeyIndexTests
 {
     [Fact]
+    public void Rows_a_file_loses_are_counted_when_their_keys_move_elsewhere_or_go_and_not_when_set_again_in_place()
+    {
+        var index = new PathKeyIndex();
+        for (int i = 0; i < 5; i++)
+        {
+            index.Set(PathKeyIndex.KeyOf($"/f{i}"), new RowLocator(3, i), i);
+        }
+
+        index.Set(PathKeyIndex.KeyOf("/f0"), new RowLocator(3, 0), 7); // the same row, a new size
+        Assert.Equal(0, index.GoneFrom(3));
+        index.Set(PathKeyIndex.KeyOf("/f1"), new RowLocator(200, 0), 1); // replaced by a row in a newer file
+        Assert.True(index.Remove(PathKeyIndex.KeyOf("/f2")));
+        Assert.False(index.Remove(PathKeyIndex.KeyOf("/absent")));
+        Assert.Equal(2, index.GoneFrom(3));
+        Assert.Equal(0, index.GoneFrom(200));
+        Assert.Equal(0, index.GoneFrom(100_000));
+        index.Set(PathKeyIndex.KeyOf("/f1"), new RowLocator(201, 0), 1);
+        Assert.Equal(1, index.GoneFrom(200));
+    }
+
+    [Fact]
     public void Keys_find_their_rows_and_sizes_and_removed_files_take_their_keys_along()
     {
         var index = new PathKeyIndex(4);

@@ -121,6 +121,56 @@ public sealed class RowsByIdTests : IDisposable
     }
 
     [Fact]
+    public async Task A_file_whose_rows_all_moved_away_is_searched_by_its_live_rows_alone_and_lookups_stay_right()
+    {
+        await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(_dir), CancellationToken.None, runRows: 30);
+        var expected = ChangeSetTests.Tree();
+        await using (var writer = store.BeginReplace())
+        {
+            foreach (var (path, size) in expected)
+            {
+                await writer.AddAsync(ChangeSetTests.Row(path, size) with { Id = IdFor(path, size) }, CancellationToken.None);
+            }
+
+            await writer.CommitAsync(null, CancellationToken.None);
+        }
+
+        // The crawled files are sorted runs of 30 rows: one holds mostly /a/b/ rows.
+        var (mostly, stay) = (await store.ScanAsync(CancellationToken.None)).DataFiles
+            .Select(f => (File: f, Paths: new IcebergIndexStore.FilePaths(f, DataFileRows.ReadPathsUtf8(f))))
+            .Select(f => (f.File, Stay: Enumerable.Range(0, f.Paths.Count).Select(f.Paths.PathAt).Where(p => !p.StartsWith("/a/b/", StringComparison.Ordinal)).ToList()))
+            .First(f => f.Stay.Count < 15);
+
+        async Task CommitAsync(Action<IIndexChangeSet> change)
+        {
+            await using var changes = store.BeginChanges();
+            change(changes);
+            await changes.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
+        }
+
+        // The move reads those files' paths into the cache; every row of theirs moves away.
+        await CommitAsync(c => c.MoveSubtree("/a/b/", "/moved/"));
+        var location = (await store.Table.LiveEntriesAsync(CancellationToken.None)).Select(e => e.DataFile.FilePath).Single(l => Path.GetFileName(l) == Path.GetFileName(mostly));
+        Assert.Equal(30, store.PathsCache.TryGet(location)!.Count);
+
+        // The next set keeps only the live rows' paths of a file mostly gone.
+        await CommitAsync(c => c.MoveSubtree("/c/", "/d/"));
+        var kept = store.PathsCache.TryGet(location)!;
+        Assert.Equal(stay, Enumerable.Range(0, kept.Count).Select(kept.PathAt));
+
+        // Moves, deletes and lookups by id over files searched by their live rows only.
+        await CommitAsync(c =>
+        {
+            c.MoveSubtree("/moved/", "/a/b/");
+            c.Delete("/d/h03");
+        });
+        await CommitAsync(c => c.MoveSubtree("/d/", "/c/"));
+        expected.Remove("/c/h03");
+        Assert.Equal(expected.OrderBy(p => p.Key, StringComparer.Ordinal), (await ChangeSetTests.QueryAsync(store)).OrderBy(p => p.Key, StringComparer.Ordinal));
+        await AssertSameAsync(store, Enumerable.Range(0, 17).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray());
+    }
+
+    [Fact]
     public async Task The_watchers_link_source_reads_the_store_and_agrees_with_the_query()
     {
         await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(_dir), CancellationToken.None, runRows: 30);
