@@ -121,7 +121,7 @@ public sealed class RowsByIdTests : IDisposable
     }
 
     [Fact]
-    public async Task A_file_whose_rows_all_moved_away_is_searched_by_its_live_rows_alone_and_lookups_stay_right()
+    public async Task A_file_whose_rows_mostly_moved_away_is_searched_by_its_live_rows_alone_and_lookups_stay_right()
     {
         await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(_dir), CancellationToken.None, runRows: 30);
         var expected = ChangeSetTests.Tree();
