@@ -24,7 +24,18 @@ public sealed record ApplyStats(long Upserts, long Deletes, long AttributeReques
 
     /// <summary>Time spent waiting, before those lookups, for the previous batch's commit to land.</summary>
     public TimeSpan SettleTime { get; init; }
+
+    /// <summary>What the attribute requests were for.</summary>
+    public RequestSplit Split { get; init; } = new(0, 0, 0, 0, 0);
 }
+
+/// <summary>A batch's attribute requests by what they read.</summary>
+/// <param name="Directories">Directories read first (their own rows, and child_count to choose between listing and reading one by one).</param>
+/// <param name="Entries">Entries read one by one at their paths.</param>
+/// <param name="EntriesGone">Of those, entries no longer at their paths (404).</param>
+/// <param name="ById">Entries and directories read by id after their paths were gone.</param>
+/// <param name="Links">Reads for the other names of hard-linked files.</param>
+public sealed record RequestSplit(long Directories, long Entries, long EntriesGone, long ById, long Links);
 
 /// <summary>
 /// Resolves a <see cref="WatchPlan"/> against the cluster and writes it into a change set:
@@ -71,7 +82,7 @@ public sealed class PlanApplier
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(changes);
         var ingestTs = DateTimeOffset.UtcNow;
-        long upserts = 0, deletes = 0, requests = 0, listings = 0, linkQueries = 0;
+        long upserts = 0, deletes = 0, requests = 0, listings = 0, linkQueries = 0, entriesGone = 0;
         var linkQueryTime = TimeSpan.Zero;
         var settleTime = TimeSpan.Zero;
 
@@ -147,6 +158,7 @@ public sealed class PlanApplier
                 Interlocked.Increment(ref requests);
                 directories[path] = await GetOrNullAsync(path, snapshot, token).ConfigureAwait(false);
             }).ConfigureAwait(false);
+        long directoryReads = requests;
         foreach (var (path, attributes) in directories.Where(d => refreshedSet.Contains(d.Key)))
         {
             if (attributes is { } answer)
@@ -209,9 +221,11 @@ public sealed class PlanApplier
                 }
                 else
                 {
+                    Interlocked.Increment(ref entriesGone);
                     missing.Add(path);
                 }
             }).ConfigureAwait(false);
+        long entryReads = requests - directoryReads;
 
         // Gone from the path an add or change event named: moved after the event. Find it by id
         // and keep it at that path; the move's own event (later in the stream) carries it on.
@@ -318,6 +332,8 @@ public sealed class PlanApplier
                     Answer(missed.Path, attributes);
                 }
             }).ConfigureAwait(false);
+
+        long byIdReads = requests - directoryReads - entryReads;
 
         // Write in plan order so the outcome does not depend on which request answered first.
         var missingSet = missing.Where(p => !relocated.ContainsKey(p)).ToHashSet(StringComparer.Ordinal);
@@ -469,7 +485,13 @@ public sealed class PlanApplier
             Write(siblings.Keys.Order(StringComparer.Ordinal).ToList(), siblingFound, siblingRelocated, new HashSet<string>(), changes, ingestTs, [], [], done, written, ref upserts, ref deletes);
         }
 
-        return new ApplyStats(upserts, deletes, requests, listings) { LinkQueries = linkQueries, LinkQueryTime = linkQueryTime, SettleTime = settleTime };
+        return new ApplyStats(upserts, deletes, requests, listings)
+        {
+            LinkQueries = linkQueries,
+            LinkQueryTime = linkQueryTime,
+            SettleTime = settleTime,
+            Split = new RequestSplit(directoryReads, entryReads, entriesGone, byIdReads, requests - directoryReads - entryReads - byIdReads),
+        };
     }
 
     /// <summary>Where a committed path is after <paramref name="steps"/>, or null when they delete it.</summary>

@@ -115,6 +115,7 @@ public sealed class PlanApplierTests : IAsyncLifetime
 
         Assert.Equal(1, stats.Listings);
         Assert.Equal(1, stats.AttributeRequests); // the directory's own row, which says how many entries it holds
+        Assert.Equal(new RequestSplit(Directories: 1, Entries: 0, EntriesGone: 0, ById: 0, Links: 0), stats.Split);
         Assert.All(changed, f => Assert.Equal(4096, store.Rows[f.Path].Size));
     }
 
@@ -127,6 +128,7 @@ public sealed class PlanApplierTests : IAsyncLifetime
 
         Assert.Equal(0, stats.Listings);
         Assert.Equal(41, stats.AttributeRequests);
+        Assert.Equal(new RequestSplit(Directories: 1, Entries: 40, EntriesGone: 0, ById: 0, Links: 0), stats.Split);
         Assert.All(changed, f => Assert.Equal(512, store.Rows[f.Path].Size));
     }
 
@@ -144,6 +146,7 @@ public sealed class PlanApplierTests : IAsyncLifetime
 
         Assert.Equal(1, stats.Listings);
         Assert.Equal(2, stats.AttributeRequests); // the directory at its old path (gone), then by id
+        Assert.Equal(new RequestSplit(Directories: 1, Entries: 0, EntriesGone: 0, ById: 1, Links: 0), stats.Split);
         Assert.All(changed, f => Assert.Equal(777, store.Rows[f.Path].Size));
 
         await ApplyAsync(applier, store, Coalesce(root, [
