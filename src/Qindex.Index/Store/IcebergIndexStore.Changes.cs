@@ -67,6 +67,10 @@ public sealed partial class IcebergIndexStore
         if (_live is null || _live.SnapshotId != _table.Metadata.CurrentSnapshotId)
         {
             _live = null;
+
+            // A file's live rows were judged against the old picture; a table moved on by another
+            // writer (a rollback among them) may hold rows of it live again.
+            _pathsCache.DropLiveOnly();
             _live = await LiveIndex.BuildAsync(_table, CacheDirectory, cancellationToken).ConfigureAwait(false);
         }
 
@@ -911,6 +915,9 @@ public sealed partial class IcebergIndexStore
         /// <summary>Rows of the file gone from the key index when these paths were kept (<see cref="PathKeyIndex.GoneFrom"/>); 0 when all are kept.</summary>
         public long GoneBefore { get; }
 
+        /// <summary>True when only some rows' paths are kept (<see cref="LiveOnly"/>).</summary>
+        public bool IsLiveOnly => _positions is not null;
+
         /// <summary>The row position of kept path <paramref name="i"/>.</summary>
         public int Position(int i) => _positions is null ? i : _positions[i];
 
@@ -1079,6 +1086,23 @@ public sealed partial class IcebergIndexStore
             {
                 var next = node.Next;
                 if (!locations.Contains(node.Value.Location))
+                {
+                    _order.Remove(node);
+                    _entries.Remove(node.Value.Location);
+                    _held -= node.Value.Paths.Bytes;
+                }
+
+                node = next;
+            }
+        }
+
+        /// <summary>Drops every file whose paths were cut to its live rows.</summary>
+        public void DropLiveOnly()
+        {
+            for (var node = _order.First; node is not null;)
+            {
+                var next = node.Next;
+                if (node.Value.Paths.IsLiveOnly)
                 {
                     _order.Remove(node);
                     _entries.Remove(node.Value.Location);

@@ -158,6 +158,12 @@ public sealed class RowsByIdTests : IDisposable
         var kept = store.PathsCache.TryGet(location)!;
         Assert.Equal(stay, Enumerable.Range(0, kept.Count).Select(kept.PathAt));
 
+        // A picture built again (another writer moved the table on) drops what was judged live against the old one.
+        store.SetLive(null);
+        await CommitAsync(c => c.Upsert(ChangeSetTests.Row("/new", 1)));
+        expected["/new"] = 1;
+        Assert.Null(store.PathsCache.TryGet(location));
+
         // Moves, deletes and lookups by id over files searched by their live rows only.
         await CommitAsync(c =>
         {
