@@ -9,9 +9,10 @@ internal static class DataFileRows
 {
     /// <summary>
     /// Every row's path as UTF-8, one buffer for the file: row i's bytes end at Ends[i] and start
-    /// where row i-1's end (the buffer may be a little longer than the last end). No string is made (a file of a million paths made a million). Bytes
-    /// that are not valid UTF-8 are replaced as decoding them into a string would, so each path's
-    /// bytes are those of its string, and its key and order are the same.
+    /// where row i-1's end (the buffer may be a little longer than the last end). No string is
+    /// made (a file of a million paths made a million). Bytes that are not valid UTF-8 are
+    /// replaced as decoding them into a string would, so each path's bytes are those of its
+    /// string, and its key and order are the same.
     /// </summary>
     public static unsafe (byte[] Utf8, int[] Ends) ReadPathsUtf8(string localPath)
     {

@@ -1029,16 +1029,6 @@ public sealed partial class IcebergIndexStore
     }
 
     /// <summary>
-    /// Data files' paths kept from one change set to the next, least recently used first out:
-    /// data files never change, and a watcher's batches search the same files (the large compacted
-    /// one above all) again and again; reading a million paths cost about half a second a batch.
-    /// Bounded by the bytes the paths take: a churned tree grows deep, and at 100k rows a gigabyte
-    /// of paths over 1 KB each was seen when the bound was a count of paths. Files no longer live
-    /// are dropped at each change set: a watcher's batches and compactions replace small files all
-    /// the time, and at 10M rows their paths filled the bound within ten minutes, most of the
-    /// managed heap's growth over a run.
-    /// </summary>
-    /// <summary>
     /// Keeps the paths of data files a compaction just committed, as it wrote them, where the
     /// paths cache has room once the files <paramref name="live"/> no longer holds are dropped.
     /// The caller holds the write lock.
@@ -1055,6 +1045,17 @@ public sealed partial class IcebergIndexStore
         }
     }
 
+    /// <summary>
+    /// Data files' paths kept from one change set to the next, least recently used first out:
+    /// data files never change, and a watcher's batches search the same files (the large compacted
+    /// one above all) again and again; reading a million paths cost about half a second a batch.
+    /// Bounded by the bytes the paths take: a churned tree grows deep, and at 100k rows a gigabyte
+    /// of paths over 1 KB each was seen when the bound was a count of paths. Files no longer live
+    /// are dropped at each change set: a watcher's batches and compactions replace small files all
+    /// the time, and at 10M rows their paths filled the bound within ten minutes, most of the
+    /// managed heap's growth over a run. A file more than half of whose rows are gone keeps only
+    /// its live rows' paths, and a compaction's files come with the paths it wrote (decision 0019).
+    /// </summary>
     internal sealed class FilePathsCache(long maxBytes)
     {
         private readonly Dictionary<string, LinkedListNode<(string Location, FilePaths Paths)>> _entries = new(StringComparer.Ordinal);
