@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Text;
 using DuckDB.NET.Data;
+using Qindex.Index.Records;
 
 namespace Qindex.Index.Tests;
 
@@ -83,6 +85,55 @@ internal static class PipelineFixtures
         ",\"name\":\"n\",\"num_links\":1,\"type\":\"FS_FILE_TYPE_FILE\",\"id\":\"5\",\"file_number\":\"5\",\"mode\":\"0644\"," +
         "\"owner\":\"12\",\"owner_details\":{\"id_type\":\"NFS_UID\",\"id_value\":\"12\"},\"size\":\"" + size +
         "\",\"modification_time\":\"" + mtime + "\",\"extended_attributes\":{\"hidden\":false}}";
+
+    /// <summary>A row with every column set, each from <paramref name="i"/>, nulls among them.</summary>
+    public static FileRecord FullRecord(string path, int i)
+    {
+        bool directory = path.EndsWith('/');
+        DateTimeOffset At(int seconds) => new DateTimeOffset(2026, 3, 4, 5, 6, 7, TimeSpan.Zero).AddSeconds(seconds).AddTicks(10 * i);
+        string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
+        return new()
+        {
+            Path = path,
+            Name = Path.GetFileName(path.TrimEnd('/')),
+            NumLinks = 1 + (i % 3),
+            Type = directory ? "FS_FILE_TYPE_DIRECTORY" : "FS_FILE_TYPE_FILE",
+            MajorMinorMajor = i % 4 == 0 ? null : i,
+            MajorMinorMinor = i + 1,
+            SymlinkTargetType = i % 2 == 0 ? null : "FS_FILE_TYPE_UNKNOWN",
+            Id = i % 9 == 4 ? null : Text(1000 + i),
+            FileNumber = i % 10 == 3 ? null : Text(2000 + i),
+            Mode = 420 + i,
+            Owner = 500 + i,
+            OwnerIdType = "NFS_UID",
+            OwnerIdValue = Text(500 + i),
+            Group = i % 5 == 0 ? null : 600 + i,
+            GroupIdType = "NFS_GID",
+            GroupIdValue = Text(600 + i),
+            Blocks = 3L * i,
+            Datablocks = 2L * i,
+            Metablocks = i,
+            Size = 4096L * i,
+            AccessTime = At(i),
+            ModificationTime = At(2 * i),
+            ChangeTime = i % 6 == 0 ? null : At(3 * i),
+            CreationTime = At(-i),
+            ChildCount = directory ? i : null,
+            EaReadOnly = i % 2 == 0,
+            EaHidden = i % 3 == 0,
+            EaSystem = i % 7 == 0 ? null : false,
+            EaArchive = true,
+            EaTemporary = false,
+            EaCompressed = i % 4 == 1,
+            EaNotContentIndexed = false,
+            EaSparseFile = i % 5 == 2,
+            EaOffline = null,
+            DirectoryEntryHashPolicy = directory ? "DIRECTORY_HASH_POLICY_FOLDED" : null,
+            DataRevision = 7L * i,
+            UserMetadataRevision = i % 8 == 0 ? null : 11L * i,
+            IngestTs = At(100),
+        };
+    }
 
     public static string TempDir()
     {

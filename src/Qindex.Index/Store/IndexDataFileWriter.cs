@@ -105,10 +105,10 @@ public static class IndexDataFileWriter
                 for (var c = 0; c < IndexColumns.All.Count; c++)
                 {
                     var values = slice(c, start, count);
-                    if (c == 0 && values is Utf8Window window)
+                    if (c == 0 && values is IUtf8Values utf8)
                     {
-                        lower ??= window.First;
-                        upper = window.Last;
+                        lower ??= Utf8Value(utf8, 0);
+                        upper = Utf8Value(utf8, utf8.Count - 1);
                     }
                     else if (c == 0)
                     {
@@ -126,6 +126,12 @@ public static class IndexDataFileWriter
         }
 
         return new IndexDataFile(path, rowCount, new FileInfo(path).Length, lower!, upper!);
+    }
+
+    private static string Utf8Value(IUtf8Values values, int i)
+    {
+        var bytes = new byte[Math.Max(0, values.ByteCount(i))];
+        return System.Text.Encoding.UTF8.GetString(bytes, 0, values.Write(i, bytes));
     }
 
     private static void WriteColumn(ColumnWriter writer, IndexColumn column, object values)
@@ -204,6 +210,115 @@ public static class IndexDataFileWriter
         {
             ArrayPool<short>.Shared.Return(defLevels);
             ArrayPool<long>.Shared.Return(present);
+        }
+    }
+
+    /// <summary>
+    /// Writes a data file a few rows at a time, each call's rows turned into columns and encoded
+    /// at once into a buffered row group that is closed when it holds <see cref="RowGroupRows"/>
+    /// rows: memory holds one row group's encoded pages, not its rows. The file is the one
+    /// <see cref="Write(string, IReadOnlyList{FileRecord}, CancellationToken)"/> makes of the same
+    /// rows. A merge keeps a whole output file's records otherwise (decision 0018).
+    /// </summary>
+    internal sealed class Appender : IDisposable
+    {
+        private readonly string _path;
+        private readonly GroupNode _schema;
+        private readonly WriterProperties _properties;
+        private readonly ParquetFileWriter _file;
+        private RowGroupWriter? _rowGroup;
+        private int _inRowGroup;
+        private string? _lower, _upper;
+        private bool _closed;
+
+        /// <summary>Creates (or replaces) the file at <paramref name="path"/>.</summary>
+        public Appender(string path)
+        {
+            _path = path;
+            _schema = Schema();
+            _properties = Properties();
+            try
+            {
+                _file = new ParquetFileWriter(path, _schema, _properties);
+            }
+            catch
+            {
+                _properties.Dispose();
+                _schema.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>Rows appended so far.</summary>
+        public int RowCount { get; private set; }
+
+        /// <summary>Appends <paramref name="rows"/>[start, start + count), which sort after every row appended before.</summary>
+        public void Append(IReadOnlyList<FileRecord> rows, int start, int count)
+        {
+            ArgumentNullException.ThrowIfNull(rows);
+            ObjectDisposedException.ThrowIf(_closed, this);
+            while (count > 0)
+            {
+                _rowGroup ??= _file.AppendBufferedRowGroup();
+                int n = Math.Min(count, RowGroupRows - _inRowGroup);
+                var slice = new ListSlice(rows, start, n);
+                for (var c = 0; c < IndexColumns.All.Count; c++)
+                {
+                    using var writer = _rowGroup.Column(c);
+                    WriteColumn(writer, IndexColumns.All[c], FileRecordColumns.ToColumn(IndexColumns.All[c], slice));
+                }
+
+                _lower ??= rows[start].Path;
+                _upper = rows[start + n - 1].Path;
+                _inRowGroup += n;
+                RowCount += n;
+                start += n;
+                count -= n;
+                if (_inRowGroup == RowGroupRows)
+                {
+                    CloseRowGroup();
+                }
+            }
+        }
+
+        /// <summary>Closes the file, which must hold a row; what a table needs to register it.</summary>
+        public IndexDataFile Complete()
+        {
+            ObjectDisposedException.ThrowIf(_closed, this);
+            if (RowCount == 0)
+            {
+                throw new InvalidOperationException("a data file needs at least one row");
+            }
+
+            CloseRowGroup();
+            _file.Close();
+            Dispose();
+            return new IndexDataFile(_path, RowCount, new FileInfo(_path).Length, _lower!, _upper!);
+        }
+
+        public void Dispose()
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            _closed = true;
+            _rowGroup?.Dispose();
+            _file.Dispose();
+            _properties.Dispose();
+            _schema.Dispose();
+        }
+
+        private void CloseRowGroup()
+        {
+            if (_rowGroup is not null)
+            {
+                _rowGroup.Close();
+                _rowGroup.Dispose();
+                _rowGroup = null;
+                _inRowGroup = 0;
+            }
         }
     }
 

@@ -204,12 +204,6 @@ internal sealed class Utf8Window(Utf8Paths paths, int start, int count) : IUtf8V
 {
     public int Count => count;
 
-    /// <summary>The first value as a string.</summary>
-    public string First => System.Text.Encoding.UTF8.GetString(paths[start]);
-
-    /// <summary>The last value as a string.</summary>
-    public string Last => System.Text.Encoding.UTF8.GetString(paths[start + count - 1]);
-
     public int ByteCount(int i) => paths[start + i].Length;
 
     public int Write(int i, Span<byte> into)

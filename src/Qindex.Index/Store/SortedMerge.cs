@@ -11,8 +11,9 @@ internal sealed record MergeInput(string LocalPath, IReadOnlySet<long>? Deleted 
 /// A k-way merge of data files each sorted by path into new files of at most
 /// <see cref="IcebergIndexStore.DefaultRunRows"/> rows, sorted within and disjoint across (each
 /// output file's paths all sort after the previous file's). Memory is bounded by a few small
-/// batches and one open Parquet reader per input read at once, plus one output file's rows; more
-/// than <see cref="MaxFanIn"/> inputs are merged in passes, so the bound holds whatever the total.
+/// batches and one open Parquet reader per input read at once, plus a few chunks of merged rows and
+/// the output row group's encoded pages; more than <see cref="MaxFanIn"/> inputs are merged in
+/// passes, so the bound holds whatever the total.
 /// </summary>
 internal static class SortedMerge
 {
@@ -21,6 +22,13 @@ internal static class SortedMerge
     /// 2,048 a merge of 77 crawl runs held 2.6 GB; at 256, 1.6 GB (bench run-merge, decision 0012).
     /// </summary>
     private const int BatchRows = 256;
+
+    /// <summary>
+    /// Merged rows handed to the output file's writer at a time; with two queued, one being
+    /// written and one filling, four are held. The output file's rows were all held before, twice
+    /// (one file filling while the previous one was written): 262,144 records (decision 0018).
+    /// </summary>
+    private const int ChunkRows = 4096;
 
     /// <summary>
     /// Inputs read at once. Each open input costs about 12 MB (its column readers' pages and
@@ -114,7 +122,11 @@ internal static class SortedMerge
             readers.Add(ProduceAsync(inputs[i], channel.Writer, stop.Token));
         }
 
+        // Merged rows go to the writer a chunk at a time, each chunk encoded into the output file's
+        // row group as it comes: the merge holds a few chunks of rows, not an output file's.
+        var chunks = Channel.CreateBounded<(FileRecord[] Rows, int Count)>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
         var output = new List<IndexDataFile>();
+        var writing = Task.Run(() => WriteAsync(chunks, rowsPerFile, newPath, output, stop.Token), stop.Token);
         try
         {
             var heap = new PriorityQueue<int, string>(PathOrder.Instance);
@@ -126,67 +138,106 @@ internal static class SortedMerge
                 }
             }
 
-            var rows = new List<FileRecord>(rowsPerFile);
-            Task? pending = null;
+            var chunk = new FileRecord[ChunkRows];
+            int inChunk = 0, file = 0, position = 0;
             while (heap.TryDequeue(out int i, out _))
             {
                 var cursor = cursors[i];
-                onRow?.Invoke(output.Count, rows.Count, cursor.Current);
-                rows.Add(cursor.Current);
+                onRow?.Invoke(file, position, cursor.Current);
+                if (++position == rowsPerFile)
+                {
+                    file++;
+                    position = 0;
+                }
+
+                chunk[inChunk++] = cursor.Current;
                 if (await cursor.MoveNextAsync(cancellationToken).ConfigureAwait(false))
                 {
                     heap.Enqueue(i, cursor.Current.Path);
                 }
 
-                if (rows.Count == rowsPerFile)
+                if (inChunk == chunk.Length)
                 {
-                    await FlushAsync().ConfigureAwait(false);
+                    await chunks.Writer.WriteAsync((chunk, inChunk), cancellationToken).ConfigureAwait(false);
+                    chunk = new FileRecord[ChunkRows];
+                    inChunk = 0;
                 }
             }
 
-            await FlushAsync().ConfigureAwait(false);
-            if (pending is not null)
+            if (inChunk > 0)
             {
-                await pending.ConfigureAwait(false);
+                await chunks.Writer.WriteAsync((chunk, inChunk), cancellationToken).ConfigureAwait(false);
             }
 
+            chunks.Writer.Complete();
+            await writing.ConfigureAwait(false);
             await Task.WhenAll(readers).ConfigureAwait(false);
             return output;
-
-            async Task FlushAsync()
-            {
-                if (pending is not null)
-                {
-                    await pending.ConfigureAwait(false);
-                    pending = null;
-                }
-
-                if (rows.Count == 0)
-                {
-                    return;
-                }
-
-                var full = rows;
-                rows = new List<FileRecord>(rowsPerFile);
-                string path = newPath();
-                int slot = output.Count;
-                output.Add(null!);
-                pending = Task.Run(() => output[slot] = IndexDataFileWriter.Write(path, full, cancellationToken), cancellationToken);
-            }
         }
         catch
         {
             await stop.CancelAsync().ConfigureAwait(false);
+            chunks.Writer.TryComplete();
             try
             {
-                await Task.WhenAll(readers).ConfigureAwait(false);
+                await Task.WhenAll(readers.Append(writing)).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is OperationCanceledException or ChannelClosedException or IndexStoreException or ImportSourceException)
+            catch (Exception e) when (e is OperationCanceledException or ChannelClosedException or IndexStoreException or ImportSourceException or IOException or ParquetSharp.ParquetException)
             {
                 // The merge already failed; its cause is what the caller sees.
             }
 
+            // A failed write closes the channel under the merge: the write's error is the cause.
+            if (writing.IsFaulted && writing.Exception.InnerException is { } cause && cause is not OperationCanceledException)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
+            }
+
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Writes the merged chunks into files of <paramref name="rowsPerFile"/> rows, adding each to
+    /// <paramref name="output"/> once complete. A failure closes <paramref name="chunks"/>, so the
+    /// merge waiting to hand over a chunk stops too.
+    /// </summary>
+    private static async Task WriteAsync(Channel<(FileRecord[] Rows, int Count)> chunks, int rowsPerFile, Func<string> newPath, List<IndexDataFile> output, CancellationToken cancellationToken)
+    {
+        IndexDataFileWriter.Appender? file = null;
+        try
+        {
+            await foreach (var (rows, count) in chunks.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                for (int at = 0; at < count;)
+                {
+                    file ??= new IndexDataFileWriter.Appender(newPath());
+                    int take = Math.Min(count - at, rowsPerFile - file.RowCount);
+                    file.Append(rows, at, take);
+                    at += take;
+                    if (file.RowCount == rowsPerFile)
+                    {
+                        output.Add(file.Complete());
+                        file = null;
+                    }
+                }
+            }
+
+            if (file is not null)
+            {
+                output.Add(file.Complete());
+                file = null;
+            }
+        }
+        catch (Exception e)
+        {
+            // Unblocks a merge waiting for room in the channel; it then reports this error.
+            chunks.Writer.TryComplete(e);
+            throw;
+        }
+        finally
+        {
+            file?.Dispose();
         }
     }
 

@@ -141,9 +141,9 @@ public sealed class ChangeSetTests : IDisposable
         // batch's records are turned into arrays beside them: a column taken from the wrong array
         // or the wrong row shows here.
         await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(_dir), CancellationToken.None);
-        var before = new List<FileRecord> { Full("/", 0), Full("/a/", 1), Full("/b/", 2) };
-        before.AddRange(Enumerable.Range(3, 120).Select(i => Full($"/a/f{i:D3}", i)));
-        before.AddRange(PipelineFixtures.OddPaths.Select((odd, i) => Full("/a" + odd, 200 + i)));
+        var before = new List<FileRecord> { PipelineFixtures.FullRecord("/", 0), PipelineFixtures.FullRecord("/a/", 1), PipelineFixtures.FullRecord("/b/", 2) };
+        before.AddRange(Enumerable.Range(3, 120).Select(i => PipelineFixtures.FullRecord($"/a/f{i:D3}", i)));
+        before.AddRange(PipelineFixtures.OddPaths.Select((odd, i) => PipelineFixtures.FullRecord("/a" + odd, 200 + i)));
         await using (var writer = store.BeginReplace())
         {
             foreach (var row in before)
@@ -158,8 +158,8 @@ public sealed class ChangeSetTests : IDisposable
         await using (var changes = store.BeginChanges())
         {
             changes.MoveSubtree("/a/", "/b/\u00e9t\u00e9 'x'/");
-            changes.Upsert(Full("/b/new", 500));
-            changes.Upsert(Full("/b/\u00e9t\u00e9 'x'/f010", 501));
+            changes.Upsert(PipelineFixtures.FullRecord("/b/new", 500));
+            changes.Upsert(PipelineFixtures.FullRecord("/b/\u00e9t\u00e9 'x'/f010", 501));
             await changes.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
         }
 
@@ -170,8 +170,8 @@ public sealed class ChangeSetTests : IDisposable
             expected[path] = row.Path == "/a/" ? row with { Path = path, Name = "\u00e9t\u00e9 'x'" } : row with { Path = path };
         }
 
-        expected["/b/new"] = Full("/b/new", 500);
-        expected["/b/\u00e9t\u00e9 'x'/f010"] = Full("/b/\u00e9t\u00e9 'x'/f010", 501);
+        expected["/b/new"] = PipelineFixtures.FullRecord("/b/new", 500);
+        expected["/b/\u00e9t\u00e9 'x'/f010"] = PipelineFixtures.FullRecord("/b/\u00e9t\u00e9 'x'/f010", 501);
         var written = (await store.ScanAsync(CancellationToken.None)).DataFiles.Where(f => !filesBefore.Contains(f)).ToList();
         var file = Assert.Single(written);
         var rows = new List<FileRecord>();
@@ -185,55 +185,6 @@ public sealed class ChangeSetTests : IDisposable
         {
             Assert.Equal(expected[row.Path], row);
         }
-    }
-
-    /// <summary>A row with every column set, each from <paramref name="i"/>, nulls among them.</summary>
-    private static FileRecord Full(string path, int i)
-    {
-        bool directory = path.EndsWith('/');
-        DateTimeOffset At(int seconds) => new DateTimeOffset(2026, 3, 4, 5, 6, 7, TimeSpan.Zero).AddSeconds(seconds).AddTicks(10 * i);
-        string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
-        return new()
-        {
-            Path = path,
-            Name = Path.GetFileName(path.TrimEnd('/')),
-            NumLinks = 1 + (i % 3),
-            Type = directory ? "FS_FILE_TYPE_DIRECTORY" : "FS_FILE_TYPE_FILE",
-            MajorMinorMajor = i % 4 == 0 ? null : i,
-            MajorMinorMinor = i + 1,
-            SymlinkTargetType = i % 2 == 0 ? null : "FS_FILE_TYPE_UNKNOWN",
-            Id = i % 9 == 4 ? null : Text(1000 + i),
-            FileNumber = i % 10 == 3 ? null : Text(2000 + i),
-            Mode = 420 + i,
-            Owner = 500 + i,
-            OwnerIdType = "NFS_UID",
-            OwnerIdValue = Text(500 + i),
-            Group = i % 5 == 0 ? null : 600 + i,
-            GroupIdType = "NFS_GID",
-            GroupIdValue = Text(600 + i),
-            Blocks = 3L * i,
-            Datablocks = 2L * i,
-            Metablocks = i,
-            Size = 4096L * i,
-            AccessTime = At(i),
-            ModificationTime = At(2 * i),
-            ChangeTime = i % 6 == 0 ? null : At(3 * i),
-            CreationTime = At(-i),
-            ChildCount = directory ? i : null,
-            EaReadOnly = i % 2 == 0,
-            EaHidden = i % 3 == 0,
-            EaSystem = i % 7 == 0 ? null : false,
-            EaArchive = true,
-            EaTemporary = false,
-            EaCompressed = i % 4 == 1,
-            EaNotContentIndexed = false,
-            EaSparseFile = i % 5 == 2,
-            EaOffline = null,
-            DirectoryEntryHashPolicy = directory ? "DIRECTORY_HASH_POLICY_FOLDED" : null,
-            DataRevision = 7L * i,
-            UserMetadataRevision = i % 8 == 0 ? null : 11L * i,
-            IngestTs = At(100),
-        };
     }
 
     [Fact]

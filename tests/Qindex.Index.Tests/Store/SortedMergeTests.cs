@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Qindex.Index.Import;
 using Qindex.Index.Records;
 using Qindex.Index.Store;
@@ -143,6 +144,62 @@ public sealed class SortedMergeTests : IDisposable
         var merged = await SortedMerge.MergeAsync(inputs, 100, () => Path.Combine(_dir, $"out-{outputs++}.parquet"), () => throw new InvalidOperationException("no pass needed"), null, CancellationToken.None);
 
         Assert.Equal(["/a0", "/a1", "/a2", "/b0", "/b1", "/b2"], await ReadPathsAsync(Assert.Single(merged).Path));
+    }
+
+    [Fact]
+    public async Task A_merge_hands_its_rows_to_the_output_file_as_it_goes_not_a_whole_file_at_once()
+    {
+        // An output file's rows were all held until the file was written (131,072 records, twice).
+        var inputs = new List<MergeInput>();
+        for (int i = 0; i < 3; i++)
+        {
+            string file = Path.Combine(_dir, $"input-{i}.parquet");
+            IndexDataFileWriter.Write(file, [.. Enumerable.Range(0, 20_000).Select(n => new FileRecord { Path = $"/d/{n:D6}-{i}", Size = n })], CancellationToken.None);
+            inputs.Add(new MergeInput(file));
+        }
+
+        var first = new List<WeakReference<FileRecord>>();
+        int alive = -1, outputs = 0;
+        var merged = await SortedMerge.MergeAsync(
+            inputs,
+            100_000,
+            () => Path.Combine(_dir, $"out-{outputs++}.parquet"),
+            () => throw new InvalidOperationException("no pass needed"),
+            (file, position, row) =>
+            {
+                if (position < 100)
+                {
+                    first.Add(new WeakReference<FileRecord>(row));
+                }
+                else if (position == 50_000)
+                {
+                    GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true);
+                    alive = first.Count(w => w.TryGetTarget(out _));
+                }
+            },
+            CancellationToken.None);
+
+        Assert.Equal(0, alive);
+        Assert.Equal(60_000, Assert.Single(merged).RecordCount);
+    }
+
+    [Fact]
+    public async Task A_merge_whose_output_cannot_be_written_fails_with_the_writes_error()
+    {
+        // Enough rows that the merge fills the writer's queue of chunks before the write fails.
+        var inputs = new List<MergeInput>();
+        for (int i = 0; i < 3; i++)
+        {
+            string file = Path.Combine(_dir, $"input-{i}.parquet");
+            IndexDataFileWriter.Write(file, [.. Enumerable.Range(0, 20_000).Select(n => new FileRecord { Path = $"/d/{n:D6}-{i}" })], CancellationToken.None);
+            inputs.Add(new MergeInput(file));
+        }
+
+        string missing = Path.Combine(_dir, "missing", "out.parquet");
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => SortedMerge.MergeAsync(inputs, 50_000, () => missing, () => throw new InvalidOperationException("no pass needed"), null, CancellationToken.None));
+
+        Assert.IsNotType<ChannelClosedException>(error);
+        Assert.Contains(missing, error.Message, StringComparison.Ordinal);
     }
 
     /// <summary>Input and scratch files this process holds open now (Linux: /proc/self/fd).</summary>
