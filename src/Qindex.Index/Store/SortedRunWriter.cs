@@ -6,7 +6,8 @@ namespace Qindex.Index.Store;
 /// The buffering half of a replacing write: collects records into runs of at most
 /// <see cref="RunRows"/>, sorts each run by path and writes it as one data file, so memory is
 /// bounded by two runs (one filling while the previous one is written) whatever the total; at the
-/// end a k-way merge turns the runs into files sorted within and disjoint across.
+/// end a k-way merge turns the runs into files sorted within and disjoint across. The two runs
+/// are held column by column and reused (<see cref="RunBuffer"/>).
 /// Files written are deleted again unless <see cref="MarkCommitted"/> is called.
 /// </summary>
 public sealed class SortedRunWriter : IAsyncDisposable
@@ -14,7 +15,11 @@ public sealed class SortedRunWriter : IAsyncDisposable
     private readonly string _directory;
     private readonly List<IndexDataFile> _files = [];
     private readonly List<IndexDataFile> _runFiles = [];
-    private List<FileRecord> _run;
+    // The run filling (made on the first row), the run being written, and the run written last,
+    // kept for the next one: two buffers in all. They are let go before the final merge.
+    private RunBuffer? _run;
+    private RunBuffer? _writing;
+    private RunBuffer? _spare;
     private Task? _pendingWrite;
     private bool _committed;
     private int _sequence;
@@ -28,7 +33,6 @@ public sealed class SortedRunWriter : IAsyncDisposable
         _directory = directory;
         RunRows = runRows;
         FilePrefix = filePrefix;
-        _run = new List<FileRecord>(Math.Min(runRows, 1 << 16));
         Directory.CreateDirectory(directory);
     }
 
@@ -46,6 +50,7 @@ public sealed class SortedRunWriter : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(record);
         ObjectDisposedException.ThrowIf(_committed, this);
+        _run ??= TakeSpare();
         _run.Add(record);
         RowsAdded++;
         if (_run.Count >= RunRows)
@@ -64,6 +69,7 @@ public sealed class SortedRunWriter : IAsyncDisposable
             _pendingWrite = null;
         }
 
+        _run = _writing = _spare = null;
         if (_runFiles.Count > 1)
         {
             // Runs are sorted each, but their path ranges interleave: merge them so the live data
@@ -107,6 +113,14 @@ public sealed class SortedRunWriter : IAsyncDisposable
     /// <summary>The files now belong to a committed snapshot; disposing keeps them.</summary>
     public void MarkCommitted() => _committed = true;
 
+    private RunBuffer TakeSpare()
+    {
+        var run = _spare ?? new RunBuffer(RunRows);
+        _spare = null;
+        run.Clear();
+        return run;
+    }
+
     private async Task FlushRunAsync(CancellationToken cancellationToken)
     {
         if (_pendingWrite is not null)
@@ -114,21 +128,22 @@ public sealed class SortedRunWriter : IAsyncDisposable
             // Bounds memory to two runs and surfaces a failed write before accepting more rows.
             await _pendingWrite.ConfigureAwait(false);
             _pendingWrite = null;
+            _spare = _writing;
+            _writing = null;
         }
 
-        if (_run.Count == 0)
+        if (_run is not { Count: > 0 } run)
         {
             return;
         }
 
-        var run = _run;
-        _run = new List<FileRecord>(Math.Min(RunRows, 1 << 16));
+        _run = null;
+        _writing = run;
         var path = NewDataFilePath();
         _pendingWrite = Task.Run(
             () =>
             {
-                run.Sort((a, b) => PathOrder.Instance.Compare(a.Path, b.Path));
-                var file = IndexDataFileWriter.Write(path, run, cancellationToken);
+                var file = run.WriteSorted(path, cancellationToken);
                 lock (_files)
                 {
                     _files.Add(file);
