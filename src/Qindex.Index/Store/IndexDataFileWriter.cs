@@ -34,6 +34,14 @@ public static class IndexDataFileWriter
     /// <summary>Rows per row group: small enough for point lookups, large enough for scans.</summary>
     public const int RowGroupRows = 64 * 1024;
 
+    /// <summary>
+    /// Rows per row group of the files a sort or a merge writes for itself (sort runs, a merge's
+    /// intermediate passes), never published: a merge reads sixteen of them at once, and each open
+    /// input holds its row group's column chunks and a decoded page of every column, a 64k-row
+    /// group's worth (decision 0018).
+    /// </summary>
+    internal const int ScratchRowGroupRows = 8 * 1024;
+
     /// <summary>The Parquet schema of an index data file, with field ids.</summary>
     public static GroupNode Schema() => ParquetTableSchema.Table(IndexColumns.All.Select(c => c.Kind switch
     {
@@ -84,7 +92,7 @@ public static class IndexDataFileWriter
     /// <see cref="FileRecordColumns"/>, or for a string column as UTF-8 (<see cref="IUtf8Values"/>).
     /// Each row group asks for each column once.
     /// </summary>
-    internal static IndexDataFile Write(string path, int rowCount, Func<int, int, int, object> slice, CancellationToken cancellationToken)
+    internal static IndexDataFile Write(string path, int rowCount, Func<int, int, int, object> slice, CancellationToken cancellationToken, int rowGroupRows = RowGroupRows)
     {
         ArgumentNullException.ThrowIfNull(slice);
         if (rowCount <= 0)
@@ -97,10 +105,10 @@ public static class IndexDataFileWriter
         using var properties = Properties();
         using (var file = new ParquetFileWriter(path, schema, properties))
         {
-            for (var start = 0; start < rowCount; start += RowGroupRows)
+            for (var start = 0; start < rowCount; start += rowGroupRows)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var count = Math.Min(RowGroupRows, rowCount - start);
+                var count = Math.Min(rowGroupRows, rowCount - start);
                 using var rowGroup = file.AppendRowGroup();
                 for (var c = 0; c < IndexColumns.All.Count; c++)
                 {
@@ -215,8 +223,8 @@ public static class IndexDataFileWriter
 
     /// <summary>
     /// Writes a data file a few rows at a time, each call's rows turned into columns and encoded
-    /// at once into a buffered row group that is closed when it holds <see cref="RowGroupRows"/>
-    /// rows: memory holds one row group's encoded pages, not its rows. The file is the one
+    /// at once into a buffered row group that is closed when it holds its rows (by default
+    /// <see cref="RowGroupRows"/>): memory holds one row group's encoded pages, not its rows. The file is the one
     /// <see cref="Write(string, IReadOnlyList{FileRecord}, CancellationToken)"/> makes of the same
     /// rows. A merge keeps a whole output file's records otherwise (decision 0018).
     /// </summary>
@@ -226,15 +234,18 @@ public static class IndexDataFileWriter
         private readonly GroupNode _schema;
         private readonly WriterProperties _properties;
         private readonly ParquetFileWriter _file;
+        private readonly int _rowGroupRows;
         private RowGroupWriter? _rowGroup;
         private int _inRowGroup;
         private string? _lower, _upper;
         private bool _closed;
 
-        /// <summary>Creates (or replaces) the file at <paramref name="path"/>.</summary>
-        public Appender(string path)
+        /// <summary>Creates (or replaces) the file at <paramref name="path"/>, of row groups of <paramref name="rowGroupRows"/> rows.</summary>
+        public Appender(string path, int rowGroupRows = RowGroupRows)
         {
+            ArgumentOutOfRangeException.ThrowIfLessThan(rowGroupRows, 1);
             _path = path;
+            _rowGroupRows = rowGroupRows;
             _schema = Schema();
             _properties = Properties();
             try
@@ -260,7 +271,7 @@ public static class IndexDataFileWriter
             while (count > 0)
             {
                 _rowGroup ??= _file.AppendBufferedRowGroup();
-                int n = Math.Min(count, RowGroupRows - _inRowGroup);
+                int n = Math.Min(count, _rowGroupRows - _inRowGroup);
                 var slice = new ListSlice(rows, start, n);
                 for (var c = 0; c < IndexColumns.All.Count; c++)
                 {
@@ -274,7 +285,7 @@ public static class IndexDataFileWriter
                 RowCount += n;
                 start += n;
                 count -= n;
-                if (_inRowGroup == RowGroupRows)
+                if (_inRowGroup == _rowGroupRows)
                 {
                     CloseRowGroup();
                 }

@@ -80,10 +80,11 @@ internal sealed class RunBuffer
     }
 
     /// <summary>
-    /// Writes the rows, sorted by path, as one data file. Paths are ordered by their UTF-8 bytes,
-    /// the order <see cref="PathOrder"/> gives their strings and the order of the file's bounds.
+    /// Writes the rows, sorted by path, as one data file of row groups of
+    /// <paramref name="rowGroupRows"/>. Paths are ordered by their UTF-8 bytes, the order
+    /// <see cref="PathOrder"/> gives their strings and the order of the file's bounds.
     /// </summary>
-    public IndexDataFile WriteSorted(string path, CancellationToken cancellationToken)
+    public IndexDataFile WriteSorted(string path, int rowGroupRows, CancellationToken cancellationToken)
     {
         Convert();
         if (_order.Length < _rows)
@@ -99,7 +100,7 @@ internal sealed class RunBuffer
 
         var paths = _strings[0]!;
         order.Sort((a, b) => paths[a].SequenceCompareTo(paths[b]));
-        return IndexDataFileWriter.Write(path, _rows, Slice, cancellationToken);
+        return IndexDataFileWriter.Write(path, _rows, Slice, cancellationToken, rowGroupRows);
     }
 
     /// <summary>Column <paramref name="c"/> of the sorted rows [start, start + count), as the data file writer takes it.</summary>

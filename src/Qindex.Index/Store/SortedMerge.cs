@@ -43,8 +43,8 @@ internal static class SortedMerge
     /// <summary>
     /// Merges <paramref name="inputs"/>; <paramref name="newPath"/> names each output file. With
     /// more than <see cref="MaxFanIn"/> inputs, groups of them are first merged into intermediate
-    /// files named by <paramref name="scratchPath"/>, deleted before this returns or throws;
-    /// <paramref name="onRow"/> sees only the final pass.
+    /// files named by <paramref name="scratchPath"/> (in small row groups, as sort runs are),
+    /// deleted before this returns or throws; <paramref name="onRow"/> sees only the final pass.
     /// </summary>
     public static async Task<List<IndexDataFile>> MergeAsync(IReadOnlyList<MergeInput> inputs, int rowsPerFile, Func<string> newPath, Func<string> scratchPath, RowWritten? onRow, CancellationToken cancellationToken)
     {
@@ -65,6 +65,7 @@ internal static class SortedMerge
                     var files = await MergePassAsync(
                         sequences[start..end],
                         rowsPerFile,
+                        IndexDataFileWriter.ScratchRowGroupRows,
                         () =>
                         {
                             string path = scratchPath();
@@ -83,7 +84,7 @@ internal static class SortedMerge
                 sequences = next;
             }
 
-            return await MergePassAsync(sequences, rowsPerFile, newPath, onRow, cancellationToken).ConfigureAwait(false);
+            return await MergePassAsync(sequences, rowsPerFile, IndexDataFileWriter.RowGroupRows, newPath, onRow, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -110,7 +111,7 @@ internal static class SortedMerge
     }
 
     /// <summary>One pass: each sequence's files read one after another, all sequences at once.</summary>
-    private static async Task<List<IndexDataFile>> MergePassAsync(IReadOnlyList<IReadOnlyList<MergeInput>> inputs, int rowsPerFile, Func<string> newPath, RowWritten? onRow, CancellationToken cancellationToken)
+    private static async Task<List<IndexDataFile>> MergePassAsync(IReadOnlyList<IReadOnlyList<MergeInput>> inputs, int rowsPerFile, int rowGroupRows, Func<string> newPath, RowWritten? onRow, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var readers = new List<Task>();
@@ -126,7 +127,7 @@ internal static class SortedMerge
         // row group as it comes: the merge holds a few chunks of rows, not an output file's.
         var chunks = Channel.CreateBounded<(FileRecord[] Rows, int Count)>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
         var output = new List<IndexDataFile>();
-        var writing = Task.Run(() => WriteAsync(chunks, rowsPerFile, newPath, output, stop.Token), stop.Token);
+        var writing = Task.Run(() => WriteAsync(chunks, rowsPerFile, rowGroupRows, newPath, output, stop.Token), stop.Token);
         try
         {
             var heap = new PriorityQueue<int, string>(PathOrder.Instance);
@@ -202,7 +203,7 @@ internal static class SortedMerge
     /// <paramref name="output"/> once complete. A failure closes <paramref name="chunks"/>, so the
     /// merge waiting to hand over a chunk stops too.
     /// </summary>
-    private static async Task WriteAsync(Channel<(FileRecord[] Rows, int Count)> chunks, int rowsPerFile, Func<string> newPath, List<IndexDataFile> output, CancellationToken cancellationToken)
+    private static async Task WriteAsync(Channel<(FileRecord[] Rows, int Count)> chunks, int rowsPerFile, int rowGroupRows, Func<string> newPath, List<IndexDataFile> output, CancellationToken cancellationToken)
     {
         IndexDataFileWriter.Appender? file = null;
         try
@@ -211,7 +212,7 @@ internal static class SortedMerge
             {
                 for (int at = 0; at < count;)
                 {
-                    file ??= new IndexDataFileWriter.Appender(newPath());
+                    file ??= new IndexDataFileWriter.Appender(newPath(), rowGroupRows);
                     int take = Math.Min(count - at, rowsPerFile - file.RowCount);
                     file.Append(rows, at, take);
                     at += take;

@@ -15,6 +15,9 @@ public sealed class SortedRunWriter : IAsyncDisposable
     private readonly string _directory;
     private readonly List<IndexDataFile> _files = [];
     private readonly List<IndexDataFile> _runFiles = [];
+
+    // Whether a run was written in a sort's own small row groups, to be merged, not published.
+    private bool _scratchRuns;
     // The run filling (made on the first row), the run being written, and the run written last,
     // kept for the next one: two buffers in all. They are let go before the final merge.
     private RunBuffer? _run;
@@ -62,7 +65,7 @@ public sealed class SortedRunWriter : IAsyncDisposable
     /// <summary>Writes what is buffered and waits for every file; returns all files written.</summary>
     public async Task<IReadOnlyList<IndexDataFile>> CompleteAsync(CancellationToken cancellationToken)
     {
-        await FlushRunAsync(cancellationToken).ConfigureAwait(false);
+        await FlushRunAsync(cancellationToken, last: true).ConfigureAwait(false);
         if (_pendingWrite is not null)
         {
             await _pendingWrite.ConfigureAwait(false);
@@ -70,10 +73,11 @@ public sealed class SortedRunWriter : IAsyncDisposable
         }
 
         _run = _writing = _spare = null;
-        if (_runFiles.Count > 1)
+        if (_runFiles.Count > 1 || _scratchRuns)
         {
             // Runs are sorted each, but their path ranges interleave: merge them so the live data
             // files are sorted and disjoint, and bounds pick the one file that can hold a path.
+            // One full run written in small row groups (exactly a run's rows) is rewritten alike.
             var runs = _runFiles.ToList();
             var merged = await SortedMerge.MergeAsync(runs.Select(r => new MergeInput(r.Path)).ToList(), RunRows, NewDataFilePath, NewDataFilePath, null, cancellationToken).ConfigureAwait(false);
             lock (_files)
@@ -121,7 +125,12 @@ public sealed class SortedRunWriter : IAsyncDisposable
         return run;
     }
 
-    private async Task FlushRunAsync(CancellationToken cancellationToken)
+    /// <param name="cancellationToken">Stops the write.</param>
+    /// <param name="last">
+    /// No row follows: a run that is the only one is written as the data file it will be (a
+    /// published file's row groups); any other is written for the merge, in small row groups.
+    /// </param>
+    private async Task FlushRunAsync(CancellationToken cancellationToken, bool last = false)
     {
         if (_pendingWrite is not null)
         {
@@ -139,11 +148,14 @@ public sealed class SortedRunWriter : IAsyncDisposable
 
         _run = null;
         _writing = run;
+        bool only = last && _runFiles.Count == 0;
+        _scratchRuns |= !only;
+        int rowGroupRows = only ? IndexDataFileWriter.RowGroupRows : IndexDataFileWriter.ScratchRowGroupRows;
         var path = NewDataFilePath();
         _pendingWrite = Task.Run(
             () =>
             {
-                var file = run.WriteSorted(path, cancellationToken);
+                var file = run.WriteSorted(path, rowGroupRows, cancellationToken);
                 lock (_files)
                 {
                     _files.Add(file);

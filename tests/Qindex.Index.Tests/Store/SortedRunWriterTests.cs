@@ -64,6 +64,29 @@ public sealed class SortedRunWriterTests : IDisposable
         Assert.Equal(rows[^1].Path, file.UpperPath);
     }
 
+    [Theory]
+    [InlineData(20_000, 20_000)]
+    [InlineData(70_000, 100_000)]
+    public async Task Published_files_have_data_file_row_groups_whatever_the_runs_were_written_in(int runRows, int rows)
+    {
+        // Runs the merge reads are written in small row groups; what a table publishes is not:
+        // neither a run that is the only one (here exactly a run's rows) nor the merge's output.
+        await using var writer = new SortedRunWriter(_dir, runRows, "test");
+        await AddAsync(writer, 0, rows, null);
+
+        var files = await writer.CompleteAsync(CancellationToken.None);
+
+        Assert.Equal((rows + runRows - 1) / runRows, files.Count);
+        foreach (var file in files)
+        {
+            using var reader = new ParquetSharp.ParquetFileReader(file.Path);
+            var metadata = reader.FileMetaData;
+            Assert.Equal((int)((metadata.NumRows + IndexDataFileWriter.RowGroupRows - 1) / IndexDataFileWriter.RowGroupRows), metadata.NumRowGroups);
+        }
+
+        Assert.Equal(rows, (await ReadAsync(files[0].Path)).Count + (files.Count > 1 ? (await ReadAsync(files[1].Path)).Count : 0));
+    }
+
     [Fact]
     public async Task A_run_keeps_its_rows_as_columns_not_the_records_added()
     {
