@@ -942,25 +942,33 @@ public sealed partial class IcebergIndexStore
         /// </summary>
         public FilePaths LiveOnly(int file, PathKeyIndex keys)
         {
-            var ends = new List<int>();
-            var positions = new List<int>();
-            var utf8 = new byte[_utf8.Length];
-            int length = 0;
+            // Which kept paths are live, and their bytes, first: the arrays are then made once, to size.
+            var live = new List<int>();
+            long bytes = 0;
             for (int i = 0; i < Count; i++)
             {
                 var path = Utf8At(i);
-                int position = Position(i);
-                if (keys.TryGet(PathKeyIndex.KeyOf(path), out var at) && at == new RowLocator(file, position))
+                if (keys.TryGet(PathKeyIndex.KeyOf(path), out var at) && at == new RowLocator(file, Position(i)))
                 {
-                    path.CopyTo(utf8.AsSpan(length));
-                    length += path.Length;
-                    ends.Add(length);
-                    positions.Add(position);
+                    live.Add(i);
+                    bytes += path.Length;
                 }
             }
 
-            Array.Resize(ref utf8, length);
-            return new FilePaths(Local, utf8, [.. ends], [.. positions], Sorted, keys.GoneFrom(file));
+            var utf8 = new byte[bytes];
+            var ends = new int[live.Count];
+            var positions = new int[live.Count];
+            int length = 0;
+            for (int k = 0; k < live.Count; k++)
+            {
+                var path = Utf8At(live[k]);
+                path.CopyTo(utf8.AsSpan(length));
+                length += path.Length;
+                ends[k] = length;
+                positions[k] = Position(live[k]);
+            }
+
+            return new FilePaths(Local, utf8, ends, positions, Sorted, keys.GoneFrom(file));
         }
 
         /// <summary>The same paths, read from the local copy at <paramref name="local"/>.</summary>
