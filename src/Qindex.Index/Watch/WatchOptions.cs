@@ -12,7 +12,7 @@ public sealed record WatchOptions
     /// <summary>Event types to ask for (null or empty: all).</summary>
     public IReadOnlyCollection<string>? Filter { get; init; }
 
-    /// <summary>How long events are gathered into one batch after the first one arrives.</summary>
+    /// <summary>How long events are gathered into one batch after the first one arrives; events already waiting when it ends join the batch too, up to <see cref="MaxBatch"/>.</summary>
     public TimeSpan BatchWindow { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>A batch is closed early when it holds this many events.</summary>

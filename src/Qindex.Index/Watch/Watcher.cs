@@ -235,6 +235,17 @@ public sealed class Watcher
                     var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), windowEnds);
                     if (left <= TimeSpan.Zero)
                     {
+                        // Behind the stream, what already waits joins the batch up to its
+                        // maximum: a batch's commit has a cost that does not grow with its events
+                        // (the rows its directory moves rewrite), so a watcher behind catches up
+                        // with fewer, larger batches instead of windows cut by the clock.
+                        if (reader.TryRead(out var waiting))
+                        {
+                            payloads.Add(waiting);
+                            Add(coalescer, session, waiting);
+                            continue;
+                        }
+
                         if (!coalescer.HasDanglingMove)
                         {
                             break;

@@ -252,6 +252,58 @@ public sealed class WatcherTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_watcher_behind_the_stream_takes_what_already_waits_into_one_batch_past_its_window()
+    {
+        // One event a message and no window: a batch would be one message if the clock alone
+        // closed it. Events that pile up while a commit is held must join the next batch.
+        await StartServerAsync(1);
+        using var client = Client();
+        var root = PickDirectory();
+        var index = await CrawlAsync(client, root);
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        index.BeforeCommit = async checkpoint =>
+        {
+            if (checkpoint.GetValueOrDefault(WatchCheckpoint.Kind) == "batch" && entered.TrySetResult())
+            {
+                await release.Task;
+            }
+        };
+        var metrics = new WatchMetrics();
+        var watcher = new Watcher(client, index, _indexDir, Options(root) with { BatchWindow = TimeSpan.Zero }, metrics, NullLogger.Instance, index);
+        var (run, stop, commits) = await StartAsync(watcher);
+        _cluster.Server.Cluster.CreateFile(root, "held");
+        await entered.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        const int waiting = 60;
+        for (var i = 0; i < waiting; i++)
+        {
+            _cluster.Server.Cluster.CreateFile(root, $"waiting {i}");
+        }
+
+        // Every event has reached the watcher (a batch or its buffer) before the commit goes on.
+        double Arrived() => metrics.EventsReceived.WithLabels("child_file_added").Value + metrics.Buffered.Value;
+        for (var i = 0; i < 200 && Arrived() < waiting + 1; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(Arrived() >= waiting + 1, $"{Arrived()} events arrived");
+        release.SetResult();
+        await AssertConvergesAsync(client, index, root, watcher: run);
+        await stop.CancelAsync();
+        Assert.Equal(WatchExit.Stopped, await run);
+        lock (commits)
+        {
+            // The held batch, the one read while it was held, and the rest together (the stream
+            // may split its last messages over one more).
+            var batches = commits.Where(c => !c.CatchUp).ToList();
+            Assert.InRange(batches.Count, 2, 4);
+            Assert.True(batches.Max(b => b.Events) >= waiting / 2, $"batches of {string.Join(", ", batches.Select(b => b.Events))} events");
+        }
+    }
+
+    [Fact]
     public async Task Stopping_while_a_batch_commits_lets_that_commit_land_whole()
     {
         using var client = Client();
