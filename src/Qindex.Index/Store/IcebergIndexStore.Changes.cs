@@ -310,7 +310,7 @@ public sealed partial class IcebergIndexStore
             upserted++;
         }
 
-        var (order, paths) = SortedRows(records, moved);
+        var (order, parts) = SortedRows(records, moved, PathChunkBytes);
 
         if (renamesById && loggedDeletes.Count > 0 && loggedInserts.Count > 0)
         {
@@ -324,23 +324,30 @@ public sealed partial class IcebergIndexStore
         var addedData = new List<DataFile>();
         var addedDeletes = new List<DataFile>();
 
-        // The two files are independent: write them side by side.
-        string? dataLocal = null;
-        var dataTask = order.Length == 0 ? Task.FromResult<DataFile?>(null) : Task.Run<DataFile?>(
+        // The rows and the deletes are independent: written side by side. The rows go to one file,
+        // or to one a part when their paths outgrow a chunk (a very large directory move).
+        var dataLocals = new string[parts.Count];
+        var dataTask = Task.Run<DataFile[]>(
             async () =>
             {
-                var (local, location) = NewFile("-rows.parquet");
-                dataLocal = local;
-                lock (written)
+                var files = new DataFile[parts.Count];
+                for (int k = 0; k < parts.Count; k++)
                 {
-                    written.Add(location);
+                    var (local, location) = NewFile("-rows.parquet");
+                    dataLocals[k] = local;
+                    lock (written)
+                    {
+                        written.Add(location);
+                    }
+
+                    var part = parts[k];
+                    var rows = new BatchRows(order, part.Start, records.Count, recordColumns, moved, part.Paths);
+                    IndexDataFileWriter.Write(local, part.Paths.Count, rows.Column, cancellationToken);
+                    files[k] = ParquetMetrics.Read(local, location, Schema, FullBoundColumns, FileContent.Data, SortOrder.OrderId);
+                    await _table.IO.PublishAsync(local, location, cancellationToken).ConfigureAwait(false);
                 }
 
-                var rows = new BatchRows(order, records.Count, recordColumns, moved, paths);
-                IndexDataFileWriter.Write(local, order.Length, rows.Column, cancellationToken);
-                var file = ParquetMetrics.Read(local, location, Schema, FullBoundColumns, FileContent.Data, SortOrder.OrderId);
-                await _table.IO.PublishAsync(local, location, cancellationToken).ConfigureAwait(false);
-                return file;
+                return files;
             },
             cancellationToken);
         var deleteTask = deletes.Count == 0 ? Task.FromResult<DataFile?>(null) : Task.Run<DataFile?>(
@@ -358,10 +365,7 @@ public sealed partial class IcebergIndexStore
                 return file;
             },
             cancellationToken);
-        if (await dataTask.ConfigureAwait(false) is { } dataFile)
-        {
-            addedData.Add(dataFile);
-        }
+        addedData.AddRange(await dataTask.ConfigureAwait(false));
 
         if (await deleteTask.ConfigureAwait(false) is { } deleteFile)
         {
@@ -410,12 +414,13 @@ public sealed partial class IcebergIndexStore
             live.Keys.Remove(key);
         }
 
-        if (addedData.Count > 0)
+        for (int k = 0; k < addedData.Count; k++)
         {
-            int id = live.AddFile(addedData[0]);
-            for (int p = 0; p < order.Length; p++)
+            var (start, paths) = parts[k];
+            int id = live.AddFile(addedData[k]);
+            for (int p = 0; p < paths.Count; p++)
             {
-                int e = order[p];
+                int e = order[start + p];
                 if (e < records.Count)
                 {
                     live.Keys.Set(recordKeys[e], new RowLocator(id, p), records[e].Size);
@@ -432,7 +437,7 @@ public sealed partial class IcebergIndexStore
             // rows, where the live files' paths outgrow the bound).
             if (_pathsCache.HasRoomFor(paths.Utf8.Length + (4L * paths.Count)))
             {
-                _pathsCache.Add(addedData[0].FilePath, new FilePaths(dataLocal!, (paths.Utf8, paths.Ends)));
+                _pathsCache.Add(addedData[k].FilePath, new FilePaths(dataLocals[k], (paths.Utf8, paths.Ends)));
             }
         }
 
@@ -450,10 +455,12 @@ public sealed partial class IcebergIndexStore
     /// <summary>
     /// The order of the rows a change set writes, by path: entries below the records' count are
     /// records, the others moved rows (their index in <paramref name="moved"/> plus that count);
-    /// and their paths as UTF-8 in that order. Compared as bytes, which is the index's path order
-    /// (<see cref="PathOrder"/>); no string is made of a moved row's path.
+    /// and their paths as UTF-8 in that order, cut into consecutive parts of at most
+    /// <paramref name="partBytes"/> of paths each (one data file a part; one part but for a very
+    /// large move). Compared as bytes, which is the index's path order (<see cref="PathOrder"/>);
+    /// no string is made of a moved row's path.
     /// </summary>
-    private static (int[] Order, Utf8Paths Paths) SortedRows(List<FileRecord> records, MovedRows moved)
+    private static (int[] Order, List<(int Start, Utf8Paths Paths)> Parts) SortedRows(List<FileRecord> records, MovedRows moved, int partBytes)
     {
         int r = records.Count;
         var recordEnds = new int[r];
@@ -466,7 +473,6 @@ public sealed partial class IcebergIndexStore
 
         var recordPaths = new Utf8Paths(recordUtf8, recordEnds);
         var order = new int[r + moved.Kept];
-        long bytes = recordUtf8.Length;
         for (int i = 0; i < r; i++)
         {
             order[i] = i;
@@ -477,22 +483,37 @@ public sealed partial class IcebergIndexStore
             if (!moved.IsDropped(i))
             {
                 order[k++] = r + i;
-                bytes += moved.PathUtf8(i).Length;
             }
         }
 
         Array.Sort(order, new EntryOrder(recordPaths, moved));
-        var utf8 = new byte[bytes];
-        var ends = new int[order.Length];
-        for (int p = 0, length = 0; p < order.Length; p++)
+        ReadOnlySpan<byte> PathAt(int p) => order[p] < r ? recordPaths[order[p]] : moved.PathUtf8(order[p] - r);
+        var parts = new List<(int Start, Utf8Paths Paths)>();
+        for (int start = 0; start < order.Length;)
         {
-            var path = order[p] < r ? recordPaths[order[p]] : moved.PathUtf8(order[p] - r);
-            path.CopyTo(utf8.AsSpan(length));
-            length += path.Length;
-            ends[p] = length;
+            // The part ends before the path that would take it past its bound (it holds one at least).
+            long bytes = PathAt(start).Length;
+            int end = start + 1;
+            while (end < order.Length && bytes + PathAt(end).Length <= partBytes)
+            {
+                bytes += PathAt(end++).Length;
+            }
+
+            var utf8 = new byte[bytes];
+            var ends = new int[end - start];
+            for (int p = start, length = 0; p < end; p++)
+            {
+                var path = PathAt(p);
+                path.CopyTo(utf8.AsSpan(length));
+                length += path.Length;
+                ends[p - start] = length;
+            }
+
+            parts.Add((start, new Utf8Paths(utf8, ends)));
+            start = end;
         }
 
-        return (order, new Utf8Paths(utf8, ends));
+        return (order, parts);
     }
 
     /// <summary>Orders <see cref="SortedRows"/>' entries by their paths' UTF-8 bytes.</summary>
@@ -509,7 +530,8 @@ public sealed partial class IcebergIndexStore
     /// new path, every other value copied from the arrays each row sits in (the batch's records'
     /// columns, or the arrays a moved row was read into).
     /// </summary>
-    private sealed class BatchRows(int[] order, int recordCount, Array[]? recordColumns, MovedRows moved, Utf8Paths paths)
+    /// <remarks>One part of them (<paramref name="first"/> the part's first entry in <paramref name="order"/>, <paramref name="paths"/> its paths): rows are numbered from the part's start.</remarks>
+    private sealed class BatchRows(int[] order, int first, int recordCount, Array[]? recordColumns, MovedRows moved, Utf8Paths paths)
     {
         /// <summary>The values of column <paramref name="column"/> (its position in <see cref="IndexColumns.All"/>) for the sorted rows [start, start + count).</summary>
         public object Column(int column, int start, int count)
@@ -521,7 +543,7 @@ public sealed partial class IcebergIndexStore
 
             return IndexColumns.All[column].Kind switch
             {
-                ColumnKind.String => new StringColumn(order, recordCount, (string?[]?)recordColumns?[column], moved, paths, column, start, count),
+                ColumnKind.String => new StringColumn(order, first, recordCount, (string?[]?)recordColumns?[column], moved, paths, column, start, count),
                 ColumnKind.Int32 => Gather<int?>(column, start, count),
                 ColumnKind.Int64 or ColumnKind.TimestampTz => Gather<long?>(column, start, count),
                 ColumnKind.Boolean => Gather<bool?>(column, start, count),
@@ -543,7 +565,7 @@ public sealed partial class IcebergIndexStore
             var fromRecords = (T[]?)recordColumns?[column];
             for (int i = 0; i < count; i++)
             {
-                int entry = order[start + i];
+                int entry = order[first + start + i];
                 if (entry < recordCount)
                 {
                     values[i] = fromRecords![entry];
@@ -562,7 +584,7 @@ public sealed partial class IcebergIndexStore
         /// records' strings encoded, moved rows' values copied as the UTF-8 they were read as (or
         /// encoded, in columns read as strings), a moved directory's own name from its new path.
         /// </summary>
-        private sealed class StringColumn(int[] order, int recordCount, string?[]? records, MovedRows moved, Utf8Paths paths, int column, int start, int count) : IUtf8Values
+        private sealed class StringColumn(int[] order, int first, int recordCount, string?[]? records, MovedRows moved, Utf8Paths paths, int column, int start, int count) : IUtf8Values
         {
             public int Count => count;
 
@@ -585,7 +607,7 @@ public sealed partial class IcebergIndexStore
             private bool IsNull(int i, out string? text, out ReadOnlySpan<byte> utf8)
             {
                 utf8 = default;
-                int entry = order[start + i];
+                int entry = order[first + start + i];
                 if (entry < recordCount)
                 {
                     text = records![entry];
@@ -644,7 +666,7 @@ public sealed partial class IcebergIndexStore
         }
 
         var plan = overlay.Plan();
-        var resolution = new ChangeResolution(Interlocked.Exchange(ref _spareMoved, null) ?? new MovedRows());
+        var resolution = new ChangeResolution(Interlocked.Exchange(ref _spareMoved, null) ?? new MovedRows(PathChunkBytes));
 
         // Paths of files a compaction or an earlier set replaced are never searched again, nor
         // the rows of live files that earlier sets moved away or deleted.

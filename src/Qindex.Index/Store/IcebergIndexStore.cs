@@ -24,6 +24,13 @@ public sealed partial class IcebergIndexStore : IIndexStore
     /// <summary>Bytes of data files' paths kept between change sets (<see cref="FilePathsCache"/>).</summary>
     internal const long PathsCacheBytes = 256L << 20;
 
+    /// <summary>
+    /// The most bytes of paths a change set keeps in one buffer: its moved rows' new paths are
+    /// chunked by it, and the rows it writes go to one data file per this many bytes of paths.
+    /// Tests lower it to see a very large directory move's chunks and files on a small table.
+    /// </summary>
+    internal int PathChunkBytes { get; set; } = MovedRows.DefaultChunkBytes;
+
     /// <summary>The path column's field id: its bounds are kept whole so files can be pruned by path.</summary>
     public const int PathFieldId = 1;
 

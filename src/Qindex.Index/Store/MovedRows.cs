@@ -9,13 +9,19 @@ namespace Qindex.Index.Store;
 /// default load moves about 340,000 rows; as entries of the set's dictionary of final rows each
 /// made a path string, a dictionary entry, a sort key, a log row and the log's two path strings,
 /// all alive until the commit (and its log) were done, which the collector copied through its
-/// generations (decision 0017). Nothing here is made per row but array slots.
+/// generations (decision 0017). Nothing here is made per row but array slots. The paths sit in
+/// chunks of at most <paramref name="chunkBytes"/> each (a path never straddles two), so a rename
+/// of a directory holding tens of millions of rows is not bounded by the largest array.
 /// </summary>
-internal sealed class MovedRows
+internal sealed class MovedRows(int chunkBytes = MovedRows.DefaultChunkBytes)
 {
+    /// <summary>The largest chunk of paths: a quarter of a gigabyte, about a million rows of long paths.</summary>
+    public const int DefaultChunkBytes = 256 << 20;
+
     private static readonly int SizeColumn = IndexColumns.All.Select(c => c.Name).ToList().IndexOf("size");
 
-    private byte[] _utf8 = new byte[64 * 1024];
+    private readonly List<byte[]> _chunks = [new byte[Math.Min(64 * 1024, chunkBytes)]];
+    private int _chunk;
     private int _length;
     private Row[] _rows = new Row[1024];
     private readonly List<OverlayRegion> _regions = [];
@@ -44,28 +50,43 @@ internal sealed class MovedRows
 
         var head = region.TargetUtf8;
         int length = head.Length + tail.Length;
-        if ((long)_length + length > _utf8.Length)
+        var utf8 = _chunks[_chunk];
+        if ((long)_length + length > utf8.Length)
         {
             long wanted = (long)_length + length;
-            if (wanted > Array.MaxLength)
+            if (wanted <= chunkBytes)
             {
-                throw new IndexStoreException($"one change set moves more than {Array.MaxLength:N0} bytes of paths ({Count:N0} rows so far); apply the moves in smaller change sets");
+                // The chunk grows (doubling) up to its bound; rows keep their offsets in it.
+                Array.Resize(ref utf8, (int)Math.Min(chunkBytes, Math.Max(2L * utf8.Length, wanted)));
+                _chunks[_chunk] = utf8;
             }
+            else
+            {
+                _chunk++;
+                _length = 0;
+                if (_chunk == _chunks.Count)
+                {
+                    _chunks.Add(new byte[Math.Max(chunkBytes, length)]);
+                }
 
-            Array.Resize(ref _utf8, (int)Math.Min(Array.MaxLength, Math.Max(2L * _utf8.Length, wanted)));
+                utf8 = _chunks[_chunk];
+            }
         }
 
-        head.CopyTo(_utf8.AsSpan(_length));
-        tail.CopyTo(_utf8.AsSpan(_length + head.Length));
+        head.CopyTo(utf8.AsSpan(_length));
+        tail.CopyTo(utf8.AsSpan(_length + head.Length));
         if (Count == _rows.Length)
         {
             Array.Resize(ref _rows, _rows.Length * 2);
         }
 
-        var path = _utf8.AsSpan(_length, length);
-        _rows[Count++] = new Row { At = at, OldKey = oldKey, Region = r, Start = _length, Length = length, Key = PathKeyIndex.KeyOf(path) };
+        var path = utf8.AsSpan(_length, length);
+        _rows[Count++] = new Row { At = at, OldKey = oldKey, Region = r, Chunk = _chunk, Start = _length, Length = length, Key = PathKeyIndex.KeyOf(path) };
         _length += length;
     }
+
+    /// <summary>Chunks of paths in use (at least one).</summary>
+    public int Chunks => _chunk + 1;
 
     /// <summary>Where row <paramref name="i"/> was in the snapshot.</summary>
     public RowLocator At(int i) => _rows[i].At;
@@ -77,7 +98,7 @@ internal sealed class MovedRows
     public UInt128 Key(int i) => _rows[i].Key;
 
     /// <summary>Row <paramref name="i"/>'s new path as UTF-8.</summary>
-    public ReadOnlySpan<byte> PathUtf8(int i) => _utf8.AsSpan(_rows[i].Start, _rows[i].Length);
+    public ReadOnlySpan<byte> PathUtf8(int i) => _chunks[_rows[i].Chunk].AsSpan(_rows[i].Start, _rows[i].Length);
 
     /// <summary>The region that moved row <paramref name="i"/>.</summary>
     public OverlayRegion Region(int i) => _regions[_rows[i].Region];
@@ -156,12 +177,17 @@ internal sealed class MovedRows
         return region.OriginUtf8.Length + _rows[i].Length - region.TargetUtf8.Length;
     }
 
-    /// <summary>Empties the rows for another change set, keeping the buffers (and dropping the values they point at).</summary>
+    /// <summary>
+    /// Empties the rows for another change set, keeping the first chunk of paths and the row slots
+    /// (and dropping the values they point at); the chunks only a very large move needed go.
+    /// </summary>
     public void Reset()
     {
         Array.Clear(_rows, 0, Count);
         Count = 0;
         Dropped = 0;
+        _chunks.RemoveRange(1, _chunks.Count - 1);
+        _chunk = 0;
         _length = 0;
         _regions.Clear();
         _regionIndex.Clear();
@@ -171,6 +197,7 @@ internal sealed class MovedRows
     {
         public RowLocator At;
         public int Region;
+        public int Chunk;
         public int Start;
         public int Length;
         public bool Dropped;

@@ -279,6 +279,72 @@ public sealed class ChangeSetTests : IDisposable
     }
 
     [Fact]
+    public async Task A_move_whose_paths_outgrow_a_chunk_is_held_in_chunks_and_written_as_one_file_a_part()
+    {
+        // A rename of a directory holding tens of millions of rows carries more than the largest
+        // array of paths (it was refused). Chunks of 512 bytes show the same on a small table: the
+        // moved paths span chunks, the rows go to several files, each sorted and after the one
+        // before, and the key index, the paths cache and the log find every row where it went.
+        await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(_dir), CancellationToken.None, runRows: 30);
+        store.PathChunkBytes = 512;
+        var expected = Tree();
+        await ReplaceAsync(store, expected);
+        var filesBefore = (await store.ScanAsync(CancellationToken.None)).DataFiles.ToHashSet(StringComparer.Ordinal);
+        const string to = "/big \u00e9 'x' %41\n/";
+        int under = expected.Keys.Count(p => p.StartsWith("/a/", StringComparison.Ordinal));
+        await using (var changes = store.BeginChanges())
+        {
+            changes.MoveSubtree("/a/", to);
+            changes.Upsert(Row("/c/new", 9_000));
+            await changes.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
+        }
+
+        await store.FlushChangesLogAsync();
+        Move(expected, "/a/", to);
+        expected["/c/new"] = 9_000;
+        Assert.Equal(expected.OrderBy(p => p.Key, StringComparer.Ordinal), (await QueryAsync(store)).OrderBy(p => p.Key, StringComparer.Ordinal));
+
+        var written = (await store.ScanAsync(CancellationToken.None)).DataFiles.Where(f => !filesBefore.Contains(f)).Order(StringComparer.Ordinal).ToList();
+        var paths = new List<List<string>>();
+        foreach (var file in written)
+        {
+            var rows = new List<string>();
+            await IndexParquetReader.ReadAsync(file, null, batch =>
+            {
+                rows.AddRange(batch.Select(r => r.Path));
+                return ValueTask.CompletedTask;
+            }, bad => Assert.Fail(bad.Reason), CancellationToken.None);
+            Assert.InRange(rows.Sum(r => System.Text.Encoding.UTF8.GetByteCount(r)), 1, 512);
+            paths.Add(rows);
+        }
+
+        Assert.True(written.Count > 4, $"{written.Count} files written");
+        var ordered = paths.OrderBy(p => p[0], PathOrder.Instance).SelectMany(p => p).ToList();
+        var setRows = expected.Keys.Where(p => p.StartsWith(to, StringComparison.Ordinal) || p == "/c/new").Order(PathOrder.Instance).ToList();
+        Assert.Equal(setRows, ordered);
+
+        // A second move inside the first finds its rows in the parts (by the key index and the
+        // cached paths), and the log holds one rename a row of each move.
+        await using (var changes = store.BeginChanges())
+        {
+            changes.MoveSubtree(to + "b/", "/again/");
+            await changes.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
+        }
+
+        await store.FlushChangesLogAsync();
+        int secondUnder = expected.Keys.Count(p => p.StartsWith(to + "b/", StringComparison.Ordinal));
+        Move(expected, to + "b/", "/again/");
+        Assert.Equal(expected.OrderBy(p => p.Key, StringComparer.Ordinal), (await QueryAsync(store)).OrderBy(p => p.Key, StringComparer.Ordinal));
+        await using var engine = await QueryEngine.OpenAsync(store, CancellationToken.None);
+        var log = (await engine.QueryAsync("SELECT path, previous_path FROM changes WHERE kind = 'rename'", CancellationToken.None)).Rows
+            .Select(r => ((string)r[0]!, (string)r[1]!))
+            .ToList();
+        Assert.Equal(under + secondUnder, log.Count);
+        Assert.Contains((to + "f39", "/a/f39"), log);
+        Assert.Contains(("/again" + PipelineFixtures.OddPaths[3], to + "b" + PipelineFixtures.OddPaths[3]), log);
+    }
+
+    [Fact]
     public async Task Consecutive_moves_log_and_write_only_their_own_rows_though_the_second_reuses_the_firsts_buffers()
     {
         await using var store = await IcebergIndexStore.OpenAsync(new IndexLocation(_dir), CancellationToken.None, runRows: 30);
