@@ -85,9 +85,6 @@ internal sealed class MovedRows(int chunkBytes = MovedRows.DefaultChunkBytes)
         _length += length;
     }
 
-    /// <summary>Chunks of paths in use (at least one).</summary>
-    public int Chunks => _chunk + 1;
-
     /// <summary>Where row <paramref name="i"/> was in the snapshot.</summary>
     public RowLocator At(int i) => _rows[i].At;
 
