@@ -14,7 +14,9 @@ namespace Qindex.Qumulo;
 public sealed record Notification(string Type, string Path, string RelativePath, IReadOnlyList<string> Spine, string? StreamName)
 {
     /// <summary>Every type QUMULO_API.md lists; anything else is unknown to this version of qindex.</summary>
-    public static IReadOnlySet<string> KnownTypes { get; } = new HashSet<string>(StringComparer.Ordinal)
+    public static IReadOnlySet<string> KnownTypes => Known;
+
+    private static readonly HashSet<string> Known = new(StringComparer.Ordinal)
     {
         "child_file_added", "child_dir_added", "child_file_removed", "child_dir_removed",
         "child_file_moved_from", "child_file_moved_to", "child_dir_moved_from", "child_dir_moved_to",
@@ -84,7 +86,13 @@ public sealed record Notification(string Type, string Path, string RelativePath,
                 string? streamName = item.TryGetProperty("stream_name", out var stream) && stream.ValueKind == JsonValueKind.String
                     ? stream.GetString()
                     : null;
+                // A known type is the one shared string: a burst holds hundreds of thousands of these.
                 var typeName = type.GetString()!;
+                if (Known.TryGetValue(typeName, out var shared))
+                {
+                    typeName = shared;
+                }
+
                 var relative = path.GetString()!;
                 var absolute = FileRefs.JoinRelative(watchedPath, relative, IsDirectoryEvent(typeName) || typeName == "self_removed");
                 result.Add(new Notification(typeName, absolute, relative, spine, streamName));

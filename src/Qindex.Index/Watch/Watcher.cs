@@ -224,7 +224,11 @@ public sealed class Watcher
                 continue;
             }
 
-            var payloads = new List<StreamPayload> { firstPayload };
+            // Only when each message arrived and how many events it held are kept for the batch's
+            // lag: the notifications themselves are done with once coalesced, so a burst's
+            // hundreds of thousands of them die young rather than live in the oldest generation
+            // until the commit.
+            var arrivals = new List<Arrival> { Arrival.Of(firstPayload) };
             Add(coalescer, session, firstPayload);
             var windowEnds = Stopwatch.GetTimestamp() + (long)(_options.BatchWindow.TotalSeconds * Stopwatch.Frequency);
             Exception? ended = null;
@@ -241,7 +245,7 @@ public sealed class Watcher
                         // with fewer, larger batches instead of windows cut by the clock.
                         if (reader.TryRead(out var waiting))
                         {
-                            payloads.Add(waiting);
+                            arrivals.Add(Arrival.Of(waiting));
                             Add(coalescer, session, waiting);
                             continue;
                         }
@@ -260,7 +264,7 @@ public sealed class Watcher
                             break;
                         }
 
-                        payloads.Add(next);
+                        arrivals.Add(Arrival.Of(next));
                         Add(coalescer, session, next);
                         continue;
                     }
@@ -271,7 +275,7 @@ public sealed class Watcher
                         break;
                     }
 
-                    payloads.Add(payload);
+                    arrivals.Add(Arrival.Of(payload));
                     Add(coalescer, session, payload);
                 }
             }
@@ -292,7 +296,7 @@ public sealed class Watcher
                 _logger.LogWarning("{Count} event(s) of unknown type in this batch ({Types}); their paths were refreshed", unknown, string.Join(", ", counts.Keys.Where(k => !Notification.KnownTypes.Contains(k))));
             }
 
-            var batch = await ResolveBatchAsync(plan, payloads, counts, events, cancellationToken).ConfigureAwait(false);
+            var batch = await ResolveBatchAsync(plan, arrivals, counts, events, cancellationToken).ConfigureAwait(false);
             BatchResolved?.Invoke(events);
 
             // The previous batch commits first; then this one starts committing and the loop goes
@@ -349,25 +353,25 @@ public sealed class Watcher
     }
 
     /// <summary>Reads a batch from the cluster into a buffer (cancellable: nothing is committed here).</summary>
-    private async Task<ResolvedBatch> ResolveBatchAsync(WatchPlan plan, List<StreamPayload> payloads, Dictionary<string, long> counts, long events, CancellationToken cancellationToken)
+    private async Task<ResolvedBatch> ResolveBatchAsync(WatchPlan plan, List<Arrival> arrivals, Dictionary<string, long> counts, long events, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var changes = new BufferedChangeSet();
         var stats = await _applier.ApplyAsync(plan, changes, null, cancellationToken, SettleAsync).ConfigureAwait(false);
-        return new ResolvedBatch(plan, changes, stats, payloads, counts, events, started, Stopwatch.GetElapsedTime(started));
+        return new ResolvedBatch(plan, changes, stats, arrivals, counts, events, started, Stopwatch.GetElapsedTime(started));
     }
 
     /// <summary>Journals and commits a resolved batch; once the commit starts it finishes, so Ctrl-C never leaves half a batch.</summary>
     private async Task CommitBatchAsync(ResolvedBatch batch, CancellationToken cancellationToken)
     {
-        var (plan, buffered, stats, payloads, counts, events, started, resolved) = batch;
+        var (plan, buffered, stats, arrivals, counts, events, started, resolved) = batch;
         IndexCommitResult result;
         await using (var changes = new RecordingChangeSet(_store.BeginChanges()))
         {
             buffered.ReplayInto(changes);
             await _journal.AppendAsync(plan, changes.Written, cancellationToken).ConfigureAwait(false);
-            var newest = payloads[^1].ReceivedAt;
-            var lag = Stopwatch.GetElapsedTime(payloads[0].ReceivedTimestamp);
+            var newest = arrivals[^1].ReceivedAt;
+            var lag = Stopwatch.GetElapsedTime(arrivals[0].ReceivedTimestamp);
             var checkpoint = new Dictionary<string, string>(StringComparer.Ordinal)
             {
                 [WatchCheckpoint.Kind] = plan.SelfRemoved ? "self-removed" : "batch",
@@ -381,9 +385,9 @@ public sealed class Watcher
         }
 
         var now = Stopwatch.GetTimestamp();
-        foreach (var payload in payloads)
+        foreach (var arrival in arrivals)
         {
-            _metrics.VisibleLagSeconds.Observe(Stopwatch.GetElapsedTime(payload.ReceivedTimestamp, now).TotalSeconds, payload.Events.Count);
+            _metrics.VisibleLagSeconds.Observe(Stopwatch.GetElapsedTime(arrival.ReceivedTimestamp, now).TotalSeconds, arrival.Events);
         }
 
         foreach (var (type, count) in counts)
@@ -398,7 +402,7 @@ public sealed class Watcher
         _metrics.RowsDeleted.Inc(stats.Deletes);
         _metrics.Requests.WithLabels("attributes").Inc(stats.AttributeRequests);
         _metrics.Requests.WithLabels("listing").Inc(stats.Listings);
-        var lags = payloads.Select(p => (Stopwatch.GetElapsedTime(p.ReceivedTimestamp, now), p.Events.Count)).ToList();
+        var lags = arrivals.Select(a => (Stopwatch.GetElapsedTime(a.ReceivedTimestamp, now), a.Events)).ToList();
         Committed?.Invoke(new WatchCommitted(false, events, stats, result, Stopwatch.GetElapsedTime(started, now), lags) { Resolve = resolved });
         _logger.LogDebug(
             "batch of {Events} events committed: {Upserts} upserts, {Deletes} deletes, snapshot {Snapshot}; resolve {ResolveMs:F0} ms, journal and commit {CommitMs:F0} ms",
@@ -508,4 +512,10 @@ public sealed record WatchCommitted(bool CatchUp, long Events, ApplyStats Stats,
 
 /// <summary>A batch read from the cluster, waiting for its commit.</summary>
 internal sealed record ResolvedBatch(
-    WatchPlan Plan, BufferedChangeSet Changes, ApplyStats Stats, List<StreamPayload> Payloads, Dictionary<string, long> Counts, long Events, long Started, TimeSpan Resolve);
+    WatchPlan Plan, BufferedChangeSet Changes, ApplyStats Stats, List<Arrival> Arrivals, Dictionary<string, long> Counts, long Events, long Started, TimeSpan Resolve);
+
+/// <summary>When one message of a batch arrived, and how many events it held.</summary>
+internal readonly record struct Arrival(long ReceivedTimestamp, DateTimeOffset ReceivedAt, int Events)
+{
+    public static Arrival Of(StreamPayload payload) => new(payload.ReceivedTimestamp, payload.ReceivedAt, payload.Events.Count);
+}
