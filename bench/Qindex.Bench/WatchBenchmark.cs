@@ -19,6 +19,8 @@ namespace Qindex.Bench;
 /// --sim-process the simulated cluster runs in a child process, so the peak working set is the
 /// watcher's own (the simulator's is printed beside it), as it is beside a real cluster. The
 /// crawl's peak and the watch's are printed apart: the peak is reset once the crawl is indexed.
+/// --trace prints a line a batch on stderr; --gc-events adds why the oldest generation was
+/// collected and what the large-object heap was allocated for (<see cref="GcEvents"/>).
 /// </summary>
 public sealed class WatchBenchmark : IBenchmark
 {
@@ -40,7 +42,7 @@ public sealed class WatchBenchmark : IBenchmark
         int listThreshold = (int)Arg(args, "--list-threshold", defaults.ListThreshold);
         int resolveConcurrency = (int)Arg(args, "--resolve-concurrency", defaults.ResolveConcurrency);
         int maxBatch = (int)Arg(args, "--max-batch", defaults.MaxBatch);
-        var extras = new Extras((long)Arg(args, "--burst", 0), Arg(args, "--burst-rate", 20_000), (int)Arg(args, "--rename-files", 0), listThreshold, resolveConcurrency, maxBatch, args.Contains("--sim-process"));
+        var extras = new Extras((long)Arg(args, "--burst", 0), Arg(args, "--burst-rate", 20_000), (int)Arg(args, "--rename-files", 0), listThreshold, resolveConcurrency, maxBatch, args.Contains("--sim-process"), args.Contains("--gc-events"));
         string loadPath = args.SkipWhile(a => a != "--load-path").Skip(1).FirstOrDefault() ?? "largest";
 
         Console.WriteLine($"Command: `dotnet run -c Release --project bench/Qindex.Bench -- watch {string.Join(' ', args)}`");
@@ -117,6 +119,7 @@ public sealed class WatchBenchmark : IBenchmark
                 },
                 e => Console.Error.WriteLine($"compaction failed: {e.Message}"));
             var metrics = new WatchMetrics();
+            using var gcEvents = extras.GcEvents ? new GcEvents() : null;
             var lastPause = GC.GetTotalPauseDuration();
             var lastCollections = (Gen0: GC.CollectionCount(0), Gen1: GC.CollectionCount(1), Gen2: GC.CollectionCount(2));
             var watcher = new Watcher(client, store, dir, options, metrics, NullLogger.Instance)
@@ -156,6 +159,10 @@ public sealed class WatchBenchmark : IBenchmark
                     lastCollections = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
                     var heap = GC.GetGCMemoryInfo();
                     Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batch: {gcs}; {c.Events} events, {c.Stats.Upserts} upserts, {c.Stats.Deletes} deletes, {c.Stats.AttributeRequests} attribute requests ({c.Stats.Split}), {c.Stats.Listings} listings, {c.Stats.LinkQueries} index queries for hard links ({c.Stats.LinkQueryTime.TotalMilliseconds:F0} ms, after waiting {c.Stats.SettleTime.TotalMilliseconds:F0} ms for the previous commit); resolve {c.Resolve.TotalMilliseconds:F0} ms, journal and commit {(c.Elapsed - c.Resolve).TotalMilliseconds:F0} ms; managed heap {heap.HeapSizeBytes / 1048576} MB (free inside {heap.FragmentedBytes / 1048576} MB), working set {Environment.WorkingSet / 1048576} MB; store {(store as IcebergIndexStore)?.Memory}, {(store as IcebergIndexStore)?.LastChangeTimings}"));
+                    if (gcEvents is not null)
+                    {
+                        Console.Error.WriteLine("gc: " + gcEvents.TakeSummary());
+                    }
                 }
 
                 lock (lags)
@@ -336,7 +343,7 @@ public sealed class WatchBenchmark : IBenchmark
     }
 
     /// <summary>Phases run after the sustained load, on the same index (a burst of creates, a directory rename), and the watcher's options under test (listing threshold, requests in flight, events a batch).</summary>
-    private sealed record Extras(long Burst, double BurstRate, int RenameFiles, int ListThreshold, int ResolveConcurrency, int MaxBatch, bool SimProcess);
+    private sealed record Extras(long Burst, double BurstRate, int RenameFiles, int ListThreshold, int ResolveConcurrency, int MaxBatch, bool SimProcess, bool GcEvents = false);
 
     private static string Describe(string path) => path.Length > 24 ? path[..24] + "..." : path;
 
