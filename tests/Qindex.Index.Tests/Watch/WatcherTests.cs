@@ -121,6 +121,21 @@ public sealed class WatcherTests : IAsyncLifetime
         return differences;
     }
 
+    /// <summary>Holds the first batch's commit: <c>Entered</c> completes when it is reached, and it goes on once <c>Release</c> is set.</summary>
+    private static (TaskCompletionSource Entered, TaskCompletionSource Release) HoldFirstBatchCommit(MemoryIndexStore index)
+    {
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        index.BeforeCommit = async checkpoint =>
+        {
+            if (checkpoint.GetValueOrDefault(WatchCheckpoint.Kind) == "batch" && entered.TrySetResult())
+            {
+                await release.Task;
+            }
+        };
+        return (entered, release);
+    }
+
     private Task FaultAsync(string kind) => _cluster.FaultAsync(kind);
 
     private static async Task<(Task<WatchExit> Run, CancellationTokenSource Stop, List<WatchCommitted> Commits)> StartAsync(Watcher watcher)
@@ -260,15 +275,7 @@ public sealed class WatcherTests : IAsyncLifetime
         using var client = Client();
         var root = PickDirectory();
         var index = await CrawlAsync(client, root);
-        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        index.BeforeCommit = async checkpoint =>
-        {
-            if (checkpoint.GetValueOrDefault(WatchCheckpoint.Kind) == "batch" && entered.TrySetResult())
-            {
-                await release.Task;
-            }
-        };
+        var (entered, release) = HoldFirstBatchCommit(index);
         var metrics = new WatchMetrics();
         var watcher = new Watcher(client, index, _indexDir, Options(root) with { BatchWindow = TimeSpan.Zero }, metrics, NullLogger.Instance, index);
         var (run, stop, commits) = await StartAsync(watcher);
@@ -309,15 +316,7 @@ public sealed class WatcherTests : IAsyncLifetime
         using var client = Client();
         var root = PickDirectory();
         var index = await CrawlAsync(client, root);
-        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        index.BeforeCommit = async checkpoint =>
-        {
-            if (checkpoint.GetValueOrDefault(WatchCheckpoint.Kind) == "batch" && entered.TrySetResult())
-            {
-                await release.Task;
-            }
-        };
+        var (entered, release) = HoldFirstBatchCommit(index);
         var watcher = new Watcher(client, index, _indexDir, Options(root), new WatchMetrics(), NullLogger.Instance, index);
         var (run, stop, _) = await StartAsync(watcher);
         var created = _cluster.Server.Cluster.CreateFile(root, "committed while stopping").Path;
