@@ -143,4 +143,21 @@ internal static class PipelineFixtures
     }
 
     public static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s);
+
+    /// <summary>Every row of an index data file, in file order, read by qindex's own Parquet reader; a row it cannot read fails the test.</summary>
+    public static async Task<List<FileRecord>> ReadRowsAsync(string file)
+    {
+        var rows = new List<FileRecord>();
+        await Qindex.Index.Import.IndexParquetReader.ReadAsync(
+            file,
+            null,
+            batch =>
+            {
+                rows.AddRange(batch);
+                return ValueTask.CompletedTask;
+            },
+            bad => Assert.Fail($"row {bad.Line}: {bad.Reason}"),
+            CancellationToken.None);
+        return rows;
+    }
 }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using Qindex.Iceberg.Spec;
 using Qindex.Index.Compaction;
-using Qindex.Index.Import;
 using Qindex.Index.Store;
 using Qindex.Index.Tests.Store;
 
@@ -24,12 +23,7 @@ public sealed class CompactionTests : IDisposable
         var ranges = new List<(string Lower, string Upper)>();
         foreach (var file in data)
         {
-            var paths = new List<string>();
-            await IndexParquetReader.ReadAsync(Qindex.Iceberg.IO.LocalFileIO.ToPath(file.FilePath), null, batch =>
-            {
-                paths.AddRange(batch.Select(r => r.Path));
-                return ValueTask.CompletedTask;
-            }, bad => Assert.Fail(bad.Reason), CancellationToken.None);
+            var paths = (await PipelineFixtures.ReadRowsAsync(Qindex.Iceberg.IO.LocalFileIO.ToPath(file.FilePath))).Select(r => r.Path).ToList();
             Assert.Equal(paths.Order(PathOrder.Instance), paths);
             Assert.Equal(paths[0], SingleValue.ToString(file.LowerBounds![IcebergIndexStore.PathFieldId]));
             Assert.Equal(paths[^1], SingleValue.ToString(file.UpperBounds![IcebergIndexStore.PathFieldId]));

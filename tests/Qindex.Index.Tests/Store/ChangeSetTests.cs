@@ -1,5 +1,4 @@
 using System.Globalization;
-using Qindex.Index.Import;
 using Qindex.Index.Query;
 using Qindex.Index.Records;
 using Qindex.Index.Store;
@@ -174,12 +173,7 @@ public sealed class ChangeSetTests : IDisposable
         expected["/b/\u00e9t\u00e9 'x'/f010"] = PipelineFixtures.FullRecord("/b/\u00e9t\u00e9 'x'/f010", 501);
         var written = (await store.ScanAsync(CancellationToken.None)).DataFiles.Where(f => !filesBefore.Contains(f)).ToList();
         var file = Assert.Single(written);
-        var rows = new List<FileRecord>();
-        await IndexParquetReader.ReadAsync(file, null, batch =>
-        {
-            rows.AddRange(batch);
-            return ValueTask.CompletedTask;
-        }, bad => Assert.Fail(bad.Reason), CancellationToken.None);
+        var rows = await PipelineFixtures.ReadRowsAsync(file);
         Assert.Equal(expected.Keys.Order(PathOrder.Instance), rows.Select(r => r.Path));
         foreach (var row in rows)
         {
@@ -308,12 +302,7 @@ public sealed class ChangeSetTests : IDisposable
         var paths = new List<List<string>>();
         foreach (var file in written)
         {
-            var rows = new List<string>();
-            await IndexParquetReader.ReadAsync(file, null, batch =>
-            {
-                rows.AddRange(batch.Select(r => r.Path));
-                return ValueTask.CompletedTask;
-            }, bad => Assert.Fail(bad.Reason), CancellationToken.None);
+            var rows = (await PipelineFixtures.ReadRowsAsync(file)).Select(r => r.Path).ToList();
             Assert.InRange(rows.Sum(r => System.Text.Encoding.UTF8.GetByteCount(r)), 1, 512);
             paths.Add(rows);
         }

@@ -33,12 +33,7 @@ public sealed class DataFileRowsTests : IDisposable
         var file = Path.Combine(_dir, "rows.parquet");
         IndexDataFileWriter.Write(file, rows, CancellationToken.None);
 
-        var whole = new List<FileRecord>();
-        await IndexParquetReader.ReadAsync(file, null, batch =>
-        {
-            whole.AddRange(batch);
-            return ValueTask.CompletedTask;
-        }, bad => Assert.Fail(bad.Reason), CancellationToken.None);
+        var whole = await PipelineFixtures.ReadRowsAsync(file);
 
         var random = new Random(7);
         int last = whole.Count - 1, boundary = IndexDataFileWriter.RowGroupRows;

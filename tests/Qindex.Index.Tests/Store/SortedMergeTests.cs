@@ -224,19 +224,5 @@ public sealed class SortedMergeTests : IDisposable
         return open;
     }
 
-    private static async Task<List<string>> ReadPathsAsync(string file)
-    {
-        var paths = new List<string>();
-        await IndexParquetReader.ReadAsync(
-            file,
-            null,
-            batch =>
-            {
-                paths.AddRange(batch.Select(r => r.Path));
-                return ValueTask.CompletedTask;
-            },
-            bad => throw new InvalidOperationException($"row {bad.Line} has no path"),
-            CancellationToken.None);
-        return paths;
-    }
+    private static async Task<List<string>> ReadPathsAsync(string file) => (await PipelineFixtures.ReadRowsAsync(file)).Select(r => r.Path).ToList();
 }

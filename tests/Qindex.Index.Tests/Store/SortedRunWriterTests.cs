@@ -1,4 +1,3 @@
-using Qindex.Index.Import;
 using Qindex.Index.Records;
 using Qindex.Index.Store;
 
@@ -25,12 +24,7 @@ public sealed class SortedRunWriterTests : IDisposable
     public async Task Runs_of_scrambled_rows_merge_into_the_rows_sorted_by_path_every_column_kept()
     {
         var rows = Rows(5_500);
-        await using var writer = new SortedRunWriter(_dir, 1_000, "test");
-        foreach (var row in Scrambled(rows))
-        {
-            await writer.AddAsync(row, CancellationToken.None);
-        }
-
+        await using var writer = await WriteScrambledAsync(rows);
         var files = await writer.CompleteAsync(CancellationToken.None);
 
         // Six runs, each written by one of the two reused buffers, merged into files of a run's size.
@@ -51,12 +45,7 @@ public sealed class SortedRunWriterTests : IDisposable
     public async Task Rows_of_one_run_are_written_sorted_as_one_file_without_a_merge()
     {
         var rows = Rows(700);
-        await using var writer = new SortedRunWriter(_dir, 1_000, "test");
-        foreach (var row in Scrambled(rows))
-        {
-            await writer.AddAsync(row, CancellationToken.None);
-        }
-
+        await using var writer = await WriteScrambledAsync(rows);
         var file = Assert.Single(await writer.CompleteAsync(CancellationToken.None));
 
         Assert.Equal(rows, await ReadAsync(file.Path));
@@ -127,19 +116,17 @@ public sealed class SortedRunWriterTests : IDisposable
         return rows.OrderBy(_ => random.Next());
     }
 
-    private static async Task<List<FileRecord>> ReadAsync(string file)
+    /// <summary>A writer of 1,000-row runs given <paramref name="rows"/> out of order.</summary>
+    private async Task<SortedRunWriter> WriteScrambledAsync(List<FileRecord> rows)
     {
-        var rows = new List<FileRecord>();
-        await IndexParquetReader.ReadAsync(
-            file,
-            null,
-            batch =>
-            {
-                rows.AddRange(batch);
-                return ValueTask.CompletedTask;
-            },
-            bad => throw new InvalidOperationException($"row {bad.Line} has no path"),
-            CancellationToken.None);
-        return rows;
+        var writer = new SortedRunWriter(_dir, 1_000, "test");
+        foreach (var row in Scrambled(rows))
+        {
+            await writer.AddAsync(row, CancellationToken.None);
+        }
+
+        return writer;
     }
+
+    private static Task<List<FileRecord>> ReadAsync(string file) => PipelineFixtures.ReadRowsAsync(file);
 }
