@@ -494,9 +494,9 @@ public sealed partial class IcebergIndexStore
             // The part ends before the path that would take it past its bound (it holds one at least).
             long bytes = PathAt(start).Length;
             int end = start + 1;
-            while (end < order.Length && bytes + PathAt(end).Length <= partBytes)
+            for (int next; end < order.Length && bytes + (next = PathAt(end).Length) <= partBytes; end++)
             {
-                bytes += PathAt(end++).Length;
+                bytes += next;
             }
 
             var utf8 = new byte[bytes];
