@@ -230,7 +230,12 @@ public sealed class Watcher
             // until the commit.
             var arrivals = new List<Arrival> { Arrival.Of(firstPayload) };
             Add(coalescer, session, firstPayload);
-            var windowEnds = Stopwatch.GetTimestamp() + (long)(_options.BatchWindow.TotalSeconds * Stopwatch.Frequency);
+
+            // The window runs from when its first message arrived, not from when the watcher got
+            // to it: a message that waited in the buffer while the batch before was read has
+            // spent that time of its window already, and a batch of messages that all waited
+            // longer than the window closes as soon as the buffer is empty.
+            var windowEnds = firstPayload.ReceivedTimestamp + (long)(_options.BatchWindow.TotalSeconds * Stopwatch.Frequency);
             Exception? ended = null;
             try
             {

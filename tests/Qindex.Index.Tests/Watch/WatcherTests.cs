@@ -311,6 +311,65 @@ public sealed class WatcherTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_batch_of_messages_that_waited_longer_than_the_window_closes_when_the_buffer_is_empty()
+    {
+        // The window runs from when a batch's first message arrived. Messages that waited in the
+        // buffer longer than the window (the watcher busy with the batches before) form a batch
+        // that closes once they are taken; a message sent after that is in the next batch, where
+        // a window counted from when the watcher took the first message would still be open.
+        await StartServerAsync(1);
+        using var client = Client();
+        var root = PickDirectory();
+        var index = await CrawlAsync(client, root);
+        var (entered, release) = HoldFirstBatchCommit(index);
+        var window = TimeSpan.FromSeconds(2);
+        var metrics = new WatchMetrics();
+        var watcher = new Watcher(client, index, _indexDir, Options(root) with { BatchWindow = window }, metrics, NullLogger.Instance, index);
+        var resolved = 0;
+        var secondResolved = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        watcher.BatchResolved += _ =>
+        {
+            if (Interlocked.Increment(ref resolved) == 2)
+            {
+                secondResolved.TrySetResult();
+            }
+        };
+        var (run, stop, commits) = await StartAsync(watcher);
+        _cluster.Server.Cluster.CreateFile(root, "held");
+        await entered.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // The second batch is read and waits for the held commit; the loop is blocked there, so
+        // what arrives now waits in the buffer.
+        _cluster.Server.Cluster.CreateFile(root, "read while held");
+        await secondResolved.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        double Arrived() => metrics.EventsReceived.GetAllLabelValues().Sum(l => metrics.EventsReceived.WithLabels(l).Value) + metrics.Buffered.Value;
+        var before = Arrived();
+        _cluster.Server.Cluster.CreateFile(root, "waited 1");
+        _cluster.Server.Cluster.CreateFile(root, "waited 2");
+        for (var i = 0; i < 200 && metrics.Buffered.Value < 2; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        var waited = Arrived() - before;
+        Assert.True(metrics.Buffered.Value >= 2, $"{metrics.Buffered.Value} messages buffered");
+        await Task.Delay(window + TimeSpan.FromMilliseconds(500));
+        release.SetResult();
+        await Task.Delay(TimeSpan.FromMilliseconds(800));
+        _cluster.Server.Cluster.CreateFile(root, "after the waiting batch");
+
+        await AssertConvergesAsync(client, index, root, watcher: run);
+        await stop.CancelAsync();
+        Assert.Equal(WatchExit.Stopped, await run);
+        lock (commits)
+        {
+            var batches = commits.Where(c => !c.CatchUp).ToList();
+            Assert.True(batches.Count >= 4, $"batches of {string.Join(", ", batches.Select(b => b.Events))} events");
+            Assert.Equal((long)waited, batches[2].Events);
+        }
+    }
+
+    [Fact]
     public async Task Stopping_while_a_batch_commits_lets_that_commit_land_whole()
     {
         using var client = Client();
