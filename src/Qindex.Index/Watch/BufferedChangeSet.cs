@@ -10,7 +10,7 @@ namespace Qindex.Index.Watch;
 /// </summary>
 internal sealed class BufferedChangeSet : IIndexChangeSet
 {
-    private readonly List<(IndexChangeKind Kind, string Path, string? NewPath, FileRecord? Record)> _changes = [];
+    private List<(IndexChangeKind Kind, string Path, string? NewPath, FileRecord? Record)> _changes = [];
     private int _notes;
 
     public int Count => _changes.Count - _notes;
@@ -31,6 +31,19 @@ internal sealed class BufferedChangeSet : IIndexChangeSet
     {
         _changes.Add((IndexChangeKind.NoteRename, oldPath, newPath, null));
         _notes++;
+    }
+
+    /// <summary>
+    /// Moves every change held so far into a new set and leaves this one empty: a part committed
+    /// ahead of the rest of its batch (a directory moved in whose rows would not fit in memory
+    /// together), the changes after it still in order behind it.
+    /// </summary>
+    public BufferedChangeSet TakeAll()
+    {
+        var taken = new BufferedChangeSet { _changes = _changes, _notes = _notes };
+        _changes = [];
+        _notes = 0;
+        return taken;
     }
 
     /// <summary>Adds every held change to <paramref name="target"/>, in the order they came.</summary>

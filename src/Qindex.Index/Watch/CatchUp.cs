@@ -147,16 +147,36 @@ public sealed class CatchUp
         var touched = await _journal.ReadAsync(cancellationToken).ConfigureAwait(false);
         var watchPlan = BuildPlan(plan, touched, root);
         var newBaseline = new IndexBaseline(_options.ClusterHost, root, snapshot.Id.ToString(CultureInfo.InvariantCulture), DateTimeOffset.UtcNow);
-        await using (var changes = _store.BeginChanges())
+        // A directory created since the baseline is crawled into the catch-up; a large one is
+        // committed in parts as it is read, the baseline staying the old one until the last. The
+        // journal names each part's paths first, so a catch-up stopped between parts is redone
+        // whole by the next one (the difference from the old baseline, and the journal).
+        var held = new BufferedChangeSet();
+        async Task CommitPartAsync(CancellationToken token)
         {
-            // A snapshot difference names a rename as a DELETE and a CREATE: the log pairs them by id.
-            changes.LogRenamesById();
-            await _applier.ApplyAsync(watchPlan, changes, snapshot.Id, cancellationToken).ConfigureAwait(false);
-            var summary = new Dictionary<string, string>(checkpoint, StringComparer.Ordinal) { [WatchCheckpoint.Kind] = "catch-up" };
-            await changes.CommitAsync(newBaseline, summary, CancellationToken.None).ConfigureAwait(false);
+            var part = held.TakeAll();
+            await _journal.AppendAsync(watchPlan, [], token).ConfigureAwait(false);
+            var partCheckpoint = new Dictionary<string, string>(checkpoint, StringComparer.Ordinal) { [WatchCheckpoint.Kind] = "catch-up part" };
+            await CommitAsync(part, null, partCheckpoint).ConfigureAwait(false);
+            _logger.LogInformation("committed part of a catch-up ahead of the rest: {Rows} changes of a directory created since the baseline", part.Count);
         }
 
+        await _applier.ApplyAsync(watchPlan, held, snapshot.Id, cancellationToken, null, CommitPartAsync).ConfigureAwait(false);
+        var summary = new Dictionary<string, string>(checkpoint, StringComparer.Ordinal) { [WatchCheckpoint.Kind] = "catch-up" };
+        await CommitAsync(held, newBaseline, summary).ConfigureAwait(false);
+
         return new CatchUpResult(CatchUpMode.Diff, plan.Count + touched.Count, newBaseline, DateTimeOffset.UtcNow - started);
+    }
+
+    /// <summary>Commits held changes of a catch-up (once started, whole: not cancellable).</summary>
+    private async Task CommitAsync(BufferedChangeSet held, IndexBaseline? baseline, IReadOnlyDictionary<string, string> summary)
+    {
+        await using var changes = _store.BeginChanges();
+
+        // A snapshot difference names a rename as a DELETE and a CREATE: the log pairs them by id.
+        changes.LogRenamesById();
+        held.ReplayInto(changes);
+        await changes.CommitAsync(baseline, summary, CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>After the commit: the baseline it replaced, and older snapshots of this index, go (best effort).</summary>

@@ -77,7 +77,12 @@ public sealed class PlanApplier
     /// Awaited before the committed index is read (for the other names of newly linked files): the
     /// watcher resolves a batch while the previous one commits, and that commit must land first.
     /// </param>
-    public async Task<ApplyStats> ApplyAsync(WatchPlan plan, IIndexChangeSet changes, long? snapshot, CancellationToken cancellationToken, Func<Task>? indexSettled = null)
+    /// <param name="commitPart">
+    /// Called when a crawl of a moved-in directory has added <see cref="WatchOptions.CrawlPartRows"/>
+    /// rows since the last call: it commits what <paramref name="changes"/> holds so far and
+    /// empties it, so a directory of millions of files is not held in memory at once (null: never).
+    /// </param>
+    public async Task<ApplyStats> ApplyAsync(WatchPlan plan, IIndexChangeSet changes, long? snapshot, CancellationToken cancellationToken, Func<Task>? indexSettled = null, Func<CancellationToken, Task>? commitPart = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(changes);
@@ -130,7 +135,7 @@ public sealed class PlanApplier
                 linked.UnionWith(_links.RemoveSubtree(directory));
             }
 
-            var (rows, listed) = await CrawlAsync(directory, plan.Ids.GetValueOrDefault(directory), snapshot, changes, ingestTs, cancellationToken).ConfigureAwait(false);
+            var (rows, listed) = await CrawlAsync(directory, plan.Ids.GetValueOrDefault(directory), snapshot, changes, ingestTs, commitPart, cancellationToken).ConfigureAwait(false);
             upserts += rows;
             listings += listed;
         }
@@ -665,7 +670,7 @@ public sealed class PlanApplier
         return Math.Max(pages, 1);
     }
 
-    private async Task<(long Rows, long Listings)> CrawlAsync(string directory, string? id, long? snapshot, IIndexChangeSet changes, DateTimeOffset ingestTs, CancellationToken cancellationToken)
+    private async Task<(long Rows, long Listings)> CrawlAsync(string directory, string? id, long? snapshot, IIndexChangeSet changes, DateTimeOffset ingestTs, Func<CancellationToken, Task>? commitPart, CancellationToken cancellationToken)
     {
         var root = await GetOrNullAsync(directory, snapshot, cancellationToken).ConfigureAwait(false);
         if (root is null && id is not null)
@@ -685,12 +690,16 @@ public sealed class PlanApplier
         FileRecord Place(FileRecord record) =>
             actual == directory || !record.Path.StartsWith(actual, StringComparison.Ordinal) ? record : record with { Path = directory + record.Path[actual.Length..] };
         changes.Upsert(actual == directory ? rootRecord : rootRecord with { Path = directory, Name = WatchPaths.Name(directory) });
-        long rows = 1, listings = 0;
+        long rows = 0, listings = 0, held = 1;
+
+        // Pages are parsed side by side and added one page at a time, so what is held between
+        // two parts is bounded by the part's rows and the pages in flight, not by a level of the
+        // tree (a directory of a million files is one level).
+        using var gate = new SemaphoreSlim(1, 1);
         var level = new List<string> { found.GetProperty("id").GetString()! };
         while (level.Count > 0)
         {
             var next = new ConcurrentBag<string>();
-            var records = new ConcurrentQueue<FileRecord>();
             await Parallel.ForEachAsync(
                 level,
                 new ParallelOptions { MaxDegreeOfParallelism = _options.ResolveConcurrency, CancellationToken = cancellationToken },
@@ -700,6 +709,7 @@ public sealed class PlanApplier
                     {
                         await foreach (var page in _client.ListEntryPagesAsync(id, snapshot, _options.PageSize, token).ConfigureAwait(false))
                         {
+                            var listed = new List<FileRecord>();
                             using (page)
                             {
                                 Interlocked.Increment(ref listings);
@@ -711,12 +721,28 @@ public sealed class PlanApplier
                                 foreach (var file in files.EnumerateArray())
                                 {
                                     var record = FileRecordParser.Parse(file, ingestTs);
-                                    records.Enqueue(record);
+                                    listed.Add(record);
                                     if (record.Type == DirectoryType && record.Id is { } childId)
                                     {
                                         next.Add(childId);
                                     }
                                 }
+                            }
+
+                            await gate.WaitAsync(token).ConfigureAwait(false);
+                            try
+                            {
+                                held += AddListed(listed, Place, changes);
+                                if (commitPart is not null && held >= _options.CrawlPartRows)
+                                {
+                                    rows += held;
+                                    held = 0;
+                                    await commitPart(token).ConfigureAwait(false);
+                                }
+                            }
+                            finally
+                            {
+                                gate.Release();
                             }
                         }
                     }
@@ -726,28 +752,35 @@ public sealed class PlanApplier
                     }
                 }).ConfigureAwait(false);
 
-            foreach (var listed in records)
-            {
-                var record = Place(listed);
-                if (!IsWatched(record.Path))
-                {
-                    // Listed while the directory moved again (out of the tree, or elsewhere): the
-                    // move's own events settle it; a row outside the tree would never be removed.
-                    continue;
-                }
-
-                changes.Upsert(record);
-                rows++;
-                if (record.NumLinks > 1 && record.Id is { } linkedId)
-                {
-                    _links?.Add(linkedId, record.Path);
-                }
-            }
-
             level = next.ToList();
         }
 
-        return (rows, listings);
+        return (rows + held, listings);
+    }
+
+    /// <summary>Adds one listed page's rows that lie in the watched tree; returns how many.</summary>
+    private long AddListed(List<FileRecord> listed, Func<FileRecord, FileRecord> place, IIndexChangeSet changes)
+    {
+        long added = 0;
+        foreach (var entry in listed)
+        {
+            var record = place(entry);
+            if (!IsWatched(record.Path))
+            {
+                // Listed while the directory moved again (out of the tree, or elsewhere): the
+                // move's own events settle it; a row outside the tree would never be removed.
+                continue;
+            }
+
+            changes.Upsert(record);
+            added++;
+            if (record.NumLinks > 1 && record.Id is { } linkedId)
+            {
+                _links?.Add(linkedId, record.Path);
+            }
+        }
+
+        return added;
     }
 
     /// <summary>Whether <paramref name="path"/> lies in the watched tree (the index holds nothing else).</summary>

@@ -68,6 +68,15 @@ public sealed record WatchOptions
     /// </summary>
     public int RecrawlChangeLimit { get; init; } = 250_000;
 
+    /// <summary>
+    /// A directory moved into the tree is crawled into its batch; past this many rows, what the
+    /// batch holds so far is committed as a part of it and the crawl goes on, so memory stays
+    /// bounded however large the directory (about 2.3 KB a row held: some 230 MB at the default).
+    /// Until the batch's last part commits, queries see the directory partly moved in; a watcher
+    /// stopped in between finishes it at its next start (the journal names the directory).
+    /// </summary>
+    public int CrawlPartRows { get; init; } = 100_000;
+
     /// <summary>Run compaction and snapshot expiry in the background this often (null: never).</summary>
     public TimeSpan? MaintenanceInterval { get; init; } = TimeSpan.FromMinutes(5);
 }

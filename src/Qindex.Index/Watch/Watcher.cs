@@ -362,7 +362,29 @@ public sealed class Watcher
     {
         var started = Stopwatch.GetTimestamp();
         var changes = new BufferedChangeSet();
-        var stats = await _applier.ApplyAsync(plan, changes, null, cancellationToken, SettleAsync).ConfigureAwait(false);
+        var parts = 0;
+
+        // A directory moved in is crawled into the batch; a large one is committed in parts as it
+        // is read, each after the commit before it, the rest of the batch after the last.
+        async Task CommitPartAsync(CancellationToken token)
+        {
+            await SettleAsync().ConfigureAwait(false);
+            var part = changes.TakeAll();
+            await using var set = new RecordingChangeSet(_store.BeginChanges());
+            part.ReplayInto(set);
+            await _journal.AppendAsync(plan, set.Written, token).ConfigureAwait(false);
+            var checkpoint = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                [WatchCheckpoint.Kind] = "batch part",
+                [WatchCheckpoint.LastApplied] = WatchCheckpoint.Time(DateTimeOffset.UtcNow),
+                [WatchCheckpoint.Root] = _root,
+            };
+            await set.CommitAsync(null, checkpoint, CancellationToken.None).ConfigureAwait(false);
+            parts++;
+            _logger.LogInformation("committed part {Part} of a batch ahead of the rest: {Rows} changes of a directory moved into the tree", parts, part.Count);
+        }
+
+        var stats = await _applier.ApplyAsync(plan, changes, null, cancellationToken, SettleAsync, CommitPartAsync).ConfigureAwait(false);
         return new ResolvedBatch(plan, changes, stats, arrivals, counts, events, started, Stopwatch.GetElapsedTime(started));
     }
 

@@ -18,6 +18,9 @@ internal sealed class MemoryIndexStore : IIndexStore, Qindex.Index.Watch.IHardLi
 
     public int Commits => _snapshots;
 
+    /// <summary>Every commit, in order: its checkpoint's kind and how many changes it held.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<(string? Kind, int Changes)> CommitLog { get; } = new();
+
     /// <summary>Awaited by every change set's commit before it applies (with its checkpoint): lets a test fail or freeze a commit.</summary>
     public Func<IReadOnlyDictionary<string, string>, Task>? BeforeCommit { get; set; }
 
@@ -138,6 +141,7 @@ internal sealed class MemoryIndexStore : IIndexStore, Qindex.Index.Watch.IHardLi
                 store._baseline = baseline ?? store._baseline;
                 store._checkpoint = checkpoint;
                 store._snapshots++;
+                store.CommitLog.Enqueue((checkpoint.GetValueOrDefault(Qindex.Index.Watch.WatchCheckpoint.Kind), _changes.Count));
                 return new IndexCommitResult(_changes.Count, 0, store._snapshots);
             }
         }

@@ -373,6 +373,128 @@ public sealed class WatcherTests : IAsyncLifetime
         }
     }
 
+    /// <summary>A directory beside the watched one (outside its tree) with files in two levels; returns its path.</summary>
+    private string CreateDirectoryOutside(string name, int filesEach)
+    {
+        var model = _cluster.Server.Cluster;
+        model.CreateDirectory("/", name);
+        var top = "/" + name + "/";
+        foreach (var sub in new[] { "a", "b \"quoted\" %41" })
+        {
+            model.CreateDirectory(top, sub);
+            for (var i = 0; i < filesEach; i++)
+            {
+                model.CreateFile(top + sub + "/", $"f{i}");
+            }
+        }
+
+        return top;
+    }
+
+    [Fact]
+    public async Task A_directory_moved_in_larger_than_a_part_is_committed_in_bounded_parts_then_the_rest()
+    {
+        using var client = Client();
+        var root = PickDirectory();
+        var outside = CreateDirectoryOutside("outside big", 150);
+        var index = await CrawlAsync(client, root);
+        var options = Options(root) with { CrawlPartRows = 100, PageSize = 40 };
+        var watcher = new Watcher(client, index, _indexDir, options, new WatchMetrics(), NullLogger.Instance, index);
+        var (run, stop, _) = await StartAsync(watcher);
+
+        _cluster.Server.Cluster.Rename(root, "moved in", outside);
+        await AssertConvergesAsync(client, index, root, watcher: run);
+        Assert.Equal(303, index.Rows.Keys.Count(p => p.StartsWith(root + "moved in/", StringComparison.Ordinal)));
+        await stop.CancelAsync();
+        Assert.Equal(WatchExit.Stopped, await run);
+
+        // Parts of at most the part's rows and one page, then the batch with the rest.
+        var parts = index.CommitLog.Where(c => c.Kind == "batch part").ToList();
+        Assert.True(parts.Count >= 2, $"{parts.Count} parts");
+        Assert.All(parts, p => Assert.InRange(p.Changes, 1, options.CrawlPartRows + options.PageSize + 1));
+    }
+
+    [Theory]
+    [InlineData("batch part")]
+    [InlineData("catch-up part")]
+    public async Task A_watcher_stopped_between_the_parts_of_a_moved_in_directory_settles_it_at_its_next_start(string kind)
+    {
+        // The first part lands, the second fails (as if the process died), then the directory
+        // moves out again: no snapshot difference names it (absent at the baseline and now), so
+        // only the journal written before the first part tells the next catch-up to look. Moved
+        // in while watching, a batch commits the parts; while stopped, the catch-up at the start.
+        using var client = Client();
+        var root = PickDirectory();
+        var outside = CreateDirectoryOutside("outside big", 150);
+        var index = await CrawlAsync(client, root);
+        var partsSeen = 0;
+        index.BeforeCommit = checkpoint =>
+            checkpoint.GetValueOrDefault(WatchCheckpoint.Kind) == kind && Interlocked.Increment(ref partsSeen) == 2
+                ? throw new InvalidOperationException("died between two parts")
+                : Task.CompletedTask;
+        var options = Options(root) with { CrawlPartRows = 100, PageSize = 40 };
+        var first = new Watcher(client, index, _indexDir, options, new WatchMetrics(), NullLogger.Instance, index);
+        if (kind == "catch-up part")
+        {
+            _cluster.Server.Cluster.Rename(root, "moved in", outside);
+        }
+
+        var run = Task.Run(() => first.RunAsync(CancellationToken.None));
+        if (kind == "batch part")
+        {
+            await WaitForCatchUpAsync(index);
+            _cluster.Server.Cluster.Rename(root, "moved in", outside);
+        }
+
+        var died = await Assert.ThrowsAsync<InvalidOperationException>(() => run.WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("between two parts", died.Message);
+        Assert.Contains(index.Rows.Keys, p => p.StartsWith(root + "moved in/", StringComparison.Ordinal));
+
+        index.BeforeCommit = null;
+        _cluster.Server.Cluster.Rename("/", "moved out again", root + "moved in/");
+        var second = new Watcher(client, index, _indexDir, options, new WatchMetrics(), NullLogger.Instance, index);
+        var (again, stop, _) = await StartAsync(second);
+        await AssertConvergesAsync(client, index, root, watcher: again);
+        Assert.DoesNotContain(index.Rows.Keys, p => p.StartsWith(root + "moved in/", StringComparison.Ordinal));
+        await stop.CancelAsync();
+        Assert.Equal(WatchExit.Stopped, await again);
+    }
+
+    /// <summary>Waits until a catch-up has committed to <paramref name="index"/>.</summary>
+    private static async Task WaitForCatchUpAsync(MemoryIndexStore index)
+    {
+        for (var i = 0; i < 600 && !index.CommitLog.Any(c => c.Kind == "catch-up"); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Contains(index.CommitLog, c => c.Kind == "catch-up");
+    }
+
+    [Fact]
+    public async Task A_catch_up_commits_a_large_directory_created_since_the_baseline_in_parts()
+    {
+        using var client = Client();
+        var root = PickDirectory();
+        var outside = CreateDirectoryOutside("outside big", 150);
+        var index = await CrawlAsync(client, root);
+
+        // Moved in while nothing watched: the catch-up's snapshot difference names it.
+        _cluster.Server.Cluster.Rename(root, "moved in", outside);
+        var options = Options(root) with { CrawlPartRows = 100, PageSize = 40 };
+        var watcher = new Watcher(client, index, _indexDir, options, new WatchMetrics(), NullLogger.Instance, index);
+        var (run, stop, _) = await StartAsync(watcher);
+        await AssertConvergesAsync(client, index, root, watcher: run);
+        await stop.CancelAsync();
+        Assert.Equal(WatchExit.Stopped, await run);
+
+        var log = index.CommitLog.ToList();
+        var parts = log.Where(c => c.Kind == "catch-up part").ToList();
+        Assert.True(parts.Count >= 2, $"{parts.Count} parts");
+        Assert.All(parts, p => Assert.InRange(p.Changes, 1, options.CrawlPartRows + options.PageSize + 1));
+        Assert.Equal("catch-up", log.Last(c => c.Kind is "catch-up" or "catch-up part").Kind);
+    }
+
     [Fact]
     public async Task Stopping_while_a_batch_commits_lets_that_commit_land_whole()
     {
