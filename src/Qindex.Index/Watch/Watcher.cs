@@ -382,6 +382,13 @@ public sealed class Watcher
             await set.CommitAsync(null, checkpoint, CancellationToken.None).ConfigureAwait(false);
             parts++;
             _logger.LogInformation("committed part {Part} of a batch ahead of the rest: {Rows} changes of a directory moved into the tree", parts, part.Count);
+
+            // A directory of millions of files is a hundred parts: their files are compacted as
+            // the batches' are, not left for after the last.
+            if (Compaction is { } compact)
+            {
+                await compact(token).ConfigureAwait(false);
+            }
         }
 
         var stats = await _applier.ApplyAsync(plan, changes, null, cancellationToken, SettleAsync, CommitPartAsync).ConfigureAwait(false);
