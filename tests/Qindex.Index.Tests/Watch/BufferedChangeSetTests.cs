@@ -44,4 +44,50 @@ public sealed class BufferedChangeSetTests
         Assert.Equal(3, replayed.Rows["/w/b/x"].Size);
         await Assert.ThrowsAsync<NotSupportedException>(() => buffered.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None));
     }
+
+    [Fact]
+    public async Task Changes_taken_as_a_part_and_those_after_committed_in_turn_give_what_one_commit_gives()
+    {
+        var direct = new MemoryIndexStore();
+        var parted = new MemoryIndexStore();
+        var buffered = new BufferedChangeSet();
+        await using (var changes = direct.BeginChanges())
+        {
+            foreach (var target in new Qindex.Index.Store.IIndexChangeSet[] { changes, buffered })
+            {
+                target.Upsert(new FileRecord { Path = "/w/old/", Name = "old" });
+                target.Upsert(new FileRecord { Path = "/w/old/x", Name = "x" });
+                target.NoteRename("/w/x", "/w/old/x");
+                target.DeleteSubtree("/w/in/");
+                target.Upsert(new FileRecord { Path = "/w/in/", Name = "in" });
+            }
+
+            var part = buffered.TakeAll();
+            Assert.Equal(4, part.Count);
+            Assert.Equal(0, buffered.Count);
+            await using (var first = parted.BeginChanges())
+            {
+                part.ReplayInto(first);
+                await first.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
+            }
+
+            foreach (var target in new Qindex.Index.Store.IIndexChangeSet[] { changes, buffered })
+            {
+                target.Upsert(new FileRecord { Path = "/w/in/a", Name = "a" });
+                target.MoveSubtree("/w/old/", "/w/in/old/");
+            }
+
+            await changes.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
+        }
+
+        Assert.Equal(2, buffered.Count);
+        await using (var rest = parted.BeginChanges())
+        {
+            buffered.ReplayInto(rest);
+            await rest.CommitAsync(null, new Dictionary<string, string>(), CancellationToken.None);
+        }
+
+        Assert.Equal(["/w/in/", "/w/in/a", "/w/in/old/", "/w/in/old/x"], parted.Rows.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(direct.Rows.OrderBy(r => r.Key, StringComparer.Ordinal), parted.Rows.OrderBy(r => r.Key, StringComparer.Ordinal));
+    }
 }
