@@ -63,22 +63,7 @@ public sealed class HardLinkWatchTests : IAsyncLifetime
     {
         var metrics = new WatchMetrics();
         var watcher = new Watcher(client, store, _indexDir, Options(), metrics, NullLogger.Instance);
-        var caughtUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        watcher.Committed += c =>
-        {
-            if (c.CatchUp)
-            {
-                caughtUp.TrySetResult();
-            }
-        };
-        var stop = new CancellationTokenSource();
-        var run = Task.Run(() => watcher.RunAsync(stop.Token));
-        await Task.WhenAny(caughtUp.Task, run).WaitAsync(TimeSpan.FromSeconds(30));
-        if (run.IsCompleted)
-        {
-            await run;
-        }
-
+        var (run, stop) = await WatchStart.UntilCaughtUpAsync(watcher, TimeSpan.FromSeconds(30));
         return new Watching(run, stop, metrics);
     }
 

@@ -73,17 +73,8 @@ public sealed class MovedInPartsTests : IAsyncLifetime
                 return Task.CompletedTask;
             },
         };
-        var caughtUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        watcher.Committed += c =>
-        {
-            if (c.CatchUp)
-            {
-                caughtUp.TrySetResult();
-            }
-        };
-        using var stop = new CancellationTokenSource();
-        var run = Task.Run(() => watcher.RunAsync(stop.Token));
-        await Task.WhenAny(caughtUp.Task, run).WaitAsync(TimeSpan.FromSeconds(30));
+        var (run, stop) = await WatchStart.UntilCaughtUpAsync(watcher, TimeSpan.FromSeconds(30));
+        using var stopping = stop;
         var snapshotsBefore = (await store.GetStatusAsync(CancellationToken.None)).Snapshots;
 
         cluster.Rename(root, "moved in", "/outside/");

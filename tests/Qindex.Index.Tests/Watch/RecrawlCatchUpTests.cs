@@ -47,23 +47,8 @@ public sealed class RecrawlCatchUpTests : IAsyncLifetime
         var metrics = new WatchMetrics();
         var logger = new WarningLog();
         var watcher = new Watcher(client, store, _indexDir, Options(recrawlChangeLimit), metrics, logger, new IndexHardLinkSource(store));
-        var caughtUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        watcher.Committed += c =>
-        {
-            if (c.CatchUp)
-            {
-                caughtUp.TrySetResult();
-            }
-        };
-        using var stop = new CancellationTokenSource();
-        var run = Task.Run(() => watcher.RunAsync(stop.Token));
-        await Task.WhenAny(caughtUp.Task, run).WaitAsync(TimeSpan.FromSeconds(60));
-        if (run.IsCompleted)
-        {
-            await run;
-            Assert.Fail("the watcher stopped before catching up");
-        }
-
+        var (run, stop) = await WatchStart.UntilCaughtUpAsync(watcher, TimeSpan.FromSeconds(60));
+        using var stopping = stop;
         await stop.CancelAsync();
         Assert.Equal(WatchExit.Stopped, await run.WaitAsync(TimeSpan.FromSeconds(30)));
         return (metrics, logger.Warnings);
