@@ -86,23 +86,38 @@ public sealed class TouchedPathJournal
             }
         }
 
+        // A directory written as a whole subtree is crawled again by a catch-up, which covers
+        // every path beneath it: those are not written one by one (a directory of millions of
+        // files moved in would otherwise journal each of its rows, and the catch-up read each).
+        var subtrees = new HashSet<string>(StringComparer.Ordinal);
         foreach (var step in plan.Structural)
         {
             Line(step.Path, step.Kind != StructuralKind.Delete);
+            if (step.Kind != StructuralKind.Delete)
+            {
+                subtrees.Add(step.Path);
+            }
+
             if (step.NewPath is not null)
             {
                 Line(step.NewPath, true);
+                subtrees.Add(step.NewPath);
             }
         }
 
         foreach (var directory in plan.Crawl)
         {
             Line(directory, true);
+            subtrees.Add(directory);
         }
 
+        var under = subtrees.GetAlternateLookup<ReadOnlySpan<char>>();
         foreach (var path in plan.Refresh.Concat(written))
         {
-            Line(path, false);
+            if (subtrees.Count == 0 || !UnderAny(path, under))
+            {
+                Line(path, false);
+            }
         }
 
         if (buffer.WrittenCount == 0)
@@ -114,6 +129,20 @@ public sealed class TouchedPathJournal
         await stream.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
         await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
         stream.Flush(flushToDisk: true);
+    }
+
+    /// <summary>Whether <paramref name="path"/> is one of the directories, or lies beneath one (each prefix ending in '/' is looked up).</summary>
+    private static bool UnderAny(string path, HashSet<string>.AlternateLookup<ReadOnlySpan<char>> directories)
+    {
+        for (int slash = path.IndexOf('/'); slash >= 0; slash = path.IndexOf('/', slash + 1))
+        {
+            if (directories.Contains(path.AsSpan(0, slash + 1)))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Every path recorded since the last <see cref="ClearAsync"/>: (path, whole subtree).</summary>

@@ -55,4 +55,28 @@ public sealed class TouchedPathJournalTests : IDisposable
         Assert.Equal(Enumerable.Range(0, 10).Select(i => $"/d/f{i}").Order(StringComparer.Ordinal), read.Select(r => r.Path).Order(StringComparer.Ordinal));
         Assert.True(File.ReadAllLines(journal.FilePath).Length > 10, "repeats are written once the remembered paths are forgotten");
     }
+
+    [Fact]
+    public async Task Paths_beneath_a_directory_journaled_as_a_subtree_are_not_journaled_one_by_one()
+    {
+        // A directory moved in (crawled), one renamed (both its names are subtrees), one removed
+        // whole: a catch-up crawls each again, which covers everything beneath.
+        var plan = new WatchPlan(
+            [new StructuralStep(StructuralKind.MoveSubtree, "/w/old name/", "/w/new \"name\"/"), new StructuralStep(StructuralKind.DeleteSubtree, "/w/gone/")],
+            ["/w/in %41/"],
+            ["/w/in %41/", "/w/in %41/refreshed", "/w/new \"name\"/f", "/w/refreshed"],
+            SelfRemoved: false);
+        var journal = new TouchedPathJournal(_dir);
+        await journal.AppendAsync(plan, ["/w/in %41/a/b", "/w/in %41 beside", "/w/gone/x", "/w/old name/y", "/w/elsewhere/f", "/w/in"], CancellationToken.None);
+
+        var read = await new TouchedPathJournal(_dir).ReadAsync(CancellationToken.None);
+
+        Assert.Equal(
+            new[]
+            {
+                ("/w/elsewhere/f", false), ("/w/gone/", true), ("/w/in", false), ("/w/in %41 beside", false), ("/w/in %41/", true),
+                ("/w/new \"name\"/", true), ("/w/old name/", true), ("/w/refreshed", false),
+            },
+            read.OrderBy(r => r.Path, StringComparer.Ordinal).ToArray());
+    }
 }
