@@ -356,7 +356,7 @@ public sealed class WatcherTests : IAsyncLifetime
         }
 
         var waited = Arrived() - before;
-        Assert.True(metrics.Buffered.Value >= 2, $"{metrics.Buffered.Value} messages buffered");
+        Assert.True(metrics.Buffered.Value >= 2, $"{metrics.Buffered.Value} events buffered");
         await Task.Delay(window + TimeSpan.FromMilliseconds(500));
         release.SetResult();
         await Task.Delay(TimeSpan.FromMilliseconds(800));
