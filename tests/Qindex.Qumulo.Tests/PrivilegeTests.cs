@@ -95,12 +95,17 @@ public sealed class PrivilegeTests : IAsyncLifetime
         var who = await watcher.WhoAmIAsync(CancellationToken.None);
         Assert.DoesNotContain(who.GetProperty("privileges").EnumerateArray(), p => p.GetString()!.StartsWith("PRIVILEGE_SNAPSHOT_", StringComparison.Ordinal));
 
-        // A recursive watch is allowed: the first message arrives once something changes.
+        // A recursive watch is allowed: the first message arrives once something changes. The file is
+        // made once the watch is registered (made as soon as the stream was asked for, it could come
+        // first on a loaded machine, and the watch then waited for a change that never came).
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        await using var events = watcher.NotifyAsync("/", recursive: true, null, null, stop.Token).GetAsyncEnumerator(stop.Token);
+        var registered = new TaskCompletionSource();
+        await using var events = watcher.NotifyAsync("/", recursive: true, null, _ => registered.TrySetResult(), stop.Token).GetAsyncEnumerator(stop.Token);
         var next = events.MoveNextAsync();
+        await registered.Task.WaitAsync(stop.Token);
         await admin.CreateFileAsync("/", "seen by the watcher", CancellationToken.None);
         Assert.True(await next);
+        Assert.Contains(events.Current, n => n.Path == "/seen by the watcher");
     }
 
     [Fact]
