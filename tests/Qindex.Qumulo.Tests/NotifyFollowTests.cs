@@ -37,7 +37,9 @@ public sealed class NotifyFollowTests : IAsyncLifetime
     {
         using var client = new QumuloClient(SimulatorHelpers.Connection(_server));
         using var stop = new CancellationTokenSource();
-        await using var events = client.FollowNotifyAsync("/", recursive: true, null, TimeSpan.FromSeconds(1), stop.Token).GetAsyncEnumerator(stop.Token);
+        // Keep-alives come every 0.2 s; silence is given up after 3 s, well beyond a loaded
+        // machine's pauses (at 1 s a pause could drop the stream and shift the connection counts).
+        await using var events = client.FollowNotifyAsync("/", recursive: true, null, TimeSpan.FromSeconds(3), stop.Token).GetAsyncEnumerator(stop.Token);
 
         Assert.Equal(new NotifyConnected(0), await NextMatchingAsync(events, e => e is NotifyConnected));
         _server.Cluster.CreateFile("/", "one");
@@ -54,7 +56,7 @@ public sealed class NotifyFollowTests : IAsyncLifetime
         Assert.Contains(batch.Notifications, n => n.Path == "/two");
 
         // Silent (not even keep-alives) for longer than the idle timeout: given up and reopened.
-        await SimulatorHelpers.FaultAsync(_server, "stall-streams", new { seconds = 2 });
+        await SimulatorHelpers.FaultAsync(_server, "stall-streams", new { seconds = 6 });
         var lost = (NotifyDisconnected)await NextMatchingAsync(events, e => e is NotifyDisconnected);
         Assert.Contains("nothing received", lost.Reason, StringComparison.Ordinal);
         Assert.Equal(new NotifyConnected(2), await NextMatchingAsync(events, e => e is NotifyConnected));

@@ -38,8 +38,9 @@ public sealed class LiveCrawlTests : IAsyncLifetime
         await client.WhoAmIAsync(CancellationToken.None);
 
         // One directory at a time, one entry a page, each request slowed: /d/ takes 30 pages to list,
-        // and its subdirectories are listed only after all of them.
-        await SimulatorFaults.InjectAsync(_server, "latency", new { ms = 30, seconds = 60 });
+        // and its subdirectories are listed only after all of them (100 ms a request leaves two
+        // seconds between the tenth request and sub00's listing, time for a loaded machine to delete it).
+        await SimulatorFaults.InjectAsync(_server, "latency", new { ms = 100, seconds = 60 });
         await using var store = await IndexStoreFactory.OpenAsync(new IndexLocation(_indexDir), CancellationToken.None);
         var crawl = new Crawler(client).RunAsync(
             new CrawlOptions { ClusterHost = "sim", RootPath = "/", SnapshotMode = CrawlSnapshotMode.None, Concurrency = 1, PageSize = 1 },

@@ -56,8 +56,9 @@ public sealed class BaselineSnapshotsTests : IAsyncLifetime
 
         Assert.Single(_cluster.QindexSnapshots());
 
-        // A crawl cancelled (Ctrl-C) in the middle, slowed so that it is still running.
-        await _cluster.FaultAsync("latency", new { ms = 20, seconds = 30 });
+        // A crawl cancelled (Ctrl-C) in the middle, slowed so that it is still running (200 ms a
+        // request: seconds between its snapshot and its commit, even on a loaded machine).
+        await _cluster.FaultAsync("latency", new { ms = 200, seconds = 30 });
         using (var cancel = new CancellationTokenSource())
         {
             var crawl = CrawlAsync(client, cancel.Token, pageSize: 5);

@@ -29,7 +29,9 @@ public sealed class WatchSnapshotsTests : IAsyncLifetime
         ClusterHost = "127.0.0.1",
         RootPath = root,
         BatchWindow = TimeSpan.FromMilliseconds(200),
-        KeepAliveTimeout = TimeSpan.FromSeconds(5),
+        // Longer than any pause of a loaded machine: a stream given up for silence would add a
+        // catch-up to the counts these tests assert.
+        KeepAliveTimeout = TimeSpan.FromSeconds(30),
         ReconnectDelay = TimeSpan.FromMilliseconds(50),
     };
 
@@ -111,9 +113,11 @@ public sealed class WatchSnapshotsTests : IAsyncLifetime
         Assert.Equal(1, commits);
         Assert.Equal(baseline!.ClusterSnapshotId, Id(Assert.Single(_cluster.QindexSnapshots())));
 
-        // Cancelled (Ctrl-C) while reading the difference, slowed so that it is still reading.
+        // Cancelled (Ctrl-C) while reading the difference, slowed so that it is still reading: a
+        // second a request, so the cancel lands seconds before the commit even on a loaded machine
+        // (at 50 ms the two or three requests after the snapshot left a window of 150 ms).
         store.BeforeCommit = null;
-        await _cluster.FaultAsync("latency", new { ms = 50, seconds = 30 });
+        await _cluster.FaultAsync("latency", new { ms = 1000, seconds = 30 });
         using (var cancel = new CancellationTokenSource())
         {
             var running = catchUp.RunAsync(baseline, new Dictionary<string, string>(), cancel.Token);

@@ -79,7 +79,7 @@ public sealed class HardLinkWatchTests : IAsyncLifetime
     private async Task AssertIndexEqualsClusterAsync(QumuloClient client, Watching watching, string step, DateTimeOffset? explicitChangeTimesBefore = null)
     {
         VerifyReport report = null!;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         do
         {
             await Task.Delay(300);

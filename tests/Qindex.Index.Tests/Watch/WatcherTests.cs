@@ -322,16 +322,22 @@ public sealed class WatcherTests : IAsyncLifetime
         var root = PickDirectory();
         var index = await CrawlAsync(client, root);
         var (entered, release) = HoldFirstBatchCommit(index);
-        var window = TimeSpan.FromSeconds(2);
+        var window = TimeSpan.FromSeconds(4);
         var metrics = new WatchMetrics();
         var watcher = new Watcher(client, index, _indexDir, Options(root) with { BatchWindow = window }, metrics, NullLogger.Instance, index);
         var resolved = 0;
         var secondResolved = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thirdResolved = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         watcher.BatchResolved += _ =>
         {
-            if (Interlocked.Increment(ref resolved) == 2)
+            switch (Interlocked.Increment(ref resolved))
             {
-                secondResolved.TrySetResult();
+                case 2:
+                    secondResolved.TrySetResult();
+                    break;
+                case 3:
+                    thirdResolved.TrySetResult();
+                    break;
             }
         };
         var (run, stop, commits) = await StartAsync(watcher);
@@ -359,7 +365,12 @@ public sealed class WatcherTests : IAsyncLifetime
         Assert.True(metrics.Buffered.Value >= 2, $"{metrics.Buffered.Value} events buffered");
         await Task.Delay(window + TimeSpan.FromMilliseconds(500));
         release.SetResult();
-        await Task.Delay(TimeSpan.FromMilliseconds(800));
+
+        // The waiting batch closes as soon as the held commit is done and the buffer taken. A window
+        // counted from when the watcher took its first message would keep it open for 4 s more:
+        // the create below, made once it closed or 3 s on, would join it. (A fixed 800 ms pause
+        // here, with a window of 2 s, let a loaded machine put the create in the closing batch.)
+        await Task.WhenAny(thirdResolved.Task, Task.Delay(TimeSpan.FromSeconds(3)));
         _cluster.Server.Cluster.CreateFile(root, "after the waiting batch");
 
         await AssertConvergesAsync(client, index, root, watcher: run);
