@@ -5,7 +5,7 @@ so that the end of a long log names what failed."""
 import re
 import sys
 
-FAILED = re.compile(r"^\s+Failed (\S.*?)(?: \[[^\]]*\])?$")
+FAILED = re.compile(r"^\s+Failed \S")
 # What ends a failure's block: the next test's result line, an xunit progress line, a run summary.
 NEXT = re.compile(r"^\s+(Passed|Failed|Skipped) |^\[xUnit\.net |^Test Run |^Results File|^Total tests")
 MAX_LINES = 40
